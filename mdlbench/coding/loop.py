@@ -1,0 +1,56 @@
+"""The one code path shared by every model-based encoder and decoder.
+
+A `StepModel` predicts the next symbol's distribution for each of B streams coded in lockstep
+and is then told the true symbols. `code_steps` drives it: to encode it feeds the known symbols,
+to decode it feeds what the decoder just read. The same predict/update calls run in the same
+order on both sides, so the two cannot drift apart (the failure DeepMind's LMIC has when it
+computes probabilities one way to compress and another way to decompress).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from .core import Decoder, Encoder
+
+
+class StepModel(Protocol):
+    """A predictive model over `streams` parallel symbol streams with alphabet size `alphabet`."""
+
+    alphabet: int
+    streams: int
+
+    def predict(self) -> np.ndarray:
+        """(B, K) non-negative float64 weights for the next symbol of each stream."""
+        ...
+
+    def update(self, symbols: np.ndarray) -> None:
+        """Learn from the true next symbols, shape (B,)."""
+        ...
+
+
+def code_steps(model: StepModel, steps: int, *, encoder: Encoder | None = None,
+               symbols: np.ndarray | None = None, decoder: Decoder | None = None,
+               progress: Callable[[int, int], None] | None = None,
+               every: int = 256) -> np.ndarray:
+    """Run `steps` lockstep steps. Encode: give `encoder` and `symbols` (steps, B). Decode: give
+    `decoder`; returns the (steps, B) decoded symbols. `progress(step, steps)` every `every` steps.
+    """
+    if (encoder is None) == (decoder is None):
+        raise ValueError("give exactly one of encoder or decoder")
+    if encoder is not None and (symbols is None or symbols.shape[0] != steps):
+        raise ValueError("encoding needs the (steps, B) symbols")
+    out = np.empty((steps, model.streams), dtype=np.int64) if decoder is not None else symbols
+    for t in range(steps):
+        probs = model.predict()
+        if encoder is not None:
+            encoder.encode(symbols[t], probs)
+        else:
+            out[t] = decoder.decode(probs)
+        model.update(out[t])
+        if progress is not None and (t % every == 0 or t == steps - 1):
+            progress(t + 1, steps)
+    return out

@@ -1,0 +1,145 @@
+"""The compressor protocol and its registry.
+
+A compressor is a small class: `compress(data) -> bytes`, `decompress(blob) -> bytes`, and a
+`describe()` of its parameters. It is registered by name with `@register`, declares its
+parameters as `Param`s, and is built from a spec string by `create("zstd:level=19")`.
+Model-based coders also override `encode` to return the ideal code length beside the stream.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .. import spec as specmod
+from ..errors import UsageError
+from ..params import Param, canonical, resolve
+
+ProgressFn = Callable[[int, int], None]
+"""progress(done_bytes, total_bytes): called by long-running coders so the CLI can show a bar."""
+
+
+@dataclass
+class Encoded:
+    """A real stream and what the coder knows about it.
+
+    `blob` is what `decompress` needs, headers included: `bits` is always 8 * len(blob).
+    `bits_ideal` is Σ -log2 p under the model the coder used (None for classical codecs).
+    `extras` carries coder-specific figures (per-segment bits, member bits, KL ...), in bits.
+    """
+
+    blob: bytes
+    bits_ideal: float | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bits(self) -> int:
+        return 8 * len(self.blob)
+
+
+class Compressor(ABC):
+    """Base class: subclasses set the class attributes and implement compress/decompress."""
+
+    name: ClassVar[str]
+    family: ClassVar[str] = "classical"
+    summary: ClassVar[str] = ""
+    library: ClassVar[str | None] = None
+    """Distribution name whose version is recorded with each result (None: stdlib/mdlbench)."""
+    params: ClassVar[tuple[Param, ...]] = ()
+    self_describing: ClassVar[bool] = False
+    """True when `compress` already writes an mdlbench container (spec, length, checksum)."""
+    stochastic: ClassVar[bool] = False
+    """True when the bits depend on a `seed` parameter (reported as mean ± std over seeds)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.config: dict[str, Any] = resolve(self.params, kwargs, self.name)
+        self.validate()
+
+    def validate(self) -> None:
+        """Check combinations of parameters; raise UsageError. Single values are checked already."""
+
+    @property
+    def spec(self) -> str:
+        return canonical(self.name, self.params, self.config)
+
+    @abstractmethod
+    def compress(self, data: bytes) -> bytes: ...
+
+    @abstractmethod
+    def decompress(self, blob: bytes) -> bytes: ...
+
+    def bind(self, dataset: Any) -> None:
+        """Called by the runner before a dataset's cells: coders that code data *given* side
+        information (labels given inputs) take it from `dataset` here. Default: nothing."""
+
+    def encode(self, data: bytes, progress: ProgressFn | None = None) -> Encoded:
+        """Compress and report; model-based coders override this to add `bits_ideal`."""
+        return Encoded(self.compress(data))
+
+    def decode(self, blob: bytes, progress: ProgressFn | None = None) -> bytes:
+        return self.decompress(blob)
+
+    def version(self) -> str:
+        return library_version(self.library)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "spec": self.spec,
+            "family": self.family,
+            "summary": self.summary,
+            "params": dict(self.config),
+            "library": self.library or "mdlbench",
+            "version": self.version(),
+        }
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.spec}>"
+
+
+REGISTRY: dict[str, type[Compressor]] = {}
+
+
+def register(cls: type[Compressor]) -> type[Compressor]:
+    """Class decorator: add a compressor to the registry under `cls.name`."""
+    if cls.name in REGISTRY:
+        raise RuntimeError(f"compressor {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def library_version(dist: str | None) -> str:
+    if dist is None:
+        from .. import __version__
+
+        return __version__
+    if dist == "stdlib":
+        import platform
+
+        return f"python {platform.python_version()} stdlib"
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def create(text: str | specmod.Spec, **overrides: Any) -> Compressor:
+    """Build a compressor from a spec string (no ranges); unknown names and values raise."""
+    s = specmod.parse(text) if isinstance(text, str) else text
+    cls = REGISTRY.get(s.name)
+    if cls is None:
+        known = ", ".join(sorted(REGISTRY))
+        raise UsageError(f"unknown compressor {s.name!r} (known: {known})")
+    kwargs: dict[str, Any] = dict(s.kwargs)
+    for key, value in overrides.items():
+        if any(p.name == key for p in cls.params):
+            kwargs.setdefault(key, value)
+    return cls(**kwargs)
+
+
+def create_all(texts: list[str], **overrides: Any) -> list[Compressor]:
+    """Expand ranges (``zstd:level=1..22``) and build every compressor, validating all first."""
+    return [create(s, **overrides) for t in texts for s in specmod.expand(t)]

@@ -1,0 +1,48 @@
+"""Dataset registry: shipped corpora, synthetic sources, labelled sets, and user paths."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+from .. import spec as specmod
+from ..errors import UsageError
+from .base import DATASETS, Dataset, DatasetLoader, register_dataset
+from .files import load_path
+
+for _m in pkgutil.walk_packages(__path__, prefix=__name__ + "."):  # each module registers itself
+    importlib.import_module(_m.name)
+
+__all__ = ["DATASETS", "Dataset", "DatasetLoader", "load", "loader", "register_dataset"]
+
+
+def loader(text: str) -> DatasetLoader | None:
+    """The registered loader a name or spec refers to, or None when it is not a registered name."""
+    name = text.partition(":")[0]
+    if name not in DATASETS:
+        return None
+    s = specmod.parse(text)
+    return DATASETS[s.name](**s.kwargs)
+
+
+def load(text: str, labels: str | None = None) -> Dataset:
+    """Load a registered dataset (``canterbury``, ``markov:order=2,n=1e5``) or a user path.
+
+    With `labels`, the path is a labelled table (CSV/NPZ) and `labels` names its label column:
+    the dataset's bytes are then the labels, and its `labelled` field carries the inputs.
+    """
+    ld = loader(text)
+    if ld is not None:
+        if labels is not None:
+            raise UsageError(f"--labels applies to a user's CSV/NPZ file, not to {text!r}")
+        return ld.load()
+    path = Path(text)
+    if path.exists():
+        if labels is not None:
+            from .labelled import load_table
+
+            return load_table(path, labels)
+        return load_path(path)
+    known = ", ".join(sorted(DATASETS))
+    raise UsageError(f"unknown dataset or missing path: {text!r} (datasets: {known})")
