@@ -1,0 +1,68 @@
+"""Base class for model-based coders (statistical, neural, variational, prequential).
+
+They all write the same self-describing container (coding/container.py): the reported bits
+include magic, spec, length, checksum and the coder's own meta bytes, and the decoder rebuilds
+the coder from the spec stored in the stream. Subclasses implement only the payload.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..coding import container
+from ..errors import CorruptStreamError
+from .base import Compressor, Encoded, ProgressFn
+
+
+@dataclass
+class Payload:
+    """What a model-based encoder produces besides the container header."""
+
+    data: bytes
+    bits_ideal: float
+    meta: bytes = b""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class ModelCoder(Compressor):
+    family = "statistical"
+    self_describing = True
+
+    @abstractmethod
+    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
+        """Code non-empty `data`; return the stream, Σ -log2 p in bits, and meta for the decoder."""
+
+    @abstractmethod
+    def decode_payload(self, payload: bytes, length: int, meta: bytes,
+                       progress: ProgressFn | None) -> bytes:
+        """Inverse of `encode_payload` for an input of `length` bytes."""
+
+    def encode(self, data: bytes, progress: ProgressFn | None = None) -> Encoded:
+        p = Payload(b"", 0.0) if not data else self.encode_payload(data, progress)
+        blob = container.wrap(self.spec, data, p.data, p.meta)
+        return Encoded(blob, p.bits_ideal, p.extras)
+
+    def compress(self, data: bytes) -> bytes:
+        return self.encode(data).blob
+
+    def decode(self, blob: bytes, progress: ProgressFn | None = None) -> bytes:
+        header, payload = container.unwrap(blob)
+        if header.spec != self.spec:
+            raise CorruptStreamError(f"stream was written by {header.spec!r}, not {self.spec!r}")
+        if header.length == 0:
+            return container.check(header, b"")
+        try:
+            data = self.decode_payload(payload, header.length, header.meta, progress)
+        except (ValueError, IndexError, OverflowError) as e:
+            raise CorruptStreamError(f"corrupt stream ({type(e).__name__}: {e})") from None
+        return container.check(header, data)
+
+    def decompress(self, blob: bytes) -> bytes:
+        return self.decode(blob)
+
+
+def alphabet_of(data: bytes) -> int:
+    """The smallest alphabet {0..K-1} holding every byte of `data` (sent as one header byte)."""
+    return max(data) + 1 if data else 1
