@@ -98,11 +98,10 @@ def compare(results: Sequence[Path | str] = (store.DEFAULT_DIR,), metric: str = 
 def gate(baseline: Path | str, results: Sequence[Path | str] = (store.DEFAULT_DIR,),
          tolerance: str | float = 0, update: bool = False) -> gatemod.GateReport | dict[str, int]:
     """Check results against a baseline, or (update=True) rewrite the baseline from them."""
-    records = store.load_records([Path(p) for p in results])
     if update:
-        return gatemod.write_baseline(Path(baseline), records)
+        return gatemod.write_baseline(Path(baseline), store.load_records([Path(p) for p in results]))
     base = gatemod.load_baseline(Path(baseline))
-    return gatemod.gate(base, records, tolerance)
+    return gatemod.gate(base, store.load_records([Path(p) for p in results]), tolerance)
 
 
 def encode_bytes(spec: str, data: bytes) -> bytes:

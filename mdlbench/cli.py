@@ -14,8 +14,15 @@ from . import __version__
 from .errors import MdlbenchError, UsageError
 from .results import store
 
-out = Console()
-err = Console(stderr=True)
+
+def _console(stderr: bool = False) -> Console:
+    """Rich consoles; when piped (no terminal), wide enough that tables are not cut."""
+    c = Console(stderr=stderr)
+    return c if c.is_terminal else Console(stderr=stderr, width=160)
+
+
+out = _console()
+err = _console(stderr=True)
 
 SPEC_HELP = ("Compressor spec NAME[:key=value,...]; repeatable. Ranges sweep: zstd:level=1..22. "
              "See `mdlbench list` for names and parameters.")
@@ -144,7 +151,7 @@ def _print_board(table: Any, metric: str, title: str) -> None:
         out.print("no results")
         return
     t = Table(title=title, title_justify="left")
-    t.add_column("compressor")
+    t.add_column("compressor", overflow="fold")
     for c in table.columns:
         t.add_column(str(c), justify="right", overflow="fold")
     for name, row in table.iterrows():
@@ -274,7 +281,8 @@ def main() -> None:
         err.print("interrupted")
         sys.exit(130)
     except MdlbenchError as e:
-        err.print(f"mdlbench: error: {e}", markup=False, highlight=False)
+        msg = " ".join(str(e).split())  # exactly one line, whatever the message held
+        click.echo(f"mdlbench: error: {msg}", err=True)
         sys.exit(e.exit_code)
 
 

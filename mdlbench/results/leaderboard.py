@@ -56,10 +56,11 @@ def leaderboard(records: list[dict[str, Any]], metric: str = "bpb") -> pd.DataFr
     df = frame(records)
     if df.empty:
         return pd.DataFrame()
-    ok = df[df["verified"] != False]  # noqa: E712  (None = not verified on request)
-    df = df.assign(value=_metric(df, metric))
-    ok = df.loc[ok.index]
-    table = ok.pivot_table(index="compressor", columns="dataset", values="value", aggfunc="mean")
+    failed_mask = df["verified"] == False  # noqa: E712  (None = not verified on request)
+    df = df.assign(value=_metric(df, metric).where(~failed_mask))
+    table = df.pivot_table(index="compressor", columns="dataset", values="value",
+                           aggfunc="mean", dropna=False)
+    ok = df[~failed_mask]
     limits = df.dropna(subset=["limit_bits"]).drop_duplicates("dataset")
     if not limits.empty:
         lim = limits.assign(bits=limits["limit_bits"])
@@ -67,7 +68,7 @@ def leaderboard(records: list[dict[str, Any]], metric: str = "bpb") -> pd.DataFr
         for ds, v in zip(lim["dataset"], lim_value, strict=True):
             table.loc[LIMIT_ROW, ds] = v
     speeds = ok.groupby("compressor")[["encode_MBps", "decode_MBps"]].mean()
-    failed = df[df["verified"] == False].groupby("compressor")["dataset"].apply(  # noqa: E712
+    failed = df[failed_mask].groupby("compressor")["dataset"].apply(
         lambda s: ", ".join(sorted(set(s))))
     cols = list(table.columns)
     table = table.join(speeds, how="left")
