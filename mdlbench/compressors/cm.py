@@ -1,0 +1,545 @@
+"""`mix`: a bit-level context-mixing coder (in the spirit of PAQ/lpaq), compiled with numba.
+
+Each byte is coded as 8 binary decisions, most significant bit first. For every bit:
+
+- context models: one per order in `orders` (hash of the last k bytes; order 0 is the partial
+  byte alone) plus, with `word=true`, two word contexts (the current word with the last byte,
+  the current word with the previous word). Each context owns a 16-byte slot per nibble in a
+  shared hash table of 2^mem bytes (1 check byte + 15 bit-history states, one per node of the
+  nibble's binary tree; 3-way probing, the least-used slot is replaced). A slot holds *bit
+  histories*: 8-bit states standing for bounded counts (n0, n1) that discard part of the
+  opposite count when a bit is seen (so they follow non-stationary data). An adaptive state map
+  per context turns a state into a probability.
+- a match model: the longest earlier occurrence of the last 6 bytes (hash of them → last
+  position) predicts the next bit of the byte that followed it; its confidence is learned per
+  (match length bucket, predicted bit).
+- mixing: every input is stretch(p) = ln(p/(1-p)); three logistic mixers whose weight sets are
+  selected by the partial byte, the match state and the previous byte, then a second-layer
+  mixer over their outputs; all online gradient descent on coding cost.
+- two APM/SSE stages (by partial byte, and by partial byte × previous byte) refine the mixed
+  probability; the final probability (16-bit) is averaged from the mixer and the two stages.
+
+All arithmetic is integer (fixed point), so the same input and parameters give the same bits on
+every run and machine. The whole model step, for encoder and decoder alike, is the one compiled
+function `_bit_step`; only the coding point differs (a mode flag), so the two cannot drift.
+Bits are coded with the binary arithmetic coder of `mdlbench.coding.binary` inside the compiled
+loop (see that module for why not constriction, and tests/test_mix.py for its check against
+constriction); `bits_ideal` is Σ -log2 p of the coded bits under the 16-bit probabilities.
+
+`MixCoder.step_model(alphabet, streams)` wraps the same model as a byte-level `StepModel` (the
+full 256-way distribution: the product of the 8 binary predictions along each of the 256 paths,
+computed over the 255 tree nodes) for ensembles; it is much slower than the coder itself.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from ..coding.binary import dec_bit, dec_init, enc_bit, enc_flush, new_state
+from ..errors import CorruptStreamError, UsageError
+from ..params import Param
+from .base import register
+from .model import ModelCoder, Payload
+
+# --------------------------------------------------------------------------- constant tables
+
+
+def _squash_tables() -> tuple[np.ndarray, np.ndarray]:
+    """squash: stretch domain x in -2047..2047 (units of 1/256 nat) → 16-bit probability;
+    stretch: 12-bit probability → x. Integer tables from a 33-point interpolation grid."""
+    grid = [round(65536 / (1 + math.exp(-(i - 16) / 2))) for i in range(33)]
+    grid = [min(max(v, 16), 65520) for v in grid]
+    sq = np.zeros(4096, dtype=np.int64)
+    for x in range(-2047, 2048):
+        w = x & 127
+        j = (x >> 7) + 16
+        sq[x + 2048] = (grid[j] * (128 - w) + grid[min(j + 1, 32)] * w + 64) >> 7
+    sq[0] = sq[1]
+    st = np.zeros(4096, dtype=np.int64)
+    pi = 0
+    for x in range(-2047, 2048):
+        v = int(sq[x + 2048]) >> 4
+        for j in range(pi, v + 1):
+            st[j] = x
+        pi = max(pi, v + 1)
+    st[pi:] = 2047
+    return sq, st
+
+
+_COUNT_LIMIT = (50, 30, 16, 10, 7, 6)
+
+
+def _state_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bit-history states: bounded pairs (n0, n1); returns next-state (S, 2), initial 16-bit
+    probability (S,), and priority n0 + n1 (S,). State 0 is 'never seen' (0, 0)."""
+    def allowed(a: int, b: int) -> bool:
+        lo, hi = min(a, b), max(a, b)
+        return lo < len(_COUNT_LIMIT) and hi <= _COUNT_LIMIT[lo]
+
+    def norm(a: int, b: int) -> tuple[int, int]:
+        while not allowed(a, b):
+            lo, hi = min(a, b), max(a, b)
+            if lo >= len(_COUNT_LIMIT):
+                nlo = len(_COUNT_LIMIT) - 1
+                nhi = max(nlo, (hi * nlo + lo // 2) // lo)
+            else:
+                nlo, nhi = lo, _COUNT_LIMIT[lo]
+            a, b = (nlo, nhi) if a <= b else (nhi, nlo)
+        return a, b
+
+    states = [(0, 0)]
+    index = {(0, 0): 0}
+    nxt: list[list[int]] = []
+    i = 0
+    while i < len(states):
+        n0, n1 = states[i]
+        row = []
+        for y in (0, 1):
+            a, b = (n0 + 1, n1) if y == 0 else (n0, n1 + 1)
+            if y == 0 and b > 3:
+                b = b // 2 + 1
+            if y == 1 and a > 3:
+                a = a // 2 + 1
+            s = norm(a, b)
+            if s not in index:
+                index[s] = len(states)
+                states.append(s)
+            row.append(index[s])
+        nxt.append(row)
+        i += 1
+    if len(states) > 256:
+        raise AssertionError("too many bit-history states")
+    nex = np.zeros((256, 2), dtype=np.int64)
+    nex[: len(nxt)] = nxt
+    p0 = np.full(256, 32768, dtype=np.int64)
+    pri = np.zeros(256, dtype=np.int64)
+    for k, (n0, n1) in enumerate(states):
+        p0[k] = int((n1 + 0.4) / (n0 + n1 + 0.8) * 65536)
+        pri[k] = n0 + n1
+    return nex.reshape(-1), np.clip(p0, 64, 65472), pri
+
+
+SQUASH, STRETCH = _squash_tables()
+NEX, STATE_P0, PRIORITY = _state_tables()
+RECIP = np.array([65536 * 2 // (2 * n + 3) for n in range(1024)], dtype=np.int64)
+NLOG2 = np.concatenate([[0.0], -np.log2(np.arange(1, 65537) / 65536.0)])
+
+# per-stream state S (int64)
+P_POS, P_C0, P_NIB, P_BP, P_C4, P_W0, P_W1, P_MPTR, P_MLEN, P_EXP = range(10)
+P_H = 16       # context hashes
+P_SLOT = 48    # slot offsets into T
+S_LEN = 80
+MAX_CTX = 30
+# scratch X (int64)
+X_ST = 64      # states of the contexts for this bit
+X_MCTX = 100
+X_SEL = 101    # mixer set bases (3)
+X_DOT = 104    # layer-1 outputs (stretch domain) (3)
+X_P1 = 108     # layer-1 probabilities (12-bit) (3)
+X_SEL2 = 112
+X_PM = 113     # mixer output (16-bit)
+X_A1 = 114     # apm bin indices
+X_A2 = 115
+X_LEN = 120
+NSETS = 3
+MATCH_MIN = 6
+
+# config K (int64)
+K_NC, K_NIN, K_TMASK, K_MMASK, K_LR, K_LIMIT, K_MATCH = range(7)
+
+
+@numba.njit(cache=True)
+def _find(T, tmask, h, insert):
+    """Offset of the 16-byte slot for hash h (3-way probe); on a miss, replace the least-used
+    slot (insert) or return the permanently empty slot past the table (read-only)."""
+    chk = ((h >> 40) & 255) | 1
+    i = (h >> 8) & tmask
+    best = -1
+    bestpri = 1 << 30
+    for k in range(3):
+        j = ((i ^ k) & tmask) * 16
+        if T[j] == chk:
+            return j
+        pri = PRIORITY[T[j + 1]] if T[j] != 0 else -1
+        if pri < bestpri:
+            bestpri = pri
+            best = j
+    if not insert:
+        return (tmask + 1) * 16
+    for k in range(16):
+        T[best + k] = 0
+    T[best] = chk
+    return best
+
+
+@numba.njit(cache=True)
+def _mixh(h):
+    h = h * 0x2545F4914F6CDD1D
+    return h ^ ((h >> 29) & 0x7FFFFFFFF)
+
+
+@numba.njit(cache=True)
+def _set_slots(S, T, K, nibble2, insert):
+    nc = K[K_NC]
+    tmask = K[K_TMASK]
+    for i in range(nc):
+        h = S[P_H + i]
+        if nibble2:
+            h = _mixh(h + S[P_C0] * 0x3C6EF372FE94F82B)
+        S[P_SLOT + i] = _find(T, tmask, h, insert)
+
+
+@numba.njit(cache=True)
+def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
+    """16-bit P(next bit = 1) from the current state; fills scratch X for `_update`."""
+    nc = K[K_NC]
+    nin = K[K_NIN]
+    c0 = S[P_C0]
+    nib = S[P_NIB]
+    bp = S[P_BP]
+    c1 = S[P_C4] & 255
+    for i in range(nc):
+        s = T[S[P_SLOT + i] + nib]
+        X[X_ST + i] = s
+        X[i] = STRETCH[SM[i * 256 + s] >> 4]
+    mctx = 0
+    ml = S[P_MLEN]
+    if ml > 0:
+        eb = S[P_EXP] | 256
+        if (eb >> (8 - bp)) == c0:
+            ebit = (eb >> (7 - bp)) & 1
+            if ml < 16:
+                bucket = ml
+            else:
+                bucket = 12
+                while (ml >> (bucket - 8)) > 1 and bucket < 31:
+                    bucket += 1
+            mctx = bucket * 2 + ebit
+    X[X_MCTX] = mctx
+    X[nc] = STRETCH[MSM[mctx] >> 4] if mctx else 0
+    X[nc + 1] = 256
+    X[X_SEL] = c0 * nin
+    X[X_SEL + 1] = (256 + mctx) * nin
+    X[X_SEL + 2] = (320 + c1) * nin
+    for m in range(NSETS):
+        base = X[X_SEL + m]
+        dot = 0
+        for i in range(nin):
+            dot += X[i] * W[base + i]
+        dot >>= 16
+        if dot > 2047:
+            dot = 2047
+        if dot < -2047:
+            dot = -2047
+        X[X_DOT + m] = dot
+        X[X_P1 + m] = SQUASH[dot + 2048] >> 4
+    base = c0 * NSETS
+    X[X_SEL2] = base
+    dot = 0
+    for m in range(NSETS):
+        dot += X[X_DOT + m] * W2[base + m]
+    dot >>= 16
+    if dot > 2047:
+        dot = 2047
+    if dot < -2047:
+        dot = -2047
+    pm = SQUASH[dot + 2048]
+    X[X_PM] = pm
+    # APM stages: interpolate between 33 bins on the stretched probability
+    s = dot + 2048
+    lo = s >> 7
+    w = s & 127
+    j1 = c0 * 33 + lo
+    a1 = (A1[j1] * (128 - w) + A1[j1 + 1] * w) >> 7
+    X[X_A1] = j1 + (w >> 6)
+    j2 = ((c1 << 8) | c0) * 33 + lo
+    a2 = (A2[j2] * (128 - w) + A2[j2 + 1] * w) >> 7
+    X[X_A2] = j2 + (w >> 6)
+    p = (2 * pm + a1 + a2 * 5) >> 3
+    if p < 24:
+        p = 24
+    if p > 65512:
+        p = 65512
+    return p
+
+
+@numba.njit(cache=True)
+def _update(S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, y):
+    """Learn from bit y and advance the state (slots at nibble/byte boundaries, contexts and
+    match model at byte boundaries)."""
+    nc = K[K_NC]
+    nin = K[K_NIN]
+    nib = S[P_NIB]
+    limit = K[K_LIMIT]
+    ty = (y << 16) - y
+    for i in range(nc):
+        s = X[X_ST + i]
+        T[S[P_SLOT + i] + nib] = NEX[s * 2 + y]
+        j = i * 256 + s
+        n = SMN[j]
+        SM[j] += ((ty - SM[j]) * RECIP[n]) >> 16
+        if n < limit:
+            SMN[j] = n + 1
+    mctx = X[X_MCTX]
+    if mctx:
+        n = MSMN[mctx]
+        MSM[mctx] += ((ty - MSM[mctx]) * RECIP[n]) >> 16
+        if n < 255:
+            MSMN[mctx] = n + 1
+    # mixers
+    lr = K[K_LR]
+    err = ((y << 12) - (X[X_PM] >> 4)) * lr
+    base = X[X_SEL2]
+    for m in range(NSETS):
+        W2[base + m] += (X[X_DOT + m] * err) >> 14
+    for m in range(NSETS):
+        err = ((y << 12) - X[X_P1 + m]) * lr
+        base = X[X_SEL + m]
+        for i in range(nin):
+            W[base + i] += (X[i] * err) >> 14
+    j = X[X_A1]
+    A1[j] += (ty - A1[j]) >> 6
+    j = X[X_A2]
+    A2[j] += (ty - A2[j]) >> 6
+    # advance
+    c0 = S[P_C0] * 2 + y
+    S[P_C0] = c0
+    S[P_NIB] = nib * 2 + y
+    bp = S[P_BP] + 1
+    S[P_BP] = bp
+    if bp == 4:
+        S[P_NIB] = 1
+        _set_slots(S, T, K, True, True)
+    elif bp == 8:
+        _end_byte(S, buf, c0 & 255, K, ORD, MT)
+        _set_slots(S, T, K, False, True)
+
+
+@numba.njit(cache=True)
+def _end_byte(S, buf, c, K, ORD, MT):
+    pos = S[P_POS]
+    buf[pos] = c
+    pos += 1
+    S[P_POS] = pos
+    S[P_C0] = 1
+    S[P_NIB] = 1
+    S[P_BP] = 0
+    S[P_C4] = ((S[P_C4] << 8) | c) & 0xFFFFFFFF
+    lc = c + 32 if 65 <= c <= 90 else c
+    if 97 <= lc <= 122 or c >= 128:
+        S[P_W0] = ((S[P_W0] + lc + 1) * 0x2F0F3D5B1) & 0xFFFFFFFFFFFF
+    elif S[P_W0] != 0:
+        S[P_W1] = S[P_W0]
+        S[P_W0] = 0
+    nc = K[K_NC]
+    for i in range(nc):
+        o = ORD[i]
+        if o >= 0:
+            h = (o + 1) * 0x5BD1E9955BD1E995
+            for k in range(1, o + 1):
+                b = buf[pos - k] if pos >= k else 0
+                h = (h + b + 1) * 0x1000193 + k
+            if o == 0:
+                h = 0x7A3F
+        elif o == -1:
+            h = (S[P_W0] + 0x51ED27) * 0x9E3779B1 + c
+        else:
+            h = (S[P_W0] * 0x2E5BF271 + S[P_W1] + 0x7A5) * 0x6A09E667
+        S[P_H + i] = _mixh(h + i)
+    # match model
+    mlen = S[P_MLEN]
+    if mlen > 0:
+        if buf[S[P_MPTR]] == c:
+            if mlen < 65535:
+                mlen += 1
+            S[P_MPTR] += 1
+        else:
+            mlen = 0
+    if K[K_MATCH] and pos >= MATCH_MIN:
+        h = 0
+        for k in range(1, MATCH_MIN + 1):
+            h = (h + buf[pos - k] + 1) * 0x2F0F3D5B1
+        h = (h >> 20) & K[K_MMASK]
+        if mlen == 0:
+            cand = MT[h]
+            if cand > 0:
+                n = 0
+                while n < 400 and n < cand and buf[cand - 1 - n] == buf[pos - 1 - n]:
+                    n += 1
+                if n >= MATCH_MIN:
+                    mlen = n
+                    S[P_MPTR] = cand
+        MT[h] = pos
+    S[P_MLEN] = mlen
+    if mlen > 0:
+        S[P_EXP] = buf[S[P_MPTR]]
+
+
+@numba.njit(cache=True)
+def _code(mode, buf, start, end, stream, cs, S, X, T, SM, SMN, MSM, MSMN, W, W2, A1, A2,
+          K, ORD, MT):
+    """Encode (mode 0: bits of buf[start:end]) or decode (mode 1: fill buf[start:end]) with
+    the one model step. Returns Σ -log2 p of the coded bits (encode only; 0.0 when decoding)."""
+    ideal = 0.0
+    for _pos in range(start, end):
+        if mode == 0:
+            c = buf[_pos]
+        for bp in range(8):
+            p = _predict(S, X, T, SM, MSM, W, W2, A1, A2, K)
+            if mode == 0:
+                y = (c >> (7 - bp)) & 1
+                enc_bit(cs, stream, y, p)
+                ideal += NLOG2[p] if y else NLOG2[65536 - p]
+            else:
+                y = dec_bit(cs, stream, p)
+            _update(S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, y)
+    return ideal
+
+
+def parse_orders(text: str) -> list[int]:
+    """'0-6' → [0..6]; '1,2,3,4,6' → those; ranges and lists can be combined ('0-4,6,8')."""
+    out: list[int] = []
+    try:
+        for part in text.replace(" ", "").split(","):
+            if "-" in part:
+                a, b = part.split("-", 1)
+                lo, hi = int(a), int(b)
+                if lo > hi:
+                    raise ValueError
+                out.extend(range(lo, hi + 1))
+            elif part:
+                out.append(int(part))
+    except ValueError:
+        raise UsageError(f"mix: parameter orders: {text!r} is not like '0-6' or '1,2,3,4,6'")
+    if not out or min(out) < 0 or max(out) > 24 or len(set(out)) != len(out):
+        raise UsageError(f"mix: parameter orders: {text!r} must name distinct orders in 0..24")
+    return sorted(out)
+
+
+class _Model:
+    """The shared tables of one model and the per-stream state (one stream for the coder)."""
+
+    def __init__(self, orders: list[int], word: bool, mem: int, mmem: int, lr: int,
+                 limit: int, match: bool, streams: int = 1) -> None:
+        ords = list(orders) + ([-1, -2] if word else [])
+        if len(ords) > MAX_CTX:
+            raise UsageError(f"mix: at most {MAX_CTX} contexts")
+        nc = len(ords)
+        nin = nc + 2
+        self.ORD = np.array(ords, dtype=np.int64)
+        nslots = 1 << (mem - 4)
+        self.K = np.array([nc, nin, nslots - 1, (1 << mmem) - 1, lr, limit, int(match)], dtype=np.int64)
+        self.T = np.zeros((nslots + 1) * 16, dtype=np.uint8)
+        self.SM = np.tile(STATE_P0, nc).astype(np.int64)
+        self.SMN = np.zeros(nc * 256, dtype=np.int64)
+        self.MSM = np.full(64, 32768, dtype=np.int64)
+        for m in range(2, 64):
+            self.MSM[m] = 65536 - 4096 if m & 1 else 4096
+        self.MSMN = np.zeros(64, dtype=np.int64)
+        self.W = np.zeros((256 + 64 + 256) * nin, dtype=np.int64)
+        w = self.W.reshape(-1, nin)
+        w[:, :nc] = (1 << 16) * 3 // 10
+        w[:, nc] = 1 << 16
+        self.W2 = np.full(256 * NSETS, (1 << 16) // NSETS, dtype=np.int64)
+        grid = np.array([SQUASH[min(max((j - 16) * 128, -2047), 2047) + 2048]
+                         for j in range(33)], dtype=np.int64)
+        self.A1 = np.tile(grid, 256)
+        self.A2 = np.tile(grid, 65536)
+        self.MT = np.zeros((streams, 1 << mmem), dtype=np.int64)
+        self.S = np.zeros((streams, S_LEN), dtype=np.int64)
+        self.X = np.zeros((streams, X_LEN), dtype=np.int64)
+        for b in range(streams):
+            self.S[b, P_C0] = 1
+            self.S[b, P_NIB] = 1
+        for b in range(streams):
+            _init_hashes(self.S[b], self.K, self.ORD)
+            _set_slots(self.S[b], self.T, self.K, False, True)
+
+    def tables(self, b: int = 0) -> tuple:
+        return (self.S[b], self.X[b], self.T, self.SM, self.SMN, self.MSM, self.MSMN, self.W,
+                self.W2, self.A1, self.A2, self.K, self.ORD, self.MT[b])
+
+
+@numba.njit(cache=True)
+def _init_hashes(S, K, ORD):
+    """Context hashes before the first byte (an empty history)."""
+    nc = K[K_NC]
+    for i in range(nc):
+        o = ORD[i]
+        if o >= 0:
+            h = (o + 1) * 0x5BD1E9955BD1E995
+            if o == 0:
+                h = 0x7A3F
+        elif o == -1:
+            h = 0x51ED27 * 0x9E3779B1
+        else:
+            h = 0x7A5 * 0x6A09E667
+        S[P_H + i] = _mixh(h + i)
+
+
+@register
+class MixCoder(ModelCoder):
+    name = "mix"
+    family = "statistical"
+    summary = ("bit-level context mixing (lpaq-like, numba): hashed orders + word contexts, "
+               "bit histories, match model, 2-layer mixer, 2 APM stages; own binary coder")
+    library = "numba"
+    params = (
+        Param("orders", str, "0-6", "context orders, e.g. 0-6 or 1,2,3,4,6"),
+        Param("word", bool, True, "add two word contexts (current word; word pair)"),
+        Param("match", bool, True, "match model for long repeats"),
+        Param("mem", int, 24, "log2 bytes of the context hash table", min=12, max=29),
+        Param("lr", int, 6, "mixer learning rate", min=1, max=64),
+        Param("limit", int, 1023, "state-map count limit (higher: slower, steadier)",
+              min=2, max=1023),
+    )
+
+    def validate(self) -> None:
+        self.orders = parse_orders(self.config["orders"])
+
+    def _model(self, streams: int = 1) -> _Model:
+        c = self.config
+        mmem = min(22, c["mem"] - 2) if c["match"] else 2
+        return _Model(self.orders, c["word"], c["mem"], mmem, c["lr"], c["limit"], c["match"],
+                      streams)
+
+    def _run(self, mode: int, buf: np.ndarray, stream: np.ndarray, cs: np.ndarray,
+             progress) -> float:
+        m = self._model()
+        n = buf.shape[0]
+        ideal = 0.0
+        block = 1 << 18
+        for start in range(0, n, block):
+            end = min(n, start + block)
+            ideal += _code(mode, buf, start, end, stream, cs, *m.tables())
+            if progress is not None:
+                progress(end, n)
+        return ideal
+
+    def encode_payload(self, data: bytes, progress) -> Payload:
+        buf = np.frombuffer(data, dtype=np.uint8).copy()
+        cap = 2 * len(data) + 64
+        while True:
+            out = np.zeros(cap, dtype=np.uint8)
+            cs = new_state()
+            ideal = self._run(0, buf, out, cs, progress)
+            enc_flush(cs, out)
+            if cs[3] <= cap:
+                return Payload(out[: cs[3]].tobytes(), ideal)
+            cap = int(cs[3])
+            buf = np.frombuffer(data, dtype=np.uint8).copy()
+
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, progress) -> bytes:
+        if meta:
+            raise CorruptStreamError("mix: unexpected meta bytes in stream")
+        inp = np.frombuffer(payload, dtype=np.uint8).copy()
+        buf = np.zeros(length, dtype=np.uint8)
+        cs = new_state()
+        dec_init(cs, inp)
+        self._run(1, buf, inp, cs, progress)
+        if cs[3] > len(inp) + 4:
+            raise CorruptStreamError("mix: truncated stream (decoder ran past its end)")
+        return buf.tobytes()
