@@ -413,7 +413,7 @@ def parse_orders(text: str) -> list[int]:
             elif part:
                 out.append(int(part))
     except ValueError:
-        raise UsageError(f"mix: parameter orders: {text!r} is not like '0-6' or '1,2,3,4,6'")
+        raise UsageError(f"mix: parameter orders: {text!r} is not like '0-6' or '1,2,3,4,6'") from None
     if not out or min(out) < 0 or max(out) > 24 or len(set(out)) != len(out):
         raise UsageError(f"mix: parameter orders: {text!r} must name distinct orders in 0..24")
     return sorted(out)
@@ -500,6 +500,10 @@ class MixCoder(ModelCoder):
     def validate(self) -> None:
         self.orders = parse_orders(self.config["orders"])
 
+    def step_model(self, alphabet: int, streams: int) -> MixStepModel:
+        """This model as a byte-level StepModel for ensembles (see MixStepModel)."""
+        return MixStepModel(self, alphabet, streams)
+
     def _model(self, streams: int = 1) -> _Model:
         c = self.config
         mmem = min(22, c["mem"] - 2) if c["match"] else 2
@@ -543,3 +547,84 @@ class MixCoder(ModelCoder):
         if cs[3] > len(inp) + 4:
             raise CorruptStreamError("mix: truncated stream (decoder ran past its end)")
         return buf.tobytes()
+
+
+@numba.njit(cache=True)
+def _byte_dist(S, S2, X, T, SM, MSM, W, W2, A1, A2, K, q, out):
+    """The model's distribution of the next byte: for each of the 255 tree nodes the binary
+    prediction (read-only: second-nibble slots are looked up without inserting), multiplied
+    along the 256 paths. Writes out[0..255] (sums to 1)."""
+    q[1] = 1.0
+    for c0 in range(1, 256):
+        d = 0
+        while (c0 >> (d + 1)) > 0:
+            d += 1
+        if d < 4:
+            for k in range(S.shape[0]):
+                S2[k] = S[k]
+            S2[P_NIB] = c0
+        else:
+            for k in range(S.shape[0]):
+                S2[k] = S[k]
+            S2[P_C0] = c0 >> (d - 4)
+            _set_slots(S2, T, K, True, False)
+            S2[P_NIB] = (1 << (d - 4)) | (c0 & ((1 << (d - 4)) - 1))
+        S2[P_C0] = c0
+        S2[P_BP] = d
+        p = _predict(S2, X, T, SM, MSM, W, W2, A1, A2, K) / 65536.0
+        q[2 * c0 + 1] = q[c0] * p
+        q[2 * c0] = q[c0] * (1.0 - p)
+    for c in range(256):
+        out[c] = q[256 + c]
+
+
+@numba.njit(cache=True)
+def _step_update(c, buf, S, X, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT):
+    """Learn from the true byte c: the coder's own 8 predict/update steps."""
+    for bp in range(8):
+        _predict(S, X, T, SM, MSM, W, W2, A1, A2, K)
+        _update(S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, (c >> (7 - bp)) & 1)
+
+
+class MixStepModel:
+    """`mix` as a byte-level StepModel (coding/loop.py) over `streams` lockstep streams: the
+    hashed tables, state maps, mixers and APMs are shared; histories (last bytes, words, match
+    model) are per stream. predict() costs 255 binary predictions per stream (roughly 30x
+    the coder's per-byte work), so expect tens of KB/s, not hundreds."""
+
+    def __init__(self, coder: MixCoder, alphabet: int, streams: int) -> None:
+        if not 1 <= alphabet <= 256:
+            raise UsageError(f"mix: step model needs an alphabet of 1..256, got {alphabet}")
+        if streams < 1:
+            raise UsageError("mix: step model needs at least one stream")
+        self.alphabet = alphabet
+        self.streams = streams
+        c = coder.config
+        mmem = 18 if c["match"] else 2
+        self.m = _Model(coder.orders, c["word"], c["mem"], mmem, c["lr"], c["limit"],
+                        c["match"], streams)
+        self.buf = np.zeros((streams, 1 << 16), dtype=np.uint8)
+        self._S2 = np.zeros(S_LEN, dtype=np.int64)
+        self._q = np.zeros(512, dtype=np.float64)
+
+    def predict(self) -> np.ndarray:
+        m = self.m
+        out = np.zeros((self.streams, 256), dtype=np.float64)
+        for b in range(self.streams):
+            _byte_dist(m.S[b], self._S2, m.X[b], m.T, m.SM, m.MSM, m.W, m.W2, m.A1, m.A2, m.K,
+                       self._q, out[b])
+        if self.alphabet < 256:
+            out = out[:, : self.alphabet]
+            out /= out.sum(axis=1, keepdims=True)
+        return out
+
+    def update(self, symbols: np.ndarray) -> None:
+        symbols = np.asarray(symbols, dtype=np.int64).reshape(-1)
+        if symbols.shape[0] != self.streams:
+            raise ValueError("one symbol per stream is required")
+        if int(self.m.S[:, P_POS].max()) >= self.buf.shape[1]:
+            grown = np.zeros((self.streams, 2 * self.buf.shape[1]), dtype=np.uint8)
+            grown[:, : self.buf.shape[1]] = self.buf
+            self.buf = grown
+        for b in range(self.streams):
+            _step_update(int(symbols[b]), self.buf[b], *self.m.tables(b))
