@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all bench lint gate clean
+.PHONY: demo test test-all bench lint gate gate-update clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,8 +28,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check mdlbench tests
 
 gate: $(STAMP)
-	$(BIN)/mdlbench run --suite suites/gate.toml --results .gate-runs --force --quiet
+	rm -rf .gate-runs
+	$(BIN)/mdlbench run --suite suites/gate.toml --results .gate-runs --quiet
 	$(BIN)/mdlbench gate --baseline results/baseline.json --results .gate-runs
+
+gate-update: $(STAMP)
+	rm -rf .gate-runs
+	$(BIN)/mdlbench run --suite suites/gate.toml --results .gate-runs --quiet
+	$(BIN)/mdlbench gate --baseline results/baseline.json --results .gate-runs --update
 
 bench: $(STAMP)
 	$(BIN)/python -m mdlbench.bench
