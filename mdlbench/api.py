@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from . import datasets as dsmod
+from . import executors
 from .coding import container
 from .compressors.base import REGISTRY, Compressor, create, create_all
 from .errors import UsageError
@@ -39,12 +40,16 @@ def run(datasets: Sequence[str], compressors: Sequence[str] = DEFAULT_COMPRESSOR
         results_dir: Path | str | None = store.DEFAULT_DIR, per_file: bool = False,
         chunk_size: int | None = None, force: bool = False, seeds: int = 1,
         verify: bool = True, reporter: Reporter | None = None, labels: str | None = None,
-        overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run every (dataset × compressor) cell; return the records (skipped cells: the stored one).
+        overrides: dict[str, Any] | None = None, jobs: int = 1, executor: str = "local",
+        address: str | None = None) -> list[dict[str, Any]]:
+    """Run every (dataset × compressor × seed) cell; return the records (a finished cell found
+    in `results_dir` is skipped and its stored record returned, unless `force`).
 
     Everything is validated before the first cell runs: unknown names, bad parameters and
     unreadable data fail fast. Each finished cell is written at once (atomically), so an
-    interrupted grid resumes where it stopped.
+    interrupted grid resumes where it stopped. `jobs` > 1 runs cells in that many local
+    processes; `executor="ray"` runs them as Ray tasks (`address`: "auto", "HOST:PORT", or
+    None for a new local cluster).
     """
     if not datasets:
         raise UsageError("no dataset given")
@@ -52,31 +57,54 @@ def run(datasets: Sequence[str], compressors: Sequence[str] = DEFAULT_COMPRESSOR
         raise UsageError(f"--chunk-size must be positive, got {chunk_size}")
     if seeds < 1:
         raise UsageError(f"--seeds must be at least 1, got {seeds}")
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    if executor not in executors.EXECUTORS:
+        raise UsageError(f"unknown executor {executor!r} (known: {', '.join(executors.EXECUTORS)})")
     comps = [(c, t) for t in compressors for c in create_all([t], **(overrides or {}))]
     if not comps:
         raise UsageError("no compressor given")
-    loaded = [dsmod.load(d, labels) for d in datasets]
+    loaded = [(d, dsmod.load(d, labels)) for d in datasets]
     layout = Layout(per_file=per_file, chunk_size=chunk_size)
-    cells = [(ds, c, s) for ds in loaded for comp, text in comps for c, s in _seeded(comp, seeds, text)]
+    cells = [(text, ds, c, s) for text, ds in loaded for comp, spec in comps
+             for c, s in _seeded(comp, seeds, spec)]
     reporter = reporter or Reporter()
     root = Path(results_dir) if results_dir is not None else None
-    out: list[dict[str, Any]] = []
+    results: dict[int, dict[str, Any]] = {}
     with reporter:
         reporter.start(len(cells))
-        for ds, comp, seed in cells:
-            if root is not None and not force:
-                old = store.find(root, skeleton(ds, comp, layout, seed))
-                if old is not None and old.get("verified") is not False:
-                    out.append(old)
-                    reporter.cell_done(f"[dim]skip {comp.spec} on {old['dataset']['label']} "
-                                       f"(done: {old['bits']:,} bits; --force re-runs)[/dim]")
-                    continue
-            rec = run_cell(ds, comp, layout, seed=seed, verify=verify, reporter=reporter)
+        todo = []
+        for i, (_text, ds, comp, seed) in enumerate(cells):
+            old = None if root is None or force else store.find(root, skeleton(ds, comp, layout, seed))
+            if old is not None and old.get("verified") is not False:
+                results[i] = old
+                reporter.cell_done(f"[dim]skip {comp.spec} on {old['dataset']['label']} "
+                                   f"(done: {old['bits']:,} bits; --force re-runs)[/dim]")
+            else:
+                todo.append(i)
+
+        def finish(i: int, rec: dict[str, Any]) -> None:
             if root is not None:
                 store.save(root, rec)
-            out.append(rec)
+            results[i] = rec
             reporter.cell_done(_cell_line(rec))
-    return out
+
+        if executor == "local" and (jobs == 1 or len(todo) <= 1):
+            for i in todo:
+                _, ds, comp, seed = cells[i]
+                finish(i, run_cell(ds, comp, layout, seed=seed, verify=verify, reporter=reporter))
+        else:
+            job_of = {}
+            for i in todo:
+                text, _, comp, seed = cells[i]
+                job = executors.Job(text, labels, comp.spec, seed, per_file, chunk_size, verify,
+                                    gpu=comp.config.get("device") == "cuda")
+                job_of[job] = i
+            stream = (executors.run_ray(list(job_of), address) if executor == "ray"
+                      else executors.run_processes(list(job_of), min(jobs, len(job_of))))
+            for job, rec in stream:
+                finish(job_of[job], rec)
+    return [results[i] for i in range(len(cells))]
 
 
 def _cell_line(rec: dict[str, Any]) -> str:

@@ -83,10 +83,16 @@ def list_cmd(as_json: bool) -> None:
 @click.option("--no-verify", is_flag=True, help="Skip decoding (bits are then unverified, and marked so).")
 @click.option("--labels", metavar="COLUMN", help="DATASETS are labelled tables (CSV/NPZ): code this column given the rest.")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Device for neural coders.")
+@click.option("-j", "--jobs", type=int, default=None,
+              help="Run cells in N local processes (default: all cores; 1 = in this process, with byte progress).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="ray: run cells as Ray tasks (pip install 'mdlbench[ray]'); GPU cells request a GPU.")
+@click.option("--address", help="Ray cluster address (auto, HOST:PORT); default starts a local one.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or per-cell lines.")
 def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | None,
         results_dir: Path, per_file: bool, chunk_size: int | None, seeds: int, force: bool,
-        no_verify: bool, labels: str | None, device: str | None, quiet: bool) -> None:
+        no_verify: bool, labels: str | None, device: str | None, jobs: int | None,
+        executor: str, address: str | None, quiet: bool) -> None:
     """Measure the description length of DATASETS under each compressor.
 
     DATASETS are shipped names (canterbury, bible), synthetic sources with parameters
@@ -94,7 +100,7 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
     (zlib, bzip2, zstd, brotli, xz, lz4, PPMd, ZPAQ). Each cell compresses, decompresses and
     compares with the input; a mismatch is a failed cell and the exit status is 1.
     """
-    from . import api
+    from . import api, executors
     from . import suite as suitemod
     from .results.leaderboard import leaderboard
     from .ui import Reporter, RichReporter
@@ -116,7 +122,8 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
         records += api.run(g.datasets, g.compressors, results_dir=results_dir, per_file=g.per_file,
                            chunk_size=g.chunk_size, force=force, seeds=g.seeds,
                            verify=not no_verify, reporter=reporter, labels=labels,
-                           overrides=overrides)
+                           overrides=overrides, jobs=jobs or executors.default_jobs(),
+                           executor=executor, address=address)
     if not quiet:
         _print_board(leaderboard(records, "bpb"), "bpb", title="This run (bits per input byte)")
         _print_parts(records)
