@@ -400,10 +400,11 @@ def _code(mode, buf, start, end, stream, cs, S, X, T, SM, SMN, MSM, MSMN, W, W2,
 
 
 def parse_orders(text: str) -> list[int]:
-    """'0-6' → [0..6]; '1,2,3,4,6' → those; ranges and lists can be combined ('0-4,6,8')."""
+    """'0-6' → [0..6]; '1+2+3+4+6' → those; ranges and lists combine ('0-4+6+8'). (',' is
+    also accepted, for Python callers; in a spec string it would split parameters.)"""
     out: list[int] = []
     try:
-        for part in text.replace(" ", "").split(","):
+        for part in text.replace(" ", "").replace(",", "+").split("+"):
             if "-" in part:
                 a, b = part.split("-", 1)
                 lo, hi = int(a), int(b)
@@ -413,7 +414,7 @@ def parse_orders(text: str) -> list[int]:
             elif part:
                 out.append(int(part))
     except ValueError:
-        raise UsageError(f"mix: parameter orders: {text!r} is not like '0-6' or '1,2,3,4,6'") from None
+        raise UsageError(f"mix: parameter orders: {text!r} is not like '0-6' or '1+2+3+4+6'") from None
     if not out or min(out) < 0 or max(out) > 24 or len(set(out)) != len(out):
         raise UsageError(f"mix: parameter orders: {text!r} must name distinct orders in 0..24")
     return sorted(out)
@@ -488,7 +489,7 @@ class MixCoder(ModelCoder):
                "bit histories, match model, 2-layer mixer, 2 APM stages; own binary coder")
     library = "numba"
     params = (
-        Param("orders", str, "0-6", "context orders, e.g. 0-6 or 1,2,3,4,6"),
+        Param("orders", str, "0-6", "context orders, e.g. 0-6 or 1-4+6"),
         Param("word", bool, True, "add two word contexts (current word; word pair)"),
         Param("match", bool, True, "match model for long repeats"),
         Param("mem", int, 24, "log2 bytes of the context hash table", min=12, max=29),

@@ -1,0 +1,218 @@
+"""The `mix` context-mixing coder and its binary arithmetic coder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import constriction
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mdlbench.api import decode_bytes, encode_bytes
+from mdlbench.coding import binary
+from mdlbench.coding.core import Decoder, Encoder
+from mdlbench.coding.loop import code_steps
+from mdlbench.compressors.base import create
+from mdlbench.errors import CorruptStreamError, UsageError
+
+CANTERBURY = Path(__file__).resolve().parents[1] / "datasets" / "canterbury"
+SMALL = "mix:mem=16"  # small tables: fast to allocate, same code path
+
+
+# ----------------------------------------------------------------- binary arithmetic coder
+
+def _bits_and_probs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    probs = rng.integers(1, 65536, n)
+    skewed = rng.random(n) < 0.5  # half the bits highly predictable, as in real models
+    probs = np.where(skewed, rng.integers(64000, 65536, n), probs)
+    probs = np.where(rng.random(n) < 0.5, probs, 65536 - probs)
+    probs = np.clip(probs, 1, 65535)
+    bits = (rng.random(n) < probs / 65536).astype(np.int64)
+    return bits, probs
+
+
+def test_binary_coder_round_trip_and_overhead_vs_constriction() -> None:
+    bits, probs = _bits_and_probs(1_000_000, 0)
+    stream = binary.encode_bits(bits, probs)
+    assert np.array_equal(binary.decode_bits(stream, probs), bits)
+    ideal = binary.ideal_bits(bits, probs)
+    # constriction's range coder on the very same probabilities
+    enc = constriction.stream.queue.RangeEncoder()
+    p1 = probs / 65536.0
+    enc.encode(bits.astype(np.int32), constriction.stream.model.Categorical(perfect=False),
+               np.stack([1.0 - p1, p1], axis=1))
+    c_bits = 32 * enc.get_compressed().size
+    ours = 8 * len(stream)
+    assert ours <= ideal * 1.0001 + 32, (ours, ideal)     # overhead <= 0.01 % (+ flush byte)
+    assert ours >= ideal - 32                             # padding carries a few bits
+    assert ours <= c_bits + 64                            # no worse than constriction
+    assert c_bits >= ideal - 1                            # both measured against one ideal
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 100])
+def test_binary_coder_short_inputs(n: int) -> None:
+    bits, probs = _bits_and_probs(n, n + 1)
+    stream = binary.encode_bits(bits, probs)
+    assert np.array_equal(binary.decode_bits(stream, probs), bits)
+
+
+def test_binary_coder_extreme_probabilities() -> None:
+    n = 20000
+    for p in (1, 65535):
+        probs = np.full(n, p)
+        bits = np.ones(n, dtype=np.int64) if p == 65535 else np.zeros(n, dtype=np.int64)
+        stream = binary.encode_bits(bits, probs)
+        assert len(stream) <= 3
+        assert np.array_equal(binary.decode_bits(stream, probs), bits)
+        # the unlikely outcome every time: 16 bits each, still exact
+        stream = binary.encode_bits(1 - bits, probs)
+        assert np.array_equal(binary.decode_bits(stream, probs), 1 - bits)
+        assert abs(8 * len(stream) - 16 * n) <= 40
+
+
+def test_binary_coder_rejects_bad_probabilities() -> None:
+    with pytest.raises(ValueError):
+        binary.encode_bits(np.zeros(3, dtype=np.int64), np.array([0, 5, 6]))
+    with pytest.raises(ValueError):
+        binary.encode_bits(np.zeros(3, dtype=np.int64), np.array([1, 5, 65536]))
+
+
+# ----------------------------------------------------------------- the mix coder
+
+def test_mix_round_trips_edge_inputs(edge_input: bytes) -> None:
+    comp = create(SMALL)
+    enc = comp.encode(edge_input)
+    assert comp.decode(enc.blob) == edge_input
+    assert decode_bytes(enc.blob) == edge_input
+    if edge_input:
+        # real bits within the coder overhead of the ideal (+ container header)
+        assert enc.bits >= enc.bits_ideal - 8
+        assert enc.bits <= enc.bits_ideal * 1.0001 + 8 * 64
+
+
+def test_mix_default_spec_round_trip_text() -> None:
+    data = (CANTERBURY / "xargs.1").read_bytes()
+    blob = encode_bytes("mix", data)
+    assert decode_bytes(blob) == data
+    assert 8 * len(blob) < 3.4 * len(data)
+
+
+@pytest.mark.parametrize("spec", ["mix:orders=1-4,word=false,mem=16",
+                                  "mix:orders=0,match=false,mem=16",
+                                  "mix:orders=2-3+6+8,lr=20,limit=127,mem=16"])
+def test_mix_variants_round_trip(spec: str) -> None:
+    data = (CANTERBURY / "grammar.lsp").read_bytes() * 3
+    comp = create(spec)
+    assert comp.decode(comp.encode(data).blob) == data
+
+
+def test_mix_deterministic() -> None:
+    data = (CANTERBURY / "fields.c").read_bytes()
+    a = create(SMALL).encode(data)
+    b = create(SMALL).encode(data)
+    assert a.blob == b.blob
+    assert a.bits_ideal == b.bits_ideal
+
+
+def test_mix_compresses_and_adapts() -> None:
+    rng = np.random.default_rng(5)
+    noise = rng.integers(0, 256, 20000, dtype=np.uint8).tobytes()
+    enc = create(SMALL).encode(noise)
+    assert enc.bits <= 8 * len(noise) * 1.01 + 800       # random data: ~no expansion
+    const = create(SMALL).encode(b"a" * 100000)
+    assert const.bits < 0.01 * 8 * 100000                 # constant data: nearly free
+    rep = noise[:5000] * 4                                 # a long repeat: the match model
+    assert create(SMALL).encode(rep).bits < 8 * 5000 * 1.1
+
+
+def test_mix_beats_ppmd_o6_on_alice() -> None:
+    data = (CANTERBURY / "alice29.txt").read_bytes()
+    mix = create("mix").encode(data)
+    ppmd = create("ppmd:order=6,mem=256").encode(data)
+    assert mix.bits < ppmd.bits, (mix.bits, ppmd.bits)
+
+
+def test_mix_bad_params() -> None:
+    for spec in ("mix:orders=7-3", "mix:orders=a", "mix:orders=1+1", "mix:orders=30",
+                 "mix:mem=5", "mix:lr=0"):
+        with pytest.raises(UsageError):
+            create(spec)
+
+
+def test_mix_corrupted_and_truncated_streams() -> None:
+    data = (CANTERBURY / "grammar.lsp").read_bytes()
+    blob = encode_bytes(SMALL, data)
+    for cut in (1, 5, len(blob) // 2, len(blob) - 1):
+        with pytest.raises(CorruptStreamError):
+            decode_bytes(blob[:cut])
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        bad = bytearray(blob)
+        i = int(rng.integers(len(blob) - 200, len(blob) - 8))  # payload, not the flush
+        bad[i] ^= 1 << int(rng.integers(0, 8))
+        with pytest.raises(CorruptStreamError):
+            decode_bytes(bytes(bad))
+    with pytest.raises(CorruptStreamError):
+        decode_bytes(b"not an mdlbench stream at all")
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=64))
+def test_mix_hypothesis_round_trip(data: bytes) -> None:
+    comp = _HYPO
+    assert comp.decode(comp.encode(data).blob) == data
+
+
+_HYPO = create("mix:mem=12")
+
+
+@pytest.mark.slow
+def test_mix_ten_megabytes() -> None:
+    rng = np.random.default_rng(11)
+    text = (CANTERBURY / "lcet10.txt").read_bytes()
+    parts = [text, rng.integers(0, 256, 1 << 20, dtype=np.uint8).tobytes(), b"\x00" * 500000]
+    data = b"".join(parts * 5)[: 10_500_000]
+    data += bytes(rng.integers(0, 256, 10_500_000 - len(data), dtype=np.uint8))
+    comp = create("mix")
+    enc = comp.encode(data)
+    assert comp.decode(enc.blob) == data
+
+
+# ----------------------------------------------------------------- step model
+
+def test_step_model_distributions_and_round_trip() -> None:
+    comp = create(SMALL)
+    data = (CANTERBURY / "xargs.1").read_bytes()[:1200]
+    streams = 2
+    steps = len(data) // streams
+    sym = np.frombuffer(data[: steps * streams], dtype=np.uint8).reshape(streams, steps).T
+    sym = sym.astype(np.int64)
+    model = comp.step_model(256, streams)
+    p = model.predict()
+    assert p.shape == (streams, 256)
+    assert np.allclose(p.sum(axis=1), 1.0, atol=1e-9)
+    assert (p > 0).all()
+    enc = Encoder()
+    code_steps(model, steps, encoder=enc, symbols=sym)
+    blob = enc.finish()
+    assert 8 * len(blob) < 0.75 * 8 * steps * streams     # it learns text
+    p = model.predict()
+    assert np.allclose(p.sum(axis=1), 1.0, atol=1e-9)
+    out = code_steps(comp.step_model(256, streams), steps, decoder=Decoder(blob))
+    assert np.array_equal(out, sym)
+
+
+def test_step_model_small_alphabet() -> None:
+    comp = create(SMALL)
+    model = comp.step_model(4, 3)
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        p = model.predict()
+        assert p.shape == (3, 4)
+        assert np.allclose(p.sum(axis=1), 1.0)
+        model.update(rng.integers(0, 4, 3))
+    with pytest.raises(UsageError):
+        comp.step_model(300, 1)
