@@ -44,6 +44,7 @@ from .model import ModelCoder, Payload, alphabet_of
 _MAX_DENSE_CTX = 1 << 22
 _MAX_COUNTERS = 1 << 24  # default table size (int32 counters): 64 MB
 _MAX_TABLE = 1 << 30  # hard cap on counters for an explicit hashbits
+_MAX_ANS_BUFFER = 1 << 31  # bytes of distributions coder=ans may hold until finish()
 _TERMINATION_BITS = 64  # range/ANS coders write whole 32-bit words; the tail costs <= 64 bits
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
@@ -256,11 +257,16 @@ class KT(ModelCoder):
         counts = np.zeros((slots, k), dtype=np.int32)
         rows = int(min(65536, max(256, (1 << 20) // k)))
         probs = np.empty((rows, k), dtype=np.float64)
+        ans = self.config["coder"] == "ans"
+        if ans and n * k * 8 > _MAX_ANS_BUFFER:
+            raise UsageError(f"kt: coder=ans keeps every distribution until the end (n x K x 8 "
+                             f"= {n * k * 8 / 2**30:.1f} GiB here, limit 2 GiB); use coder=range")
         enc = Encoder(self.config["coder"])
         for start in range(0, n, rows):
             m = min(rows, n - start)
             _enc_fill(buf, start, counts, cfg, alpha, probs[:m])
-            enc.encode(buf[start:start + m], probs[:m])
+            # ANS (a stack) keeps the arrays it is given until finish(): hand it its own copies
+            enc.encode(buf[start:start + m], probs[:m].copy() if ans else probs[:m])
             if progress is not None:
                 progress(start + m, n)
         stream = enc.finish()
