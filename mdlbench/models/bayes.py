@@ -347,6 +347,11 @@ def _kl(prior: MixturePrior, mu, log_sigma, w) -> torch.Tensor:
     return -entropy - prior.log_prob(w).sum(dim=-1).mean()
 
 
+def _se(a: np.ndarray) -> float:
+    """Standard error of the mean of Monte-Carlo draws."""
+    return float(a.std(ddof=1) / math.sqrt(len(a))) if len(a) > 1 else float("nan")
+
+
 @dataclass
 class Evaluation:
     kl_bits: float
@@ -374,15 +379,14 @@ def evaluate(net: Net, post: Posterior, data: np.ndarray, samples: int, seed: in
             lq.append(float((-post.log_sigma - HALF_LOG_2PI - 0.5 * z * z).double().sum()))
             lp.append(float(post.prior.log_prob(w.double()).sum()))
         nll_a, lq_a, lp_a = (np.array(v) / LN2 for v in (nll, lq, lp))
-        se = (lambda a: float(a.std(ddof=1) / math.sqrt(len(a))) if len(a) > 1 else float("nan"))
         if post.prior.k == 1:
             kl = float(post.prior.kl_closed(post.mu.double(), post.log_sigma.double())) / LN2
             kl_se, method = 0.0, "closed form (Gaussian prior)"
         else:
             h = float((post.log_sigma.double() + HALF_LOG_2PIE).sum()) / LN2
-            kl, kl_se = -h - float(lp_a.mean()), se(lp_a)
+            kl, kl_se = -h - float(lp_a.mean()), _se(lp_a)
             method = f"Monte Carlo, {samples} samples: -H(q) exact - mean log2 p(w)"
-        return Evaluation(kl, kl_se, float(nll_a.mean()), se(nll_a),
+        return Evaluation(kl, kl_se, float(nll_a.mean()), _se(nll_a),
                           float((nll_a + lq_a - lp_a).std(ddof=1)) if samples > 1 else 0.0,
                           samples, method)
 
