@@ -123,6 +123,38 @@ def compare(results: Sequence[Path | str] = (store.DEFAULT_DIR,), metric: str = 
     return lb.leaderboard(records, metric)
 
 
+def html_report(results: Sequence[Path | str] = (store.DEFAULT_DIR,), metric: str = "bpb") -> str:
+    """A self-contained HTML leaderboard with every plot the results support embedded."""
+    from .results import html
+
+    records = store.load_records([Path(p) for p in results])
+    if not records:
+        raise UsageError(f"no results found in {', '.join(map(str, results))}")
+    return html.page(records, lb.leaderboard(records, metric), metric)
+
+
+def plot(results: Sequence[Path | str] = (store.DEFAULT_DIR,), kind: str = "all",
+         dataset: str | None = None, out: Path | str = Path("results/plots"),
+         fmt: str = "png") -> list[Path]:
+    """Write plots (pareto, learning, blocks) of the results as PNG/SVG files; return the paths."""
+    from .results import plots
+
+    records = store.load_records([Path(p) for p in results])
+    if not records:
+        raise UsageError(f"no results found in {', '.join(map(str, results))}")
+    if fmt not in ("png", "svg"):
+        raise UsageError(f"plot format must be png or svg, got {fmt!r}")
+    out = Path(out)
+    if kind == "all":
+        paths = plots.plot_all(records, out, fmt)
+        if not paths:
+            raise UsageError("nothing to plot in these results")
+        return paths
+    fig = plots.make(records, kind, dataset)
+    name = kind + ("-" + "".join(c if c.isalnum() else "_" for c in dataset) if dataset else "")
+    return [plots.save(fig, out / f"{name}.{fmt}")]
+
+
 def gate(baseline: Path | str, results: Sequence[Path | str] = (store.DEFAULT_DIR,),
          tolerance: str | float = 0, update: bool = False) -> gatemod.GateReport | dict[str, int]:
     """Check results against a baseline, or (update=True) rewrite the baseline from them."""

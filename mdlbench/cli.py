@@ -180,7 +180,8 @@ def _print_board(table: Any, metric: str, title: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "json", "html"]),
               default="table", show_default=True)
 @click.option("--metric", type=click.Choice(["bits", "bpb", "ratio"]), default="bpb", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write to this file (atomically). html defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")
 def compare(results: tuple[Path, ...], fmt: str, metric: str, output: Path | None, write: bool) -> None:
     """Leaderboard of RESULTS (folders or record files; default results/runs): compressors as
@@ -188,7 +189,14 @@ def compare(results: tuple[Path, ...], fmt: str, metric: str, output: Path | Non
     from . import api
     from .results.leaderboard import render
 
-    table = api.compare(results or (store.DEFAULT_DIR,), metric)
+    results = results or (store.DEFAULT_DIR,)
+    if fmt == "html":
+        text = api.html_report(results, metric)
+        target = output or Path("results/leaderboard.html")
+        store.atomic_write(target, text)
+        err.print(f"wrote {target}")
+        return
+    table = api.compare(results, metric)
     if write:
         store.atomic_write(Path("results/LEADERBOARD.md"),
                            f"# Leaderboard ({metric})\n\n" + render(table, "md", metric))
@@ -201,6 +209,23 @@ def compare(results: tuple[Path, ...], fmt: str, metric: str, output: Path | Non
         err.print(f"wrote {output}")
     else:
         click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("results", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice(["all", "pareto", "learning", "blocks"]), default="all",
+              show_default=True, help="pareto: bpb vs encode speed; learning: code length vs data "
+              "seen (prequential coders); blocks: block-MDL curves (labelled data).")
+@click.option("--dataset", help="Dataset label to plot (pareto needs one when results hold several).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("results/plots"), show_default=True,
+              help="Folder for the image files.")
+@click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)
+def plot(results: tuple[Path, ...], kind: str, dataset: str | None, out: Path, fmt: str) -> None:
+    """Plot RESULTS (default results/runs) as PNG/SVG files."""
+    from . import api
+
+    for p in api.plot(results or (store.DEFAULT_DIR,), kind, dataset, out, fmt):
+        err.print(f"wrote {p}")
 
 
 @cli.command()
