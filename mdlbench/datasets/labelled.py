@@ -1,0 +1,309 @@
+"""Labelled datasets: inputs X (features) and labels y, for the code length of y given X.
+
+A labelled `Dataset` has one part, ``("labels", bytes)``: one byte per example, the class index
+0..K-1. Its `labelled` field is a `LabelledData` carrying X, y, K and names. Coders that code
+labels *given* inputs (compressors/prequential.py) take X from it in `bind`; classical codecs just
+compress the label bytes, the "ignores the inputs" baseline.
+
+Three sources:
+- ``digits``: the UCI handwritten digits shipped in datasets/digits (1,797 8x8 images, 10 classes).
+- ``logistic:n=…,d=…,k=…,scale=…,seed=…``: X ~ N(0, I_d), y drawn from a true softmax-linear model.
+  `limit_bits` = Σ -log2 p_true(y_i | x_i), the exact code length of the labels under the true
+  conditional model (the Bayes-optimal code given X); `entropy_bits` = Σ H(p_true(· | x_i)), its
+  expectation given the sampled X.
+- `load_table(path, column)`: a user's CSV or NPZ, with `--labels COLUMN`.
+
+Labels are mapped to 0..K-1 in sorted order of their distinct values (so integer labels 0..K-1
+keep their values); the original values are kept in `LabelledData.classes`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, UsageError
+from ..params import Param
+from .base import Dataset, DatasetLoader, register_dataset
+from .files import read_file
+from .shipped import read_checked, read_manifest
+
+MAX_CLASSES = 256
+
+
+@dataclass
+class LabelledData:
+    """Inputs and labels of a labelled dataset; both sides of a coder see X (side information)."""
+
+    X: np.ndarray
+    """(n, d) float64 features."""
+    y: np.ndarray
+    """(n,) uint8 class indices in 0..k-1."""
+    k: int
+    feature_names: list[str] = field(default_factory=list)
+    classes: list[Any] = field(default_factory=list)
+    """The original label values, in index order."""
+
+    def __post_init__(self) -> None:
+        self.X = np.ascontiguousarray(self.X, dtype=np.float64)
+        self.y = np.ascontiguousarray(self.y, dtype=np.uint8)
+        if self.X.ndim != 2 or self.y.ndim != 1 or self.X.shape[0] != self.y.shape[0]:
+            raise DataError(f"labelled data needs X (n, d) and y (n,): got {self.X.shape} and "
+                            f"{self.y.shape}")
+        if not 1 <= self.k <= MAX_CLASSES:
+            raise DataError(f"labelled data: {self.k} classes (1..{MAX_CLASSES} supported)")
+        if self.y.size and int(self.y.max()) >= self.k:
+            raise DataError("labelled data: a label is outside 0..k-1")
+        if not self.feature_names:
+            self.feature_names = [f"x{i}" for i in range(self.d)]
+
+    @property
+    def n(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.X.shape[1])
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 of features and labels together: the identity of a labelled dataset."""
+        h = hashlib.sha256()
+        h.update(np.asarray(self.X.shape, dtype=np.int64).tobytes())
+        h.update(self.X.tobytes())
+        h.update(self.y.tobytes())
+        return h.hexdigest()
+
+    def dataset(self, name: str, **kw: Any) -> Dataset:
+        """The harness's view: one part holding the label bytes, alphabet K, X in `labelled`."""
+        ds = Dataset(name=name, parts=[("labels", self.y.tobytes())], alphabet=self.k,
+                     labelled=self, **kw)
+        ds.meta.setdefault("n", self.n)
+        ds.meta.setdefault("d", self.d)
+        ds.meta.setdefault("k", self.k)
+        # The dataset's identity (results key) must cover the inputs too, not only the labels:
+        # the same labels under other features are another dataset. Dataset.sha256 is a
+        # cached_property; setting it here fixes it to the fingerprint of X and y together.
+        ds.__dict__["sha256"] = self.fingerprint
+        return ds
+
+
+def _factorise(values: np.ndarray, where: str) -> tuple[np.ndarray, list[Any]]:
+    """Map label values to 0..K-1 in sorted order; check class count."""
+    try:
+        classes, y = np.unique(values, return_inverse=True)
+    except TypeError:  # mixed types in an object column
+        classes, y = np.unique(values.astype(str), return_inverse=True)
+    if len(classes) < 2:
+        only = classes[0] if len(classes) else "none"
+        raise DataError(f"{where}: the label column has a single class ({only!r}); "
+                        f"nothing to code")
+    if len(classes) > MAX_CLASSES:
+        raise DataError(f"{where}: the label column has {len(classes)} classes "
+                        f"(at most {MAX_CLASSES} supported)")
+    return y.reshape(-1).astype(np.uint8), [c.item() if hasattr(c, "item") else c for c in classes]
+
+
+def _check_features(X: np.ndarray, names: list[str], where: str) -> np.ndarray:
+    if X.ndim != 2:
+        raise DataError(f"{where}: features must be a 2-D array (n, d), got shape {X.shape}")
+    if X.shape[1] == 0:
+        raise DataError(f"{where}: no feature columns besides the labels")
+    if not np.issubdtype(X.dtype, np.number) and X.dtype != np.bool_:
+        raise DataError(f"{where}: features are not numeric (dtype {X.dtype})")
+    X = X.astype(np.float64)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        col = names[j] if j < len(names) else f"#{j}"
+        raise DataError(f"{where}: feature {col!r} has a missing/NaN/inf value (row {i})")
+    return X
+
+
+def _check_labels(y: np.ndarray, where: str) -> None:
+    if y.ndim != 1:
+        raise DataError(f"{where}: labels must be 1-D, got shape {y.shape}")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise DataError(f"{where}: the label column has missing/NaN values "
+                        f"(row {int(np.argmax(np.isnan(y)))})")
+    if y.dtype.kind == "O" and any(v is None or (isinstance(v, float) and v != v) for v in y):
+        raise DataError(f"{where}: the label column has missing values")
+
+
+def _from_frame(df: Any, column: str, where: str) -> LabelledData:
+    import pandas as pd
+
+    if df.shape[0] == 0:
+        raise DataError(f"{where}: no rows")
+    names = [str(c) for c in df.columns]
+    if column not in names:
+        shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+        raise UsageError(f"{where}: no column {column!r} (columns: {shown})")
+    df.columns = names
+    y = df[column].to_numpy()
+    _check_labels(y, where)
+    feats = df.drop(columns=[column])
+    nonnum = [c for c in feats.columns if not (pd.api.types.is_numeric_dtype(feats[c])
+                                               or pd.api.types.is_bool_dtype(feats[c]))]
+    if nonnum:
+        raise DataError(f"{where}: feature column {nonnum[0]!r} is not numeric "
+                        f"(encode it as numbers or drop it)")
+    fnames = [str(c) for c in feats.columns]
+    X = _check_features(feats.to_numpy(dtype=np.float64) if fnames else np.zeros((len(df), 0)),
+                        fnames, where)
+    yi, classes = _factorise(y, where)
+    return LabelledData(X, yi, len(classes), fnames, classes)
+
+
+def _read_csv(raw: bytes, column: str, where: str) -> LabelledData:
+    import pandas as pd
+
+    if not raw.strip():
+        raise DataError(f"{where}: the file is empty")
+    try:
+        df = pd.read_csv(io.BytesIO(raw))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            ValueError) as e:
+        raise DataError(f"{where}: cannot parse as CSV ({str(e).splitlines()[0]})") from None
+    return _from_frame(df, column, where)
+
+
+def _read_npz(raw: bytes, column: str, where: str) -> LabelledData:
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
+        raise DataError(f"{where}: cannot read as NPZ ({e})") from None
+    if not arrays:
+        raise DataError(f"{where}: the NPZ archive holds no arrays")
+    if "X" in arrays and column != "X":
+        # Form 1: a feature matrix X and the label array named by `column` (usually y).
+        if column not in arrays:
+            raise UsageError(f"{where}: no array {column!r} (arrays: {', '.join(arrays)})")
+        X, y = arrays["X"], arrays[column]
+        if X.ndim != 2:
+            raise DataError(f"{where}: X must be 2-D (n, d), got shape {X.shape}")
+        _check_labels(y, where)
+        if X.shape[0] != y.shape[0]:
+            raise DataError(f"{where}: X has {X.shape[0]} rows but {column!r} has {y.shape[0]}")
+        if y.shape[0] == 0:
+            raise DataError(f"{where}: no rows")
+        names = [f"x{i}" for i in range(X.shape[1])]
+        Xf = _check_features(X, names, where)
+        yi, classes = _factorise(y, where)
+        return LabelledData(Xf, yi, len(classes), names, classes)
+    # Form 2: every array is one named column of equal length.
+    bad = [k for k, a in arrays.items() if a.ndim != 1]
+    if bad:
+        raise DataError(f"{where}: array {bad[0]!r} has shape {arrays[bad[0]].shape}; use arrays "
+                        f"X (n, d) and y (n,), or one 1-D array per column")
+    lengths = {a.shape[0] for a in arrays.values()}
+    if len(lengths) > 1:
+        raise DataError(f"{where}: columns have different lengths {sorted(lengths)}")
+    import pandas as pd
+
+    if column not in arrays:
+        raise UsageError(f"{where}: no column {column!r} (columns: {', '.join(arrays)})")
+    return _from_frame(pd.DataFrame(arrays), column, where)
+
+
+def load_table(path: Path | str, column: str) -> Dataset:
+    """A user's labelled table (CSV, optionally .gz, or NPZ) with labels in `column`."""
+    path = Path(path)
+    where = str(path)
+    if not column:
+        raise UsageError("--labels needs a column name")
+    if path.is_dir():
+        raise UsageError(f"{where}: --labels needs a CSV or NPZ file, not a directory")
+    raw = read_file(path)
+    if not raw:
+        raise DataError(f"{where}: the file is empty")
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise DataError(f"{where}: damaged gzip file ({e})") from None
+    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".npz":
+        data = _read_npz(raw, column, where)
+    else:
+        data = _read_csv(raw, column, where)
+    return data.dataset(str(path), kind="labelled",
+                        description=f"labelled table {path.name}: {data.n} rows, {data.d} "
+                                    f"features, {data.k} classes in {column!r}")
+
+
+@register_dataset
+class Digits(DatasetLoader):
+    name = "digits"
+    kind = "labelled"
+    folder = "digits"
+    summary = "UCI handwritten digits: 1,797 8x8 images (64 features 0..16), 10 classes"
+
+    def load(self) -> Dataset:
+        m = read_manifest(self.folder)
+        entry = next((e for e in m["files"] if e["file"] == "digits.csv.gz"), None)
+        if entry is None:
+            raise DataError("datasets/digits/MANIFEST.json does not list digits.csv.gz")
+        table = np.loadtxt(io.BytesIO(gzip.decompress(read_checked(self.folder, entry))),
+                           delimiter=",", dtype=np.int64)
+        if table.ndim != 2 or table.shape[1] != 65:
+            raise DataError(f"digits.csv.gz: expected 65 columns, got shape {table.shape}")
+        names = [f"pixel_{i // 8}_{i % 8}" for i in range(64)]
+        data = LabelledData(table[:, :64], table[:, 64], 10, names, list(range(10)))
+        return data.dataset(self.name, kind="labelled", description=m["description"],
+                            source=m["source"], licence=m["licence"])
+
+    def listing(self) -> dict[str, Any]:
+        ds = self.load()
+        return {"name": self.name, "kind": self.kind, "summary": self.summary,
+                "size": ds.size, "files": 1, "source": ds.source, "licence": ds.licence,
+                "sha256": ds.sha256}
+
+
+@register_dataset
+class Logistic(DatasetLoader):
+    name = "logistic"
+    kind = "labelled"
+    summary = ("X ~ N(0, I_d), y from a seeded softmax-linear model; limit_bits is the exact "
+               "code length under the true conditional model")
+    params = (
+        Param("n", int, 2000, "number of examples", min=1, max=10_000_000),
+        Param("d", int, 10, "number of features", min=1, max=10_000),
+        Param("k", int, 4, "number of classes", min=2, max=MAX_CLASSES),
+        Param("scale", float, 3.0, "norm scale of the true weights (large: labels predictable)",
+              min=0.0),
+        Param("seed", int, 0, "generator seed", min=0),
+    )
+
+    def true_model(self) -> tuple[np.ndarray, np.ndarray]:
+        """The generating weights W (k, d) and biases b (k,)."""
+        c = self.config
+        rng = np.random.default_rng([c["seed"], 0x1AB])
+        W = rng.standard_normal((c["k"], c["d"])) * (c["scale"] / np.sqrt(c["d"]))
+        b = rng.standard_normal(c["k"]) * 0.5
+        return W, b
+
+    def load(self) -> Dataset:
+        c = self.config
+        W, b = self.true_model()
+        rng = np.random.default_rng([c["seed"], 0xDA7A])
+        X = rng.standard_normal((c["n"], c["d"]))
+        logits = X @ W.T + b
+        logits -= logits.max(axis=1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))  # natural log
+        p = np.exp(logp)
+        u = rng.random(c["n"])
+        y = (u[:, None] > np.cumsum(p, axis=1)).sum(axis=1).clip(0, c["k"] - 1)
+        limit = float(-logp[np.arange(c["n"]), y].sum() / np.log(2))
+        entropy = float(-(p * logp).sum() / np.log(2))
+        data = LabelledData(X, y, c["k"], classes=list(range(c["k"])))
+        return data.dataset(self.spec, kind="labelled", description=self.summary,
+                            limit_bits=limit, entropy_bits=entropy)
