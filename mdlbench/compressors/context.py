@@ -255,7 +255,7 @@ class KT(ModelCoder):
         alpha = float(self.config["alpha"])
         buf = np.frombuffer(data, dtype=np.uint8)
         counts = np.zeros((slots, k), dtype=np.int32)
-        rows = int(min(65536, max(256, (1 << 20) // k)))
+        rows = int(min(65536, max(64, (1 << 17) // k)))  # ~1 MB of rows: stays in cache
         probs = np.empty((rows, k), dtype=np.float64)
         ans = self.config["coder"] == "ans"
         if ans and n * k * 8 > _MAX_ANS_BUFFER:
