@@ -61,6 +61,8 @@ def leaderboard(records: list[dict[str, Any]], metric: str = "bpb") -> pd.DataFr
     table = df.pivot_table(index="compressor", columns="dataset", values="value",
                            aggfunc="mean", dropna=False)
     ok = df[~failed_mask]
+    spread = ok.pivot_table(index="compressor", columns="dataset", values="value", aggfunc="std")
+    counts = ok.pivot_table(index="compressor", columns="dataset", values="value", aggfunc="count")
     limits = df.dropna(subset=["limit_bits"]).drop_duplicates("dataset")
     if not limits.empty:
         lim = limits.assign(bits=limits["limit_bits"])
@@ -71,6 +73,10 @@ def leaderboard(records: list[dict[str, Any]], metric: str = "bpb") -> pd.DataFr
     failed = df[failed_mask].groupby("compressor")["dataset"].apply(
         lambda s: ", ".join(sorted(set(s))))
     cols = list(table.columns)
+    multi = [c for c in cols if c in counts.columns and (counts[c] > 1).any()]
+    for c in multi:  # stochastic coders over several seeds: mean ± std (sample std)
+        table[f"{c} ±std"] = spread[c].reindex(table.index)
+    table = table[[x for c in cols for x in ([c, f"{c} ±std"] if c in multi else [c])]]
     table = table.join(speeds, how="left")
     table["failed"] = failed.reindex(table.index).fillna("")
     ascending = metric != "ratio"

@@ -1,0 +1,80 @@
+"""Grids: parallel cells, Ray, resume after kill -9, plots and the HTML report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import mdlbench
+from mdlbench.results.plots import KINDS
+
+ROOT = Path(__file__).resolve().parents[1]
+GRID = ["zlib:level=1..3", "bz2:level=1..2"]
+
+
+def _bits(recs):
+    return {(r["dataset"]["label"], r["compressor"]["spec"]): r["bits"] for r in recs}
+
+
+def test_parallel_jobs_give_the_same_bits(tmp_path):
+    one = mdlbench.run(["iid:n=20000", "markov:n=20000"], GRID, results_dir=tmp_path / "a")
+    two = mdlbench.run(["iid:n=20000", "markov:n=20000"], GRID, results_dir=tmp_path / "b", jobs=2)
+    assert _bits(one) == _bits(two) and len(two) == 10
+    assert len(list((tmp_path / "b").rglob("*.json"))) == 10
+
+
+def test_ray_executor_local_cluster(tmp_path):
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        recs = mdlbench.run(["iid:n=5000"], GRID, results_dir=tmp_path, executor="ray")
+    finally:
+        ray.shutdown()
+    local = mdlbench.run(["iid:n=5000"], GRID, results_dir=None)
+    assert _bits(recs) == _bits(local)
+    assert len(list(tmp_path.rglob("*.json"))) == 5
+
+
+def test_kill_minus_nine_loses_at_most_the_cell_in_flight(tmp_path):
+    runs = tmp_path / "runs"
+    args = [sys.executable, "-m", "mdlbench.cli", "run", "canterbury", "-c", "zstd:level=12..19",
+            "--results", str(runs), "-q", "-j", "1"]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(runs.rglob("*.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = sorted(runs.rglob("*.json"))
+    assert 2 <= len(done) < 8, "the run should have been killed mid-grid"
+    for f in done:  # every record on disk is whole
+        assert json.loads(f.read_text())["verified"] is True
+    p = subprocess.run(args[:-3] + ["-j", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.count("skip") == len(done)
+    assert len(list(runs.rglob("*.json"))) == 8
+
+
+def test_plots_and_html(tmp_path):
+    runs = tmp_path / "runs"
+    mdlbench.run(["iid:n=5000", "canterbury"], GRID, results_dir=runs)
+    paths = mdlbench.plot([runs], "pareto", "canterbury", tmp_path / "p", "png")
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = mdlbench.plot([runs], "pareto", "iid:n=5000", tmp_path / "p", "svg")[0]
+    assert "<svg" in svg.read_text()
+    assert len(mdlbench.plot([runs], "all", None, tmp_path / "all")) == 2
+    page = mdlbench.html_report([runs])
+    assert page.startswith("<!doctype html>") and page.count("<svg") == 2
+    assert "zlib:level=3" in page
+    assert "<link" not in page and "src=" not in page  # self-contained: no external assets
+    with pytest.raises(mdlbench.errors.UsageError, match="no results with per-segment"):
+        mdlbench.plot([runs], "learning")
+    assert set(KINDS) == {"pareto", "learning", "blocks"}
