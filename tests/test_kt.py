@@ -169,7 +169,7 @@ def test_round_trip_10mb() -> None:
     rng = np.random.default_rng(8)
     text = (b"In the beginning God created the heaven and the earth. " * 2000)
     parts = [text, bytes(rng.integers(0, 256, 1 << 20, dtype=np.uint8))]
-    data = b"".join(parts * 6)[: 10_500_000]
+    data = b"".join(parts * 10)[: 10_500_000]
     assert len(data) >= 10_000_000
     comp = create("kt:order=3")
     assert comp.decode(comp.encode(data).blob) == data
