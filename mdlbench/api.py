@@ -177,7 +177,7 @@ def decode_bytes(blob: bytes) -> bytes:
     header, payload = container.unwrap(blob)
     try:
         comp = create(header.spec)
-    except UsageError as e:
+    except UsageError as e:  # the header check passed: a real stream, from another mdlbench
         raise UsageError(f"stream names a compressor this mdlbench cannot build: {e}") from None
     data = comp.decompress(blob) if comp.self_describing else comp.decompress(payload)
     return container.check(header, data)

@@ -8,10 +8,13 @@ Layout (all counted in every reported bit figure of a model-based coder):
     original length      varint
     checksum             4 bytes, CRC-32 of the original data
     meta                 varint length + coder-specific bytes (alphabet, device, ...)
+    header check         2 bytes, low 16 bits of the CRC-32 of everything above
     payload              the rest: the coder's stream
 
-The decoder reads the spec from the stream itself, so `mdlbench decode` needs no flags, and the
-checksum turns a corrupted payload into an error instead of wrong output.
+The decoder reads the spec from the stream itself, so `mdlbench decode` needs no flags. The
+header check catches a damaged length or spec before any decoding starts (a wrong length could
+otherwise make a decoder run for a long time); the data checksum turns a corrupted payload into
+an error instead of wrong output.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ class Header:
 
 def wrap(spec: str, data: bytes, payload: bytes, meta: bytes = b"") -> bytes:
     s = spec.encode()
-    return b"".join([
+    head = b"".join([
         MAGIC, bytes([VERSION]), varint.encode(len(s)), s, varint.encode(len(data)),
-        zlib.crc32(data).to_bytes(4, "little"), varint.encode(len(meta)), meta, payload,
+        zlib.crc32(data).to_bytes(4, "little"), varint.encode(len(meta)), meta,
     ])
+    return head + (zlib.crc32(head) & 0xFFFF).to_bytes(2, "little") + payload
 
 
 def unwrap(blob: bytes) -> tuple[Header, bytes]:
@@ -51,18 +55,22 @@ def unwrap(blob: bytes) -> tuple[Header, bytes]:
     n, pos = varint.decode(blob, 4)
     if pos + n > len(blob):
         raise CorruptStreamError("truncated stream (header cut off)")
-    try:
-        spec = blob[pos:pos + n].decode()
-    except UnicodeDecodeError:
-        raise CorruptStreamError("corrupt stream (spec is not UTF-8)") from None
+    spec_bytes = blob[pos:pos + n]
     length, pos = varint.decode(blob, pos + n)
     if pos + 4 > len(blob):
         raise CorruptStreamError("truncated stream (header cut off)")
     crc = int.from_bytes(blob[pos:pos + 4], "little")
     m, pos = varint.decode(blob, pos + 4)
-    if pos + m > len(blob):
+    if pos + m + 2 > len(blob):
         raise CorruptStreamError("truncated stream (header cut off)")
-    return Header(spec, length, crc, blob[pos:pos + m]), blob[pos + m:]
+    end = pos + m
+    if int.from_bytes(blob[end:end + 2], "little") != zlib.crc32(blob[:end]) & 0xFFFF:
+        raise CorruptStreamError("corrupt stream (header check failed)")
+    try:
+        spec = spec_bytes.decode()
+    except UnicodeDecodeError:
+        raise CorruptStreamError("corrupt stream (spec is not UTF-8)") from None
+    return Header(spec, length, crc, blob[pos:end]), blob[end + 2:]
 
 
 def check(header: Header, data: bytes) -> bytes:

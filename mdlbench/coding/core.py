@@ -26,6 +26,9 @@ _queue, _stack = constriction.stream.queue, constriction.stream.stack  # attribu
 
 
 def _check(probs: np.ndarray) -> np.ndarray:
+    if type(probs) is np.ndarray and probs.dtype == np.float64 and probs.ndim == 2 \
+            and probs.flags.c_contiguous and 1 <= probs.shape[1] <= MAX_ALPHABET:
+        return probs  # the hot path of step-by-step decoders: no copies, no conversions
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim == 1:
         probs = probs[None, :]
@@ -54,7 +57,9 @@ class Encoder:
         self._range = _queue.RangeEncoder() if coder == "range" else None
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def encode(self, symbols: np.ndarray, probs: np.ndarray) -> None:
+    def encode(self, symbols: np.ndarray, probs: np.ndarray, ideal: float | None = None) -> None:
+        """Code `symbols` under the rows of `probs`. `ideal`: Σ -log2 p if the caller already
+        has it (it must be the same quantity; it only saves recomputing it)."""
         probs = _check(probs)
         symbols = np.ascontiguousarray(symbols, dtype=np.int32).reshape(-1)
         if symbols.shape[0] != probs.shape[0]:
@@ -63,12 +68,14 @@ class Encoder:
             return
         if symbols.min() < 0 or symbols.max() >= probs.shape[1]:
             raise ValueError("symbol outside the alphabet of its distribution")
-        self.bits_ideal += ideal_bits(symbols, probs)
+        self.bits_ideal += ideal_bits(symbols, probs) if ideal is None else ideal
         self.count += symbols.size
+        if probs.shape[1] == 1:
+            return  # a one-symbol alphabet costs nothing: the decoder knows every symbol
         if self._range is not None:
             self._range.encode(symbols, _CATEGORICAL, probs)
-        else:
-            self._pending.append((symbols, probs))
+        else:  # ANS writes in reverse at finish(): keep private copies of reusable buffers
+            self._pending.append((symbols.copy(), probs.copy()))
 
     def finish(self) -> bytes:
         if self._range is not None:
@@ -93,9 +100,11 @@ class Decoder:
 
     def decode(self, probs: np.ndarray) -> np.ndarray:
         probs = _check(probs)
+        if probs.shape[1] == 1:
+            return np.zeros(probs.shape[0], dtype=np.int64)
         try:
-            return np.asarray(self._dec.decode(_CATEGORICAL, probs), dtype=np.int64)
-        except (ValueError, RuntimeError) as e:
+            return self._dec.decode(_CATEGORICAL, probs).astype(np.int64, copy=False)
+        except (ValueError, RuntimeError, AssertionError) as e:
             raise CorruptStreamError(f"corrupt stream ({e})") from None
 
 

@@ -55,7 +55,7 @@ class ModelCoder(Compressor):
             return container.check(header, b"")
         try:
             data = self.decode_payload(payload, header.length, header.meta, progress)
-        except (ValueError, IndexError, OverflowError) as e:
+        except (ValueError, IndexError, OverflowError, AssertionError) as e:
             raise CorruptStreamError(f"corrupt stream ({type(e).__name__}: {e})") from None
         return container.check(header, data)
 
