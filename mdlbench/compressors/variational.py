@@ -10,8 +10,11 @@ Camp 1993; BB-ANS) on constriction's ANS stack:
     push the data under p(x_t | window, w)             (NLL bits)
     push w under the discretised prior p                (≈ -log2 P(w) bits)
 
-Weights live on the grid δ = 2^-wbits over [-wmax, wmax]; q is `QuantizedGaussian(μ/δ, σ/δ)`
-per weight and the prior a `Categorical` over the grid bins (mixture CDF differences). The
+Weights live on the grid δ = 2^-wbits over [-wmax, wmax]; q is a `QuantizedGaussian(μ/δ, σ/δ)`
+per weight truncated to ±8σ (see `_q`: a tight range keeps constriction's 2^-24 probability
+floor from drawing absurd weights), and the prior a `Categorical` over all grid bins (mixture
+CDF differences). Every predictive distribution of the data carries a 2^-20 floor
+(models.bayes.FLOOR) so that the coder codes exactly the distribution whose bits are reported. The
 prior's own parameters (3k-1 numbers; gaussian: 1) are sent in the container's meta at float16:
 `prior_param_bits` = 16 × that count, and the decoder builds the same table from those bits.
 
@@ -272,11 +275,23 @@ class Variational(_VariationalBase):
         rng = np.random.default_rng([self.config["seed"], _INIT_TAG])
         return rng.integers(1, 2**32, size=n, dtype=np.uint64).astype(np.uint32)
 
-    def _q(self, post) -> tuple[np.ndarray, np.ndarray]:
-        delta, _ = self._grid(self.config["wbits"])
+    def _q(self, post) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]]:
+        """Discretised q, in buckets: (indices, B, means, stds, centres). Weight j is coded as
+        centre_j + r with r ~ QuantizedGaussian(-B, B) of mean μ_j/δ - centre_j, std σ_j/δ,
+        B = the power of two ≥ 8σ_j/δ + 2. A range this tight matters: constriction gives every
+        symbol of a model's range at least 2^-24, so over the whole weight grid (2^15 bins) a
+        draw would land somewhere absurd with probability ~0.2 % per weight."""
+        delta, radius = self._grid(self.config["wbits"])
         mean = post.mu.double().numpy() / delta
         std = np.maximum(post.log_sigma.double().exp().numpy() / delta, 1e-3)
-        return np.ascontiguousarray(mean), np.ascontiguousarray(std)
+        half = np.minimum(2 ** np.ceil(np.log2(8 * std + 2)), radius).astype(np.int64)
+        centre = np.clip(np.round(mean), -radius + half, radius - half).astype(np.int64)
+        out = []
+        for b in np.unique(half):
+            idx = np.flatnonzero(half == b)
+            out.append((idx, int(b), np.ascontiguousarray(mean[idx] - centre[idx]),
+                        np.ascontiguousarray(std[idx]), centre[idx]))
+        return out
 
     def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
         from ..models.bayes import nll_bits, quantised_gaussian_bits
@@ -286,7 +301,7 @@ class Variational(_VariationalBase):
                              f"(max {MAX_INPUT}); use --chunk-size")
         AnsCoder, model = _constriction()
         x = np.frombuffer(data, dtype=np.uint8)
-        alphabet = alphabet_of(data)
+        alphabet = max(alphabet_of(data), 2)  # constriction needs >= 2 symbols
         net = self._net(alphabet)
         post = self._fit(net, x)
         if progress:
@@ -295,14 +310,17 @@ class Variational(_VariationalBase):
         wb = self.config["wbits"]
         delta, radius = self._grid(wb)
         prior_cat, table = self._prior_model(exported, wb)
-        qmodel = model.QuantizedGaussian(-radius, radius)
-        qmean, qstd = self._q(post)
-        need = float(np.maximum(np.log2(qstd * math.sqrt(2 * math.pi * math.e)), 0.0).sum())
+        parts = self._q(post)
+        need = sum(float(np.maximum(np.log2(sd * math.sqrt(2 * math.pi * math.e)), 0).sum())
+                   for _, _, _, sd, _ in parts)
         words = int(need / 32) + 8
+        sym = np.zeros(net.size, dtype=np.int64)
         while True:  # pop w ~ Q from the initial words; make sure they were not exhausted
             init = self._initial_words(words)
             ans = AnsCoder(init.copy())
-            sym = np.asarray(ans.decode(qmodel, qmean, qstd), np.int64)
+            for idx, b, m, sd, centre in parts:
+                r = ans.decode(model.QuantizedGaussian(-b, b), m, sd)
+                sym[idx] = centre + np.asarray(r, np.int64)
             if ans.num_bits() > 64:
                 break
             words *= 2
@@ -315,7 +333,8 @@ class Variational(_VariationalBase):
 
         p = np.maximum(table / table.sum(), 2.0**-24)
         neg_log_p = float(-np.log2(p[sym + radius]).sum())
-        neg_log_q = quantised_gaussian_bits(sym, qmean, qstd, radius)
+        neg_log_q = sum(quantised_gaussian_bits(sym[idx] - c, m, sd, b)
+                        for idx, b, m, sd, c in parts)
         nll_w = nll_bits(net, w, x)
         ex = self._report(net, post, x, exported)
         tp = self._twopart(net, post, x, exported)
@@ -355,9 +374,12 @@ class Variational(_VariationalBase):
         if not np.array_equal(post.prior.export().view(np.uint16), exported.view(np.uint16)):
             raise CorruptStreamError("bits-back check failed: retraining gave another prior "
                                      "(stream damaged, or training not reproducible here)")
-        qmean, qstd = self._q(post)
-        ans.encode_reverse(sym.astype(np.int32), model.QuantizedGaussian(-radius, radius),
-                           qmean, qstd)
+        for idx, b, m, sd, centre in reversed(self._q(post)):
+            r = sym[idx] - centre
+            if np.abs(r).max() > b:
+                raise CorruptStreamError("bits-back check failed: a weight lies outside the "
+                                         "retrained posterior's range")
+            ans.encode_reverse(r.astype(np.int32), model.QuantizedGaussian(-b, b), m, sd)
         rest = ans.get_compressed()
         if not np.array_equal(rest, self._initial_words(len(rest))):
             raise CorruptStreamError("bits-back check failed: the initial bits did not come "
@@ -378,7 +400,7 @@ class VTwoPart(_VariationalBase):
             raise UsageError(f"{self.name}: input of {len(data)} bytes is too long to train on "
                              f"(max {MAX_INPUT}); use --chunk-size")
         x = np.frombuffer(data, dtype=np.uint8)
-        alphabet = alphabet_of(data)
+        alphabet = max(alphabet_of(data), 2)  # constriction needs >= 2 symbols
         net = self._net(alphabet)
         post = self._fit(net, x)
         exported = post.prior.export()

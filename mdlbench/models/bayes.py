@@ -30,9 +30,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 LN2 = math.log(2.0)
+FLOOR = 2.0**-20
+"""Every predictive distribution is (1 - K·FLOOR)·softmax + FLOOR: no symbol costs more than
+20 bits, and the floor sits above constriction's smallest probability (2^-24), so the coder
+codes exactly the distribution whose Σ -log2 p is reported (no silent clipping)."""
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 HALF_LOG_2PIE = 0.5 * math.log(2 * math.pi * math.e)
 
@@ -167,7 +170,8 @@ class Net:
             x = x + o @ p["Wo"]
             x = x + np.maximum(_rms_np(x) @ p["W1"] + p["b1"], 0.0) @ p["W2"] + p["b2"]
             out = _rms_np(x[-1]) @ p["U"] + p["bu"]
-        return np.exp(out - out.max())
+        e = np.exp(out - out.max())
+        return e / e.sum() * (1.0 - len(e) * FLOOR) + FLOOR
 
     def numpy_params(self, w: np.ndarray) -> dict[str, np.ndarray]:
         p = {n: np.ascontiguousarray(a) for n, a in self.split(np.asarray(w, np.float64)).items()}
@@ -321,8 +325,7 @@ def train(net: Net, data: np.ndarray, *, components: int, steps: int, lr: float,
             eps = torch.randn((mc, net.size), generator=gen)
             w = mu + log_sigma.exp() * eps
             logits = net.logits(w, ctx)
-            nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.repeat(mc),
-                                  reduction="sum") / mc
+            nll = _nll(logits.reshape(-1, logits.shape[-1]), y.repeat(mc)) / mc
             kl = _kl(prior, mu, log_sigma, w)
             loss = (nll + kl - prior.hyper_log_prob()) / n
             opt.zero_grad()
@@ -337,6 +340,13 @@ def train(net: Net, data: np.ndarray, *, components: int, steps: int, lr: float,
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(det)
+
+
+def _nll(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Σ -ln p(y) in nats under the floored softmax (see FLOOR)."""
+    k = logits.shape[-1]
+    lp = torch.log_softmax(logits, -1).gather(-1, y[:, None])[:, 0]
+    return -torch.logaddexp(lp + math.log1p(-k * FLOOR), torch.tensor(math.log(FLOOR))).sum()
 
 
 def _kl(prior: MixturePrior, mu, log_sigma, w) -> torch.Tensor:
@@ -374,7 +384,7 @@ def evaluate(net: Net, post: Posterior, data: np.ndarray, samples: int, seed: in
         for _ in range(samples):
             w = post.mu + sig * torch.randn(net.size, generator=gen)
             logits = net.logits(w[None], ctx)[0].double()
-            nll.append(float(F.cross_entropy(logits, y, reduction="sum")))
+            nll.append(float(_nll(logits, y)))
             z = (w - post.mu) / sig
             lq.append(float((-post.log_sigma - HALF_LOG_2PI - 0.5 * z * z).double().sum()))
             lp.append(float(post.prior.log_prob(w.double()).sum()))
@@ -397,7 +407,7 @@ def nll_bits(net: Net, w: np.ndarray, data: np.ndarray) -> float:
     y = torch.from_numpy(np.asarray(data, np.int64))
     with torch.no_grad():
         logits = net.logits(torch.tensor(w, dtype=torch.float64)[None], ctx)[0]
-        return float(F.cross_entropy(logits, y, reduction="sum")) / LN2
+        return float(_nll(logits, y)) / LN2
 
 
 # ----------------------------------------------------------------------------- hand-set nets

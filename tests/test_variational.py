@@ -1,0 +1,229 @@
+"""Variational MDL: bits-back and two-part streams, their accounting in bits, the adaptive
+mixture prior, the algorithmic datasets and the hand-set vs random-init question."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mdlbench.coding.core import ideal_bits
+from mdlbench.compressors import create
+from mdlbench.compressors.variational import Variational, compare_solutions
+from mdlbench.datasets import load
+from mdlbench.errors import CorruptStreamError, UsageError
+from mdlbench.models.bayes import (
+    MixturePrior,
+    Net,
+    NetConfig,
+    Posterior,
+    evaluate,
+    handset_parity,
+    nll_bits,
+    train,
+)
+
+TINY = "context=4,hidden=6,steps=60,samples=8"
+TASKS = ["parity:n=50,len=5", "addition:n=20,digits=3", "copy:n=20,len=5,mode=reverse",
+         "counting:n=300,m=7,step=3"]
+
+
+def _parity(n=64, length=3, seed=0):
+    ds = load(f"parity:n={n},len={length},seed={seed}")
+    return ds, np.frombuffer(ds.data, np.uint8)
+
+
+# ----------------------------------------------------------------------------- datasets
+@pytest.mark.parametrize("spec", TASKS + ["rational:n=200,p=3,q=11"])
+def test_algorithmic_datasets_are_deterministic_per_seed(spec):
+    a, b = load(spec), load(spec)
+    assert a.data == b.data and a.kind == "algorithmic"
+    assert max(a.data) < a.alphabet
+    assert a.meta["program_bits"] > 0 and a.limit_bits >= 0
+    if not spec.startswith("rational"):                  # rational has no randomness
+        assert load(spec + ",seed=1").data != a.data
+
+
+def test_algorithmic_contents():
+    x = np.frombuffer(load("parity:n=200,len=6,seed=3").data, np.uint8).reshape(200, 7)
+    assert np.array_equal(x[:, :6].sum(axis=1) % 2 + 2, x[:, 6])
+    r = np.frombuffer(load("rational:n=12,p=1,q=3").data, np.uint8)
+    assert r.tolist() == [0, 1] * 6                     # 1/3 = 0.010101...b
+    add = np.frombuffer(load("addition:n=50,digits=3,seed=2").data, np.uint8).reshape(50, 13)
+    pw = np.array([100, 10, 1])
+    s = add[:, 8:12] @ np.array([1, 10, 100, 1000])       # sum written LSD first
+    assert np.array_equal(add[:, :3] @ pw + add[:, 4:7] @ pw, s)
+    assert load("parity:n=100,len=4").limit_bits == 400
+    with pytest.raises(UsageError):
+        load("counting:m=5,step=10")
+
+
+@pytest.mark.parametrize("length", [2, 4, 7])
+def test_handset_parity_network_is_exact(length):
+    ds, x = _parity(200, length, seed=1)
+    cfg = NetConfig("mlp", 4, length + 1, length + 2)
+    w = handset_parity(length, cfg)
+    bits = nll_bits(Net(cfg), w, x)
+    assert ds.limit_bits <= bits < ds.limit_bits * 1.001   # random bits only, parity free
+
+
+# ----------------------------------------------------------------------------- bits-back stream
+def _check_accounting(enc):
+    ex = enc.extras
+    # the real stream: container = header + meta + ANS words; ANS words = initial + net
+    assert enc.bits == 8 * len(enc.blob) >= ex["bitsback_stream_bits"]
+    assert ex["bitsback_net_bits"] == ex["bitsback_stream_bits"] - ex["initial_bits"]
+    # net stream vs the drawn w's ideal length: ANS state (<= 64) + whole 32-bit words
+    assert abs(ex["bitsback_net_bits"] - ex["bitsback_ideal_bits"]) <= 96
+    # the drawn w's length vs KL + E[NLL]: a single draw scatters by sample_sd_bits
+    slack = 5 * ex["sample_sd_bits"] + 5 * ex["total_se_bits"] + 96
+    assert abs(ex["bitsback_net_bits"] - (ex["kl_bits"] + ex["nll_bits"])) <= slack
+    assert ex["total_bits"] == pytest.approx(ex["kl_bits"] + ex["nll_bits"]
+                                             + ex["prior_param_bits"])
+    assert enc.bits_ideal == pytest.approx(ex["total_bits"])
+
+
+@pytest.mark.parametrize("prior", ["mixture", "gaussian"])
+def test_bitsback_round_trip_and_length(prior):
+    ds, _ = _parity()
+    comp = create(f"variational:{TINY},prior={prior}")
+    enc = comp.encode(ds.data)
+    assert comp.decode(enc.blob) == ds.data
+    _check_accounting(enc)
+    # deterministic: the same input and config give the same stream, bit for bit
+    assert create(f"variational:{TINY},prior={prior}").encode(ds.data).blob == enc.blob
+
+
+def test_bitsback_transformer_round_trip():
+    data = b"abracadabra, abracadabra! " * 12
+    comp = create("variational:model=transformer,context=4,hidden=8,embed=8,heads=2,steps=20,"
+                  "samples=4")
+    enc = comp.encode(data)
+    assert comp.decode(enc.blob) == data
+    _check_accounting(enc)
+
+
+def test_edge_inputs_round_trip(edge_input):
+    comp = create("variational:context=1,hidden=2,steps=3,samples=2,wbits=6")
+    enc = comp.encode(edge_input)
+    assert comp.decode(enc.blob) == edge_input
+
+
+def test_twopart_round_trip_and_parts():
+    ds, _ = _parity()
+    comp = create(f"vtwopart:{TINY}")
+    enc = comp.encode(ds.data)
+    assert comp.decode(enc.blob) == ds.data
+    ex = enc.extras
+    # the stream holds weight bits + data bits; the container adds header and prior params
+    assert ex["twopart_weight_bits"] + ex["twopart_data_bits"] <= enc.bits
+    assert abs(ex["twopart_data_bits"] - ex["twopart_data_bits_ideal"]) <= 64
+    assert abs(ex["twopart_weight_bits"] - ex["twopart_weight_bits_ideal"]) <= 64
+    assert ex["adjusted_bits"] == ex["twopart_data_bits"] + 16 * ex["params"]
+
+
+def test_corrupt_streams_raise():
+    ds, _ = _parity()
+    for name in ("variational", "vtwopart"):
+        comp = create(f"{name}:{TINY}")
+        blob = bytearray(comp.encode(ds.data).blob)
+        for pos in (len(blob) - 3, len(blob) - 40):
+            bad = bytearray(blob)
+            bad[pos] ^= 0x5A
+            with pytest.raises(CorruptStreamError):
+                comp.decode(bytes(bad))
+        with pytest.raises(CorruptStreamError):
+            comp.decode(bytes(blob[:-2]))
+
+
+def test_bad_specs():
+    with pytest.raises(UsageError):
+        create("variational:init=handset,model=transformer")
+    with pytest.raises(UsageError):
+        create("variational:model=transformer,embed=10,heads=3")
+    with pytest.raises(UsageError, match="parity"):
+        create("variational:init=handset,steps=1").encode(b"hello world")
+
+
+# ----------------------------------------------------------------------------- bits, not nats
+def test_figures_are_bits_not_nats():
+    ds, x = _parity()
+    cfg = NetConfig("mlp", 4, 4, 6)
+    net = Net(cfg)
+    post = Posterior(torch.zeros(net.size), torch.full((net.size,), -11.0),
+                     MixturePrior(1, 1.0), [])
+    ev = evaluate(net, post, x, 4, 0)
+    # all-zero weights predict uniformly: exactly log2(4) = 2 bits a symbol (nats: 1.386)
+    assert ev.nll_bits == pytest.approx(2.0 * len(x), rel=1e-5)
+    # closed-form KL of N(0, e^-22) against N(0, 1): per weight -ln σ - 1/2 + σ²/2, in bits
+    per = (11.0 - 0.5 + math.exp(-22) / 2) / math.log(2)
+    assert ev.kl_bits == pytest.approx(per * net.size, rel=1e-5)
+    # the realised data part of the bits-back stream equals Σ -log2 p on the coded probs
+    comp = Variational(context=4, hidden=6, steps=30, samples=4)
+    enc = comp.encode(ds.data)
+    w = comp.last_fit.mu.double().numpy()
+    probs = comp._code_data(net, w, x)
+    assert nll_bits(net, w, x) == pytest.approx(ideal_bits(x, probs), rel=1e-6)
+    assert enc.extras["nll_bits"] >= len(x) * 0.5      # parity data: >= 3 random bits / 4 syms
+
+
+# ----------------------------------------------------------------------------- the prior
+def test_mixture_prior_stays_valid_and_separated():
+    _, x = _parity(128, 3)
+    cfg = NetConfig("mlp", 4, 4, 5)
+    post = train(Net(cfg), x, components=5, steps=200, lr=0.02, seed=1, init="handset",
+                 handset=handset_parity(3, cfg))
+    pr = post.prior
+    pi = torch.softmax(pr.logit_pi, 0).detach().numpy()
+    mu = pr.mu.detach().numpy()
+    sigma = pr.log_sigma.exp().detach().numpy()
+    assert mu[0] == 0.0                                   # pinned
+    assert np.all(np.isfinite(mu)) and np.all(np.isfinite(sigma))
+    assert pi.sum() == pytest.approx(1.0) and pi.min() > 1e-4
+    assert sigma.min() >= math.exp(-8) - 1e-9
+    gaps = np.abs(mu[:, None] - mu[None, :])[np.triu_indices(len(mu), 1)]
+    assert gaps.min() > 1e-3                              # no two components merged
+    # the hyper-priors: the Gamma term penalises a collapsing precision, Dirichlet a dying π
+    p = MixturePrior(3, 1.0).requires_grad_(False)
+    base = float(p.hyper_log_prob())
+    with torch.no_grad():
+        p.log_sigma[1] = -9.0
+    assert float(p.hyper_log_prob()) < base - 1e3
+    with torch.no_grad():
+        p.log_sigma[1] = math.log(0.25 / 12)
+        p.logit_pi[2] = -30.0
+    assert float(p.hyper_log_prob()) < base - 20
+
+
+def test_prior_export_rebuilds_the_coded_prior():
+    p = MixturePrior(4, 2.0)
+    v = p.export()
+    assert v.dtype == np.float16 and len(v) == MixturePrior.n_exported(4) == 11
+    comp = create("variational:components=4")
+    assert comp._parse_meta(comp._meta(4, v))[1].tobytes() == v.tobytes()
+
+
+# ----------------------------------------------------------------------------- the seed question
+def test_handset_solution_is_shorter_than_random_init():
+    ds, x = _parity(256, 4)
+    cfg = NetConfig("mlp", 4, 5, 6)
+    net = Net(cfg)
+    totals = {}
+    for init in ("handset", "random"):
+        post = train(net, x, components=4, steps=700, lr=0.01, seed=0, init=init,
+                     handset=handset_parity(4, cfg))
+        ev = evaluate(net, post, x, 8, 0)
+        totals[init] = ev.kl_bits + ev.nll_bits
+    assert totals["handset"] < totals["random"]
+    assert totals["handset"] > ds.limit_bits               # no free lunch: above the limit
+
+
+@pytest.mark.slow
+def test_compare_solutions_end_to_end():
+    r = compare_solutions("parity:n=512,len=4", steps=1500)
+    assert r["handset_wins"] and all(row["verified"] for row in r["rows"])
+    hand, rand = r["rows"]
+    assert hand["test_parity_accuracy"] == 1.0 > rand["test_parity_accuracy"]
+    assert hand["bitsback_net_bits"] < rand["bitsback_net_bits"]
