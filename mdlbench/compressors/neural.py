@@ -184,6 +184,9 @@ def encode_streams(model: StepModel, data: bytes, coder: str, progress: Progress
         probs = rec.predict()
         enc.encode(symbols[q, :r], probs[:r])
         rec.record(symbols[q, :r])
+        tail = getattr(model, "tail", None)  # models that account per symbol (ensemble)
+        if tail is not None:
+            tail(symbols[q, :r])
     rec.flush()
     if progress is not None:
         progress(n, n)
@@ -324,7 +327,7 @@ COMMON = (
     Param("train_every", int, 16, "steps per training segment (T)", min=1, max=100000),
     Param("seed", int, 0, "seed of the initial weights", min=0, max=2**31 - 1),
     Param("device", str, "cpu", "where the network runs", choices=("cpu", "cuda", "auto")),
-    Param("threads", int, 2, "torch CPU threads (they can change the floats)", min=1, max=256),
+    Param("threads", int, 1, "torch CPU threads (they can change the floats)", min=1, max=256),
     Param("coder", str, "range", "entropy coder", choices=("range", "ans")),
 )
 

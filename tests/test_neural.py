@@ -1,0 +1,193 @@
+"""Neural prequential coders (lstm, transformer): round trips, determinism, device checks,
+segment bits by hand, and the step path against the training path. Tiny models, small data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mdlbench import api
+from mdlbench.coding import container
+from mdlbench.compressors import create
+from mdlbench.compressors.neural import fingerprint, layout, write_meta
+from mdlbench.errors import CorruptStreamError, UsageError
+
+TINY = {
+    "lstm": "lstm:hidden=16,embed=8,streams=16,train_every=4",
+    "transformer": "transformer:layers=1,dim=16,heads=2,context=8,lr=0.01,streams=16,"
+                   "train_every=4",
+}
+TEXT = b"the quick brown fox jumps over the lazy dog. " * 60
+
+
+@pytest.fixture(params=sorted(TINY))
+def tiny(request: pytest.FixtureRequest) -> str:
+    return TINY[request.param]
+
+
+def roundtrip(spec: str, data: bytes):
+    comp = create(spec)
+    enc = comp.encode(data)
+    assert comp.decode(enc.blob) == data
+    assert api.decode_bytes(enc.blob) == data  # self-describing: spec read back from the stream
+    return enc
+
+
+def test_edge_inputs_round_trip(tiny: str, edge_input: bytes) -> None:
+    enc = roundtrip(tiny.replace("streams=16", "streams=64"), edge_input)
+    if len(set(edge_input)) > 1:
+        assert enc.bits_ideal > 0
+        # the real payload is within a few words of the ideal figure
+        payload = container.unwrap(enc.blob)[1]
+        assert enc.bits_ideal - 1 < 8 * len(payload) < enc.bits_ideal * 1.005 + 96
+
+
+@pytest.mark.parametrize("n", [1, 2, 15, 16, 17, 33, 100])
+def test_ragged_layouts(n: int) -> None:
+    data = bytes((i * 7 + 3) % 11 for i in range(n))
+    roundtrip(TINY["lstm"], data)
+    b, q, r = layout(n, 16)
+    assert b == min(16, n) and q * b + r == n
+
+
+def test_same_bits_twice_and_seed_matters(tiny: str) -> None:
+    a, b = create(tiny).encode(TEXT), create(tiny).encode(TEXT)
+    assert a.blob == b.blob and a.bits_ideal == b.bits_ideal
+    c = create(tiny + ",seed=1").encode(TEXT)
+    assert c.blob != a.blob
+
+
+def test_ans_coder_round_trips(tiny: str) -> None:
+    roundtrip(tiny + ",coder=ans", TEXT[:700])
+
+
+def test_it_learns(tiny: str) -> None:
+    segs = create(tiny).encode(TEXT * 2).extras["segments"]
+    first = segs[0]["bits"] / segs[0]["bytes"]
+    last = sum(s["bits"] for s in segs[-5:]) / sum(s["bytes"] for s in segs[-5:])
+    assert last < 0.7 * first
+
+
+def test_segment_bits_by_hand(tiny: str) -> None:
+    """Redo the first segment from the model's own probabilities: Σ -ln p / ln 2 bits."""
+    comp = create(tiny)
+    data = TEXT[:400]
+    enc = comp.encode(data)
+    segs = enc.extras["segments"]
+    assert sum(s["bytes"] for s in segs) == len(data)
+    assert sum(s["bits"] for s in segs) == pytest.approx(enc.bits_ideal, rel=1e-12)
+    k, (b, q, _r) = max(data) + 1, layout(len(data), comp.config["streams"])
+    t_seg = comp.config["train_every"]
+    model = comp.step_model(k, b)
+    streams = np.frombuffer(data, dtype=np.uint8).reshape(b, q).T.astype(np.int64)
+    nats = 0.0
+    for t in range(t_seg):
+        p = model.predict()
+        p = p / p.sum(axis=1, keepdims=True)
+        nats += float(-np.log(p[np.arange(b), streams[t]]).sum())
+        model.update(streams[t])
+    assert segs[0]["bytes"] == t_seg * b
+    assert segs[0]["bits"] == pytest.approx(nats / math.log(2), rel=1e-9)
+    assert segs[0]["bits"] > 1.4 * nats  # bits, not nats
+    # the first step is the untrained network: close to uniform, about log2 K bits per byte
+    assert segs[0]["bits"] / segs[0]["bytes"] == pytest.approx(math.log2(k), rel=0.2)
+
+
+def _rewrap(blob: bytes, meta: bytes) -> bytes:
+    header, payload = container.unwrap(blob)
+    return container.wrap(header.spec, TEXT[:300], payload, meta)
+
+
+def test_stream_from_another_device_is_refused(tiny: str) -> None:
+    comp = create(tiny)
+    blob = comp.encode(TEXT[:300]).blob
+    meta = container.unwrap(blob)[0].meta
+    forged = bytes([1]) + meta[1:]  # says: encoded on cuda
+    with pytest.raises(UsageError, match="encoded on cuda"):
+        comp.decode(_rewrap(blob, forged))
+    other = bytearray(meta)
+    other[2] ^= 0xFF  # fingerprint CRC of another torch build / CPU kernel set
+    with pytest.raises(UsageError, match="another torch build"):
+        comp.decode(_rewrap(blob, bytes(other)))
+    with pytest.raises(CorruptStreamError):
+        comp.decode(_rewrap(blob, meta[:3]))
+
+
+def test_meta_records_the_float_setup() -> None:
+    meta = write_meta("cpu", 1, 200)
+    assert len(meta) == 7 and meta[0] == 0 and meta[-1] == 199
+    assert torch.__version__ in fingerprint("cpu")
+
+
+def test_damaged_payload_is_an_error(tiny: str) -> None:
+    blob = bytearray(create(tiny).encode(TEXT[:500]).blob)
+    blob[-5] ^= 0x55
+    with pytest.raises(CorruptStreamError):
+        create(tiny).decode(bytes(blob))
+
+
+def test_bad_parameters() -> None:
+    with pytest.raises(UsageError, match="multiple of heads"):
+        create("transformer:dim=10,heads=4")
+    with pytest.raises(UsageError):
+        create("lstm:device=tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(UsageError, match="CUDA"):
+            create("lstm:device=cuda").encode(b"abc")
+
+
+def test_settings_restored() -> None:
+    before = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
+    create(TINY["lstm"]).encode(TEXT[:100])
+    assert (torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()) == before
+
+
+def test_lstm_step_matches_sequence_forward() -> None:
+    from mdlbench.models.lstm import LSTMConfig, LSTMModel
+
+    torch.manual_seed(0)
+    net = LSTMModel(LSTMConfig(alphabet=20, embed=8, hidden=16, layers=2))
+    x = torch.randint(0, 21, (30, 3))
+    with torch.no_grad():
+        full, _ = net(x, net.initial_state(3, torch.device("cpu")))
+        state = net.initial_state(3, torch.device("cpu"))
+        steps = []
+        for t in range(30):
+            logits, state = net.step(x[t], state)
+            steps.append(logits)
+    torch.testing.assert_close(torch.stack(steps), full, atol=1e-5, rtol=1e-4)
+
+
+def test_transformer_step_matches_windowed_forward() -> None:
+    """The ring-buffer KV cache with ALiBi gives the causal windowed attention, past the window."""
+    from mdlbench.models.transformer import TransformerConfig, TransformerModel
+
+    torch.manual_seed(0)
+    net = TransformerModel(TransformerConfig(alphabet=20, layers=2, dim=16, heads=2, context=6))
+    x = torch.randint(0, 21, (3, 25))
+    with torch.no_grad():
+        full = net(x)
+        cache = net.new_cache(3, torch.device("cpu"))
+        steps = torch.stack([net.step(x[:, t], cache) for t in range(25)], 1)
+    torch.testing.assert_close(steps, full, atol=1e-5, rtol=1e-4)
+
+
+def test_api_run_records_segments(tmp_path) -> None:
+    recs = api.run(["markov:order=1,k=4,n=3000"], [TINY["lstm"]], results_dir=tmp_path)
+    (rec,) = recs
+    assert rec["verified"] is True
+    assert rec["extras"]["segments"] and rec["bits_ideal"] < rec["bits"]
+    assert rec["bits"] > rec["dataset"]["limit_bits"] - 64  # no coder beats the true source
+
+
+@pytest.mark.slow
+def test_default_models_round_trip_on_bible() -> None:
+    from mdlbench.datasets import load
+
+    data = load("bible").data[:30000]
+    for spec in ("lstm", "transformer"):
+        enc = roundtrip(spec, data)
+        assert enc.bits / len(data) < 4.5
