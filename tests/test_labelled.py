@@ -44,6 +44,11 @@ def test_digits_dataset(digits):
     assert digits.data == lab.y.tobytes()
     assert np.bincount(lab.y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
     assert lab.X.min() == 0 and lab.X.max() == 16
+    # a fixed shuffle (sha256-defined, numpy-independent) of the file's rows
+    assert bytes(b + 48 for b in digits.data[:12]) == b"257912718715"
+    raw = dsmod.load("digits:shuffle=false").labelled
+    assert bytes(b + 48 for b in raw.y[:12]) == b"012345678901"
+    assert sorted(map(tuple, raw.X.tolist())) == sorted(map(tuple, lab.X.tolist()))
     # the identity of a labelled set covers its inputs, not only the label bytes
     import hashlib
 
@@ -364,8 +369,8 @@ def test_cli_labelled_table_run(tmp_path, monkeypatch, capsys):
     good.write_text("u,v,y\n" + "".join(f"{a},{b},{c}\n" for (a, b), c in zip(X, y,
                                                                               strict=True)))
     monkeypatch.setattr(sys, "argv", ["mdlbench", "run", str(good), "--labels", "y", "-c",
-                                      "uniform", "-c", "preq:epochs=5", "--results",
-                                      str(tmp_path / "r")])
+                                      "uniform", "-c", "preq:epochs=5", "-j", "1",
+                                      "--results", str(tmp_path / "r")])
     with pytest.raises(SystemExit) as e:
         cli.main()
         raise SystemExit(0)
