@@ -212,6 +212,12 @@ class _Trained(_LabelCoder):
 
     stochastic = True
 
+    def bind(self, dataset: Any) -> None:
+        super().bind(dataset)
+        from ..models.classifiers import warm_up
+
+        warm_up()  # one-off torch imports here, not inside the timed encode/decode
+
     def validate(self) -> None:
         c = self.config
         if c["model"] == "logreg" and (c["hidden"] != 128 or c["layers"] != 1):

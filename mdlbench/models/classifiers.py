@@ -65,6 +65,12 @@ def deterministic(threads: int = 1) -> Iterator[None]:
         torch.set_num_threads(prev_threads)
 
 
+def warm_up() -> None:
+    """Pay the one-off costs (use_deterministic_algorithms imports torch._inductor: seconds)."""
+    with deterministic():
+        pass
+
+
 def build(cfg: TrainConfig, d: int, k: int) -> nn.Module:
     """Logistic regression (one linear layer) or an MLP with `layers` ReLU layers of `hidden`."""
     if cfg.model == "logreg":
