@@ -77,23 +77,38 @@ def _check_accounting(enc):
     assert ex["bitsback_net_bits"] == ex["bitsback_stream_bits"] - ex["initial_bits"]
     # net stream vs the drawn w's ideal length: ANS state (<= 64) + whole 32-bit words
     assert abs(ex["bitsback_net_bits"] - ex["bitsback_ideal_bits"]) <= 96
-    # the drawn w's length vs KL + E[NLL]: a single draw scatters by sample_sd_bits
-    slack = 5 * ex["sample_sd_bits"] + 5 * ex["total_se_bits"] + 96
-    assert abs(ex["bitsback_net_bits"] - (ex["kl_bits"] + ex["nll_bits"])) <= slack
+    # the drawn w's length vs KL + E[NLL] of the discretised q and prior on the stream's grid:
+    # a single draw scatters by disc_sample_sd_bits around it
+    se = math.hypot(ex["kl_disc_se_bits"], ex["nll_disc_se_bits"])
+    slack = 5 * ex["disc_sample_sd_bits"] + 5 * se + 96
+    assert abs(ex["bitsback_net_bits"] - (ex["kl_disc_bits"] + ex["nll_disc_bits"])) <= slack
     assert ex["total_bits"] == pytest.approx(ex["kl_bits"] + ex["nll_bits"]
                                              + ex["prior_param_bits"])
-    assert enc.bits_ideal == pytest.approx(ex["total_bits"])
+    assert enc.bits_ideal == pytest.approx(ex["disc_total_bits"])
+    # the initial bits are only what popping w needed (plus at most 4 spare words)
+    assert ex["initial_bits"] <= ex["weight_posterior_bits"] + 64 + 4 * 32 + 5 * ex["params"]
 
 
-@pytest.mark.parametrize("prior", ["mixture", "gaussian"])
-def test_bitsback_round_trip_and_length(prior):
+@pytest.mark.parametrize("prior,wbits", [("mixture", 0), ("gaussian", 0), ("mixture", 9)])
+def test_bitsback_round_trip_and_length(prior, wbits):
     ds, _ = _parity()
-    comp = create(f"variational:{TINY},prior={prior}")
-    enc = comp.encode(ds.data)
-    assert comp.decode(enc.blob) == ds.data
+    spec = f"variational:{TINY},prior={prior},wbits={wbits}"
+    enc = create(spec).encode(ds.data)
+    assert create(spec).decode(enc.blob) == ds.data
     _check_accounting(enc)
+    ex = enc.extras
+    if wbits:
+        # a grid much finer than q: the discretised KL is the continuous one
+        assert ex["kl_disc_bits"] == pytest.approx(ex["kl_bits"], abs=5 * ex["kl_se_bits"] + 20)
+        assert ex["wbits"] == wbits
+    else:
+        # the automatic grid keeps the shortest stream of those tried
+        assert 8 * len(enc.blob) - ex["bitsback_stream_bits"] >= 0
+        assert ex["bitsback_stream_bits"] == min(ex["wbits_tried"].values())
+        # binning both q and p can only lower the KL (data processing inequality)
+        assert ex["kl_disc_bits"] <= ex["kl_bits"] + 5 * ex["kl_se_bits"] + 5
     # deterministic: the same input and config give the same stream, bit for bit
-    assert create(f"variational:{TINY},prior={prior}").encode(ds.data).blob == enc.blob
+    assert create(spec).encode(ds.data).blob == enc.blob
 
 
 def test_bitsback_transformer_round_trip():

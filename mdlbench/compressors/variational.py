@@ -60,6 +60,7 @@ from .base import ProgressFn, register
 from .model import ModelCoder, Payload, alphabet_of
 
 MAX_INPUT = 1 << 20
+AUTO_WBITS = 10
 _INIT_TAG = 0xB175BAC
 
 
@@ -124,8 +125,8 @@ _PARAMS = (
     Param("mc", int, 1, "weight samples per training step", min=1, max=64),
     Param("samples", int, 16, "Monte-Carlo samples for the reported KL and NLL", min=2,
           max=4096),
-    Param("wbits", int, 8, "weight grid δ = 2^-wbits for bits-back and two-part codes", min=1,
-          max=14),
+    Param("wbits", int, 0, "weight grid δ = 2^-wbits (0: try 1..10, keep the shortest)",
+          min=0, max=14),
     Param("wmax", float, 64.0, "weights are coded on [-wmax, wmax]", min=1.0, max=4096.0),
     Param("init", str, "random", "posterior means start random or at the hand-set network",
           choices=("random", "handset")),
@@ -145,7 +146,7 @@ class _VariationalBase(ModelCoder):
         if c["model"] == "transformer" and (c["embed"] or 16) % c["heads"]:
             raise UsageError(f"{self.name}: transformer width {c['embed'] or 16} is not a "
                              f"multiple of heads={c['heads']}")
-        if 2 * round(c["wmax"] * 2 ** c["wbits"]) + 1 > 1 << 20:
+        if 2 * round(c["wmax"] * 2 ** max(c["wbits"], AUTO_WBITS)) + 1 > 1 << 20:
             raise UsageError(f"{self.name}: wmax·2^wbits is too large (grid over 2^20 bins)")
         if c["init"] == "handset" and (c["model"] != "mlp" or c["embed"]):
             raise UsageError(f"{self.name}: init=handset needs model=mlp,embed=0")
@@ -225,7 +226,7 @@ class _VariationalBase(ModelCoder):
         AnsCoder, model = _constriction()
         mu = post.mu.double().numpy()
         best = None
-        for g in range(1, self.config["wbits"] + 1):
+        for g in range(1, (self.config["wbits"] or AUTO_WBITS) + 1):
             delta, radius = self._grid(g)
             sym = np.clip(np.round(mu / delta), -radius, radius).astype(np.int64)
             _, table = self._prior_model(exported, g)
@@ -275,13 +276,13 @@ class Variational(_VariationalBase):
         rng = np.random.default_rng([self.config["seed"], _INIT_TAG])
         return rng.integers(1, 2**32, size=n, dtype=np.uint64).astype(np.uint32)
 
-    def _q(self, post) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]]:
+    def _q(self, post, wb: int) -> list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]]:
         """Discretised q, in buckets: (indices, B, means, stds, centres). Weight j is coded as
         centre_j + r with r ~ QuantizedGaussian(-B, B) of mean μ_j/δ - centre_j, std σ_j/δ,
         B = the power of two ≥ 8σ_j/δ + 2. A range this tight matters: constriction gives every
         symbol of a model's range at least 2^-24, so over the whole weight grid (2^15 bins) a
         draw would land somewhere absurd with probability ~0.2 % per weight."""
-        delta, radius = self._grid(self.config["wbits"])
+        delta, radius = self._grid(wb)
         mean = post.mu.double().numpy() / delta
         std = np.maximum(post.log_sigma.double().exp().numpy() / delta, 1e-3)
         half = np.minimum(2 ** np.ceil(np.log2(8 * std + 2)), radius).astype(np.int64)
@@ -293,13 +294,46 @@ class Variational(_VariationalBase):
                         np.ascontiguousarray(std[idx]), centre[idx]))
         return out
 
-    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
+    def _bitsback(self, net, post, x: np.ndarray, exported: np.ndarray, wb: int) -> dict:
+        """One bits-back stream at grid 2^-wb: pop w ~ Q, push data | w, push w under P."""
         from ..models.bayes import nll_bits, quantised_gaussian_bits
+
+        AnsCoder, model = _constriction()
+        delta, radius = self._grid(wb)
+        prior_cat, table = self._prior_model(exported, wb)
+        parts = self._q(post, wb)
+        need = sum(float(np.maximum(np.log2(sd * math.sqrt(2 * math.pi * math.e)), 0).sum())
+                   for _, _, _, sd, _ in parts)
+        words = int(need / 32) + 4
+        sym = np.zeros(net.size, dtype=np.int64)
+        while True:  # pop w ~ Q from the initial words; make sure they were not exhausted
+            ans = AnsCoder(self._initial_words(words))
+            for idx, b, m, sd, centre in parts:
+                r = ans.decode(model.QuantizedGaussian(-b, b), m, sd)
+                sym[idx] = centre + np.asarray(r, np.int64)
+            if ans.num_bits() > 64:
+                break
+            words *= 2
+        w = sym * delta
+        probs = self._code_data(net, w, x)
+        ans.encode_reverse(np.asarray(x, np.int32), model.Categorical(perfect=False), probs)
+        ans.encode_reverse((sym + radius).astype(np.int32), prior_cat)
+        p = np.maximum(table / table.sum(), 2.0**-24)
+        nll_w = nll_bits(net, w, x)
+        neg_log_p = float(-np.log2(p[sym + radius]).sum())
+        neg_log_q = sum(quantised_gaussian_bits(sym[idx] - c, m, sd, b)
+                        for idx, b, m, sd, c in parts)
+        return {"stream": ans.get_compressed().tobytes(), "initial_bits": 32 * words,
+                "bitsback_nll_bits": nll_w, "weight_prior_bits": neg_log_p,
+                "weight_posterior_bits": neg_log_q,
+                "bitsback_ideal_bits": nll_w + neg_log_p - neg_log_q}
+
+    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
+        from ..models.bayes import evaluate_discrete
 
         if len(data) > MAX_INPUT:
             raise UsageError(f"{self.name}: input of {len(data)} bytes is too long to train on "
                              f"(max {MAX_INPUT}); use --chunk-size")
-        AnsCoder, model = _constriction()
         x = np.frombuffer(data, dtype=np.uint8)
         alphabet = max(alphabet_of(data), 2)  # constriction needs >= 2 symbols
         net = self._net(alphabet)
@@ -307,43 +341,24 @@ class Variational(_VariationalBase):
         if progress:
             progress(len(data) // 2, len(data))
         exported = post.prior.export()
-        wb = self.config["wbits"]
-        delta, radius = self._grid(wb)
-        prior_cat, table = self._prior_model(exported, wb)
-        parts = self._q(post)
-        need = sum(float(np.maximum(np.log2(sd * math.sqrt(2 * math.pi * math.e)), 0).sum())
-                   for _, _, _, sd, _ in parts)
-        words = int(need / 32) + 8
-        sym = np.zeros(net.size, dtype=np.int64)
-        while True:  # pop w ~ Q from the initial words; make sure they were not exhausted
-            init = self._initial_words(words)
-            ans = AnsCoder(init.copy())
-            for idx, b, m, sd, centre in parts:
-                r = ans.decode(model.QuantizedGaussian(-b, b), m, sd)
-                sym[idx] = centre + np.asarray(r, np.int64)
-            if ans.num_bits() > 64:
-                break
-            words *= 2
-        init_bits = 32 * words
-        w = sym * delta
-        probs = self._code_data(net, w, x)
-        ans.encode_reverse(np.asarray(x, np.int32), model.Categorical(perfect=False), probs)
-        ans.encode_reverse((sym + radius).astype(np.int32), prior_cat)
-        stream = ans.get_compressed().tobytes()
-
-        p = np.maximum(table / table.sum(), 2.0**-24)
-        neg_log_p = float(-np.log2(p[sym + radius]).sum())
-        neg_log_q = sum(quantised_gaussian_bits(sym[idx] - c, m, sd, b)
-                        for idx, b, m, sd, c in parts)
-        nll_w = nll_bits(net, w, x)
+        grids = [self.config["wbits"]] if self.config["wbits"] else list(range(1, AUTO_WBITS + 1))
+        tries = {wb: self._bitsback(net, post, x, exported, wb) for wb in grids}
+        wb = min(tries, key=lambda g: (len(tries[g]["stream"]), g))
+        bb = tries[wb]
+        stream = bb["stream"]
         ex = self._report(net, post, x, exported)
+        ev = evaluate_discrete(net, post, x, self.config["samples"], self.config["seed"],
+                               self._grid(wb)[0], self._prior_model(exported, wb)[1])
         tp = self._twopart(net, post, x, exported)
+        ex.update({k: v for k, v in bb.items() if k != "stream"})
         ex.update({
-            "bitsback_stream_bits": 8 * len(stream), "initial_bits": init_bits,
-            "bitsback_net_bits": 8 * len(stream) - init_bits,
-            "bitsback_ideal_bits": nll_w + neg_log_p - neg_log_q,
-            "bitsback_nll_bits": nll_w, "weight_prior_bits": neg_log_p,
-            "weight_posterior_bits": neg_log_q, "wbits": wb,
+            "bitsback_stream_bits": 8 * len(stream),
+            "bitsback_net_bits": 8 * len(stream) - bb["initial_bits"], "wbits": wb,
+            "kl_disc_bits": ev.kl_bits, "kl_disc_se_bits": ev.kl_se_bits,
+            "nll_disc_bits": ev.nll_bits, "nll_disc_se_bits": ev.nll_se_bits,
+            "disc_total_bits": ev.kl_bits + ev.nll_bits + ex["prior_param_bits"],
+            "disc_sample_sd_bits": ev.sample_sd_bits,
+            "wbits_tried": {str(g): 8 * len(t["stream"]) for g, t in tries.items()},
             "twopart_grid_bits": tp["grid_bits"], "twopart_weight_bits": tp["weight_bits"],
             "twopart_data_bits": tp["data_bits"],
             "twopart_bits": tp["weight_bits"] + tp["data_bits"] + ex["prior_param_bits"] + 8,
@@ -351,16 +366,18 @@ class Variational(_VariationalBase):
         })
         if progress:
             progress(len(data), len(data))
-        return Payload(stream, ex["total_bits"], self._meta(alphabet, exported), ex)
+        meta = self._meta(alphabet, exported, bytes([wb]))
+        return Payload(stream, ex["disc_total_bits"], meta, ex)
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes,
                        progress: ProgressFn | None) -> bytes:
         AnsCoder, model = _constriction()
-        alphabet, exported, _ = self._parse_meta(meta)
-        if len(payload) % 4 or not payload:
-            raise CorruptStreamError("truncated stream (payload is not a whole number of words)")
+        alphabet, exported, extra = self._parse_meta(meta, 1)
+        wb = extra[0]
+        if (not 1 <= wb <= max(self.config["wbits"], AUTO_WBITS) or len(payload) % 4
+                or not payload):
+            raise CorruptStreamError(f"corrupt stream ({self.name} header)")
         net = self._net(alphabet)
-        wb = self.config["wbits"]
         delta, radius = self._grid(wb)
         prior_cat, _ = self._prior_model(exported, wb)
         ans = AnsCoder(np.frombuffer(payload, dtype=np.uint32).copy())
@@ -374,7 +391,7 @@ class Variational(_VariationalBase):
         if not np.array_equal(post.prior.export().view(np.uint16), exported.view(np.uint16)):
             raise CorruptStreamError("bits-back check failed: retraining gave another prior "
                                      "(stream damaged, or training not reproducible here)")
-        for idx, b, m, sd, centre in reversed(self._q(post)):
+        for idx, b, m, sd, centre in reversed(self._q(post, wb)):
             r = sym[idx] - centre
             if np.abs(r).max() > b:
                 raise CorruptStreamError("bits-back check failed: a weight lies outside the "
@@ -422,7 +439,7 @@ class VTwoPart(_VariationalBase):
         AnsCoder, _ = _constriction()
         alphabet, exported, extra = self._parse_meta(meta, 1)
         g = extra[0]
-        if not 1 <= g <= self.config["wbits"] or len(payload) % 4 or not payload:
+        if not 1 <= g <= (self.config["wbits"] or AUTO_WBITS) or len(payload) % 4 or not payload:
             raise CorruptStreamError(f"corrupt stream ({self.name} header)")
         net = self._net(alphabet)
         delta, radius = self._grid(g)
