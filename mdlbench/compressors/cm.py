@@ -72,7 +72,7 @@ def _squash_tables() -> tuple[np.ndarray, np.ndarray]:
 _COUNT_LIMIT = (50, 30, 16, 10, 7, 6)
 
 
-def _state_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _state_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Bit-history states: bounded pairs (n0, n1); returns next-state (S, 2), initial 16-bit
     probability (S,), and priority n0 + n1 (S,). State 0 is 'never seen' (0, 0)."""
     def allowed(a: int, b: int) -> bool:
@@ -99,9 +99,9 @@ def _state_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         row = []
         for y in (0, 1):
             a, b = (n0 + 1, n1) if y == 0 else (n0, n1 + 1)
-            if y == 0 and b > 3:
+            if y == 0 and b > 2:
                 b = b // 2 + 1
-            if y == 1 and a > 3:
+            if y == 1 and a > 2:
                 a = a // 2 + 1
             s = norm(a, b)
             if s not in index:
@@ -119,24 +119,30 @@ def _state_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for k, (n0, n1) in enumerate(states):
         p0[k] = int((n1 + 0.4) / (n0 + n1 + 0.8) * 65536)
         pri[k] = n0 + n1
-    return nex.reshape(-1), np.clip(p0, 64, 65472), pri
+    conf = np.zeros(256, dtype=np.int64)
+    for k, (n0, n1) in enumerate(states):
+        if n0 == 0 and n1 > 0:
+            conf[k] = min(2047, int(256 * math.log2(n1 + 1)))
+        elif n1 == 0 and n0 > 0:
+            conf[k] = -min(2047, int(256 * math.log2(n0 + 1)))
+    return nex.reshape(-1), np.clip(p0, 64, 65472), pri, conf
 
 
 SQUASH, STRETCH = _squash_tables()
-NEX, STATE_P0, PRIORITY = _state_tables()
+NEX, STATE_P0, PRIORITY, CONF = _state_tables()
 RECIP = np.array([65536 * 2 // (2 * n + 3) for n in range(1024)], dtype=np.int64)
 NLOG2 = np.concatenate([[0.0], -np.log2(np.arange(1, 65537) / 65536.0)])
 
 # per-stream state S (int64)
-P_POS, P_C0, P_NIB, P_BP, P_C4, P_W0, P_W1, P_MPTR, P_MLEN, P_EXP = range(10)
+P_POS, P_C0, P_NIB, P_BP, P_C4, P_W0, P_W1, P_MPTR, P_MLEN, P_EXP, P_LR = range(11)
 P_H = 16       # context hashes
 P_SLOT = 48    # slot offsets into T
 S_LEN = 80
 MAX_CTX = 30
 # scratch X (int64)
 X_ST = 64      # states of the contexts for this bit
-X_MCTX = 100
-X_SEL = 101    # mixer set bases (3)
+X_MCTX = 96
+X_SEL = 100    # mixer set bases (3)
 X_DOT = 104    # layer-1 outputs (stretch domain) (3)
 X_P1 = 108     # layer-1 probabilities (12-bit) (3)
 X_SEL2 = 112
@@ -144,14 +150,14 @@ X_PM = 113     # mixer output (16-bit)
 X_A1 = 114     # apm bin indices
 X_A2 = 115
 X_LEN = 120
-NSETS = 3
-MATCH_MIN = 6
+NSETS = 4
+MATCH_MIN = 12
 
 # config K (int64)
-K_NC, K_NIN, K_TMASK, K_MMASK, K_LR, K_LIMIT, K_MATCH = range(7)
+K_NC, K_NIN, K_TMASK, K_MMASK, K_LR, K_LIMIT, K_MATCH, K_DEC, K_F1, K_F2, K_APMR, K_IN2 = range(12)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _find(T, tmask, h, insert):
     """Offset of the 16-byte slot for hash h (3-way probe); on a miss, replace the least-used
     slot (insert) or return the permanently empty slot past the table (read-only)."""
@@ -175,7 +181,7 @@ def _find(T, tmask, h, insert):
     return best
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _mixh(h):
     h = h * 0x2545F4914F6CDD1D
     return h ^ ((h >> 29) & 0x7FFFFFFFF)
@@ -192,7 +198,7 @@ def _set_slots(S, T, K, nibble2, insert):
         S[P_SLOT + i] = _find(T, tmask, h, insert)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
     """16-bit P(next bit = 1) from the current state; fills scratch X for `_update`."""
     nc = K[K_NC]
@@ -201,9 +207,12 @@ def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
     nib = S[P_NIB]
     bp = S[P_BP]
     c1 = S[P_C4] & 255
+    nhit = 0
     for i in range(nc):
         s = T[S[P_SLOT + i] + nib]
         X[X_ST + i] = s
+        if s != 0:
+            nhit += 1
         X[i] = STRETCH[SM[i * 256 + s] >> 4]
     mctx = 0
     ml = S[P_MLEN]
@@ -215,15 +224,20 @@ def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
                 bucket = ml
             else:
                 bucket = 12
-                while (ml >> (bucket - 8)) > 1 and bucket < 31:
+                while (ml >> (bucket - 8)) > 1 and bucket < 31:  # 16..31 → 16, 32..63 → 17
                     bucket += 1
+                bucket += 4
             mctx = bucket * 2 + ebit
     X[X_MCTX] = mctx
     X[nc] = STRETCH[MSM[mctx] >> 4] if mctx else 0
     X[nc + 1] = 256
+    if K[K_IN2]:
+        for i in range(nc):
+            X[nc + 2 + i] = CONF[X[X_ST + i]]
     X[X_SEL] = c0 * nin
     X[X_SEL + 1] = (256 + mctx) * nin
     X[X_SEL + 2] = (320 + c1) * nin
+    X[X_SEL + 3] = (576 + nhit * 8 + bp) * nin
     for m in range(NSETS):
         base = X[X_SEL + m]
         dot = 0
@@ -258,7 +272,7 @@ def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
     j2 = ((c1 << 8) | c0) * 33 + lo
     a2 = (A2[j2] * (128 - w) + A2[j2 + 1] * w) >> 7
     X[X_A2] = j2 + (w >> 6)
-    p = (2 * pm + a1 + a2 * 5) >> 3
+    p = (K[K_F1] * pm + K[K_F2] * a1 + (8 - K[K_F1] - K[K_F2]) * a2) >> 3
     if p < 24:
         p = 24
     if p > 65512:
@@ -266,7 +280,7 @@ def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
     return p
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _update(S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, y):
     """Learn from bit y and advance the state (slots at nibble/byte boundaries, contexts and
     match model at byte boundaries)."""
@@ -290,20 +304,20 @@ def _update(S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, y):
         if n < 255:
             MSMN[mctx] = n + 1
     # mixers
-    lr = K[K_LR]
+    lr = S[P_LR]
     err = ((y << 12) - (X[X_PM] >> 4)) * lr
     base = X[X_SEL2]
     for m in range(NSETS):
-        W2[base + m] += (X[X_DOT + m] * err) >> 14
+        W2[base + m] += (X[X_DOT + m] * err) >> 18
     for m in range(NSETS):
         err = ((y << 12) - X[X_P1 + m]) * lr
         base = X[X_SEL + m]
         for i in range(nin):
-            W[base + i] += (X[i] * err) >> 14
+            W[base + i] += (X[i] * err) >> 18
     j = X[X_A1]
-    A1[j] += (ty - A1[j]) >> 6
+    A1[j] += (ty - A1[j]) >> K[K_APMR]
     j = X[X_A2]
-    A2[j] += (ty - A2[j]) >> 6
+    A2[j] += (ty - A2[j]) >> K[K_APMR]
     # advance
     c0 = S[P_C0] * 2 + y
     S[P_C0] = c0
@@ -324,6 +338,7 @@ def _end_byte(S, buf, c, K, ORD, MT):
     buf[pos] = c
     pos += 1
     S[P_POS] = pos
+    S[P_LR] = (K[K_LR] << 4) + ((K[K_LR] << 4) * K[K_DEC] * 8192) // (8192 + pos)
     S[P_C0] = 1
     S[P_NIB] = 1
     S[P_BP] = 0
@@ -429,30 +444,34 @@ class _Model:
         if len(ords) > MAX_CTX:
             raise UsageError(f"mix: at most {MAX_CTX} contexts")
         nc = len(ords)
-        nin = nc + 2
+        in2 = 1
+        nin = nc + 2 + (nc if in2 else 0)
         self.ORD = np.array(ords, dtype=np.int64)
         nslots = 1 << (mem - 4)
-        self.K = np.array([nc, nin, nslots - 1, (1 << mmem) - 1, lr, limit, int(match)], dtype=np.int64)
+        self.K = np.array([nc, nin, nslots - 1, (1 << mmem) - 1, lr, limit, int(match),
+                           0, 2, 1, 6, in2], dtype=np.int64)
         self.T = np.zeros((nslots + 1) * 16, dtype=np.uint8)
-        self.SM = np.tile(STATE_P0, nc).astype(np.int64)
-        self.SMN = np.zeros(nc * 256, dtype=np.int64)
+        self.SM = np.tile(STATE_P0, nc).astype(np.int32)
+        self.SMN = np.zeros(nc * 256, dtype=np.int32)
         self.MSM = np.full(64, 32768, dtype=np.int64)
         for m in range(2, 64):
             self.MSM[m] = 65536 - 4096 if m & 1 else 4096
         self.MSMN = np.zeros(64, dtype=np.int64)
-        self.W = np.zeros((256 + 64 + 256) * nin, dtype=np.int64)
+        self.W = np.zeros((256 + 64 + 256 + 256) * nin, dtype=np.int32)
         w = self.W.reshape(-1, nin)
         w[:, :nc] = (1 << 16) * 3 // 10
         w[:, nc] = 1 << 16
-        self.W2 = np.full(256 * NSETS, (1 << 16) // NSETS, dtype=np.int64)
+        w[:, nc + 2:] = 0
+        self.W2 = np.full(256 * NSETS, (1 << 16) // NSETS, dtype=np.int32)
         grid = np.array([SQUASH[min(max((j - 16) * 128, -2047), 2047) + 2048]
-                         for j in range(33)], dtype=np.int64)
+                         for j in range(33)], dtype=np.int32)
         self.A1 = np.tile(grid, 256)
         self.A2 = np.tile(grid, 65536)
-        self.MT = np.zeros((streams, 1 << mmem), dtype=np.int64)
+        self.MT = np.zeros((streams, 1 << mmem), dtype=np.int32)
         self.S = np.zeros((streams, S_LEN), dtype=np.int64)
         self.X = np.zeros((streams, X_LEN), dtype=np.int64)
         for b in range(streams):
+            self.S[b, P_LR] = (lr << 4) * (1 + self.K[K_DEC])
             self.S[b, P_C0] = 1
             self.S[b, P_NIB] = 1
         for b in range(streams):
@@ -489,10 +508,10 @@ class MixCoder(ModelCoder):
                "bit histories, match model, 2-layer mixer, 2 APM stages; own binary coder")
     library = "numba"
     params = (
-        Param("orders", str, "0-6", "context orders, e.g. 0-6 or 1-4+6"),
+        Param("orders", str, "0-4+6+8", "context orders, e.g. 0-6 or 1-4+6"),
         Param("word", bool, True, "add two word contexts (current word; word pair)"),
         Param("match", bool, True, "match model for long repeats"),
-        Param("mem", int, 24, "log2 bytes of the context hash table", min=12, max=29),
+        Param("mem", int, 26, "log2 bytes of the context hash table", min=12, max=29),
         Param("lr", int, 6, "mixer learning rate", min=1, max=64),
         Param("limit", int, 1023, "state-map count limit (higher: slower, steadier)",
               min=2, max=1023),
@@ -507,7 +526,7 @@ class MixCoder(ModelCoder):
 
     def _model(self, streams: int = 1) -> _Model:
         c = self.config
-        mmem = min(22, c["mem"] - 2) if c["match"] else 2
+        mmem = min(20, c["mem"] - 4) if c["match"] else 2
         return _Model(self.orders, c["word"], c["mem"], mmem, c["lr"], c["limit"], c["match"],
                       streams)
 
