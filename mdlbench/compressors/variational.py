@@ -304,7 +304,7 @@ class Variational(_VariationalBase):
         parts = self._q(post, wb)
         need = sum(float(np.maximum(np.log2(sd * math.sqrt(2 * math.pi * math.e)), 0).sum())
                    for _, _, _, sd, _ in parts)
-        words = int(need / 32) + 4
+        words = int(need / 32) + 2
         sym = np.zeros(net.size, dtype=np.int64)
         while True:  # pop w ~ Q from the initial words; make sure they were not exhausted
             ans = AnsCoder(self._initial_words(words))
@@ -313,7 +313,7 @@ class Variational(_VariationalBase):
                 sym[idx] = centre + np.asarray(r, np.int64)
             if ans.num_bits() > 64:
                 break
-            words *= 2
+            words += max(words // 4, 1)
         w = sym * delta
         probs = self._code_data(net, w, x)
         ans.encode_reverse(np.asarray(x, np.int32), model.Categorical(perfect=False), probs)
