@@ -77,6 +77,12 @@ class Encoder:
         else:  # ANS writes in reverse at finish(): keep private copies of reusable buffers
             self._pending.append((symbols.copy(), probs.copy()))
 
+    def num_bits(self) -> int:
+        """Bits the range coder's stream holds so far (whole 32-bit words); ANS: known at finish."""
+        if self._range is None:
+            raise ValueError("num_bits() is only defined for the range coder before finish()")
+        return int(self._range.num_bits())
+
     def finish(self) -> bytes:
         if self._range is not None:
             return self._range.get_compressed().tobytes()

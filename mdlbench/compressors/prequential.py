@@ -162,11 +162,7 @@ def _decode_rows(dec: core.Decoder, probs: np.ndarray) -> np.ndarray:
 
 def _stream_bits(enc: core.Encoder) -> int | None:
     """Bits the range coder's stream would have if sealed now (for per-block real bits)."""
-    f = getattr(enc, "num_bits", None)
-    if callable(f):
-        return int(f())
-    rc = getattr(enc, "_range", None)
-    return int(rc.num_bits()) if rc is not None else None
+    return enc.num_bits() if enc.coder == "range" else None
 
 
 @register

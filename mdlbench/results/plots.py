@@ -104,7 +104,7 @@ def blocks(records: list[dict[str, Any]], dataset: str | None = None) -> plt.Fig
             n = b["end"] - b["start"]
             if n > 0:
                 xs.append(b["start"] if b["start"] > 0 else 1)
-                ys.append(b["bits"] / n)
+                ys.append(b.get("bits_ideal", b["bits"]) / n)
         ax.plot(xs, ys, marker="o", ms=3, label=f"{r['compressor']['spec']} on {r['dataset']['label']}")
     alphabet = recs[0]["dataset"].get("alphabet")
     if alphabet and alphabet > 1:
@@ -113,7 +113,7 @@ def blocks(records: list[dict[str, Any]], dataset: str | None = None) -> plt.Fig
         ax.axhline(math.log2(alphabet), color="k", ls="--", lw=1, label="uniform code")
     ax.set_xscale("log")
     ax.set_xlabel("examples already sent (block start)")
-    ax.set_ylabel("bits per label in the block")
+    ax.set_ylabel("bits per label in the block (Σ -log2 p)")
     ax.set_title("Block-wise prequential MDL")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)

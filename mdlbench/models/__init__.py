@@ -1,0 +1,1 @@
+"""Neural networks and classifiers used by the model-based coders (torch; imported lazily)."""
