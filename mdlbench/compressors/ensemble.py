@@ -117,7 +117,7 @@ class EnsembleCoder(ModelCoder):
         Param("of", str, "mix+lstm", "members joined by + (name or name[k=v;k=v])"),
         Param("switch", float, 1e-3, "fixed-share rate per symbol (0: plain Bayes mixture)",
               min=0.0, max=1.0),
-        Param("streams", int, 32, "parallel streams coded in lockstep (B)", min=1, max=65536),
+        Param("streams", int, 16, "parallel streams coded in lockstep (B)", min=1, max=65536),
         Param("seed", int, 0, "seed handed to members that take one", min=0, max=2**31 - 1),
         Param("device", str, "cpu", "device for neural members", choices=("cpu", "cuda", "auto")),
         Param("threads", int, 1, "torch CPU threads for neural members", min=1, max=256),

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..coding import varint
-from ..coding.core import Decoder, Encoder, ideal_bits
+from ..coding.core import Decoder, Encoder
 from ..coding.loop import StepModel, code_steps
 from ..errors import CorruptStreamError, UsageError
 from ..params import Param
@@ -62,7 +62,8 @@ def fingerprint(device: str) -> str:
     import torch
 
     if device == "cuda":
-        where = f"{torch.cuda.get_device_name(0)};cuda={torch.version.cuda}"
+        where = (f"{torch.cuda.get_device_name(0)};cuda={torch.version.cuda};"
+                 f"cudnn={torch.backends.cudnn.version()}")
     else:
         where = f"cpu={torch.backends.cpu.get_cpu_capability()}"
     return f"torch={torch.__version__};{where}"
@@ -134,37 +135,36 @@ def _index(n: int, b: int, q: int, r: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Recorder:
-    """Wraps a StepModel: keeps each step's probabilities and sums ideal bits per segment."""
+    """Wraps a StepModel for the encoder: sums the encoder's ideal bits per segment (read from
+    `Encoder.bits_ideal`, so the segments add up to the reported figure exactly)."""
 
-    def __init__(self, model: StepModel, segment_steps: int) -> None:
+    def __init__(self, model: StepModel, encoder: Encoder, segment_steps: int) -> None:
         self.model, self.alphabet, self.streams = model, model.alphabet, model.streams
-        self.segment_steps = segment_steps
+        self.encoder, self.segment_steps = encoder, segment_steps
         self.segments: list[dict[str, Any]] = []
-        self._probs: np.ndarray | None = None
-        self._bits = 0.0
+        self._start_bits = 0.0
         self._bytes = 0
         self._steps = 0
 
     def predict(self) -> np.ndarray:
-        self._probs = self.model.predict()
-        return self._probs
+        return self.model.predict()
 
-    def record(self, symbols: np.ndarray) -> None:
-        k = len(symbols)
-        self._bits += ideal_bits(symbols, self._probs[:k])
-        self._bytes += k
+    def record(self, coded: int) -> None:
+        self._bytes += coded
         self._steps += 1
         if self._steps == self.segment_steps:
             self.flush()
 
     def update(self, symbols: np.ndarray) -> None:
-        self.record(symbols)
+        self.record(len(symbols))
         self.model.update(symbols)
 
     def flush(self) -> None:
         if self._bytes:
-            self.segments.append({"bytes": self._bytes, "bits": self._bits})
-        self._bits, self._bytes, self._steps = 0.0, 0, 0
+            bits = self.encoder.bits_ideal - self._start_bits
+            self.segments.append({"bytes": self._bytes, "bits": bits})
+        self._start_bits = self.encoder.bits_ideal
+        self._bytes, self._steps = 0, 0
 
 
 def encode_streams(model: StepModel, data: bytes, coder: str, progress: ProgressFn | None,
@@ -177,13 +177,13 @@ def encode_streams(model: StepModel, data: bytes, coder: str, progress: Progress
         raise ValueError("step model built for the wrong number of streams")
     idx, _ = _index(n, b, q, r)
     symbols = np.frombuffer(data, dtype=np.uint8).astype(np.int64)[idx]
-    rec = _Recorder(model, segment_steps)
     enc = Encoder(coder)
+    rec = _Recorder(model, enc, segment_steps)
     code_steps(rec, q, encoder=enc, symbols=symbols[:q], progress=_bytes_progress(progress, b, n))
     if r:
         probs = rec.predict()
         enc.encode(symbols[q, :r], probs[:r])
-        rec.record(symbols[q, :r])
+        rec.record(r)
         tail = getattr(model, "tail", None)  # models that account per symbol (ensemble)
         if tail is not None:
             tail(symbols[q, :r])
@@ -305,31 +305,40 @@ class LSTMStep(NeuralStep):
 
 
 class TransformerStep(NeuralStep):
+    """Trains on the T symbols just coded, with up to min(T, context - 1) earlier symbols in
+    front as context only: every symbol gets one gradient, and costs about two forward passes."""
+
     def __init__(self, net: Any, *args: Any) -> None:
         super().__init__(net, *args)
         self.cache = net.new_cache(self.streams, self.device)
-        self.hist = self.x[:, None]  # (B, <= context + 1) most recent tokens, start symbol first
+        self.keep = min(self.train_every, net.cfg.context - 1)
+        self.hist = self.x[:, None]  # (B, <= keep + 1): earlier symbols, start symbol first
 
     def _step(self, x: Any) -> Any:
         return self.net.step(x, self.cache)
 
     def _loss(self) -> Any:
-        self.hist = self.torch.cat([self.hist, self.buf.T], 1)[:, -(self.net.cfg.context + 1):]
-        logits = self.net(self.hist[:, :-1])
+        seq = self.torch.cat([self.hist, self.buf.T], 1)  # (B, <= keep + 1 + T)
+        self.hist = seq[:, seq.shape[1] - self.keep - 1:]
+        logits = self.net(seq[:, :-1])[:, -self.train_every:]
         return self.torch.nn.functional.cross_entropy(
-            logits.reshape(-1, self.alphabet), self.hist[:, 1:].reshape(-1))
+            logits.reshape(-1, self.alphabet), self.buf.T.reshape(-1))
 
 
 # --------------------------------------------------------------------------- compressors
 
-COMMON = (
-    Param("streams", int, 32, "parallel streams coded in lockstep (B)", min=1, max=65536),
-    Param("train_every", int, 16, "steps per training segment (T)", min=1, max=100000),
-    Param("seed", int, 0, "seed of the initial weights", min=0, max=2**31 - 1),
-    Param("device", str, "cpu", "where the network runs", choices=("cpu", "cuda", "auto")),
-    Param("threads", int, 1, "torch CPU threads (they can change the floats)", min=1, max=256),
-    Param("coder", str, "range", "entropy coder", choices=("range", "ans")),
-)
+def common_params(streams: int, train_every: int) -> tuple[Param, ...]:
+    return (
+        Param("streams", int, streams, "parallel streams coded in lockstep (B)", min=1,
+              max=65536),
+        Param("train_every", int, train_every, "steps per training segment (T)", min=1,
+              max=100000),
+        Param("seed", int, 0, "seed of the initial weights", min=0, max=2**31 - 1),
+        Param("device", str, "cpu", "where the network runs", choices=("cpu", "cuda", "auto")),
+        Param("threads", int, 1, "torch CPU threads (they can change the floats)", min=1,
+              max=256),
+        Param("coder", str, "range", "entropy coder", choices=("range", "ans")),
+    )
 
 
 class NeuralCoder(ModelCoder):
@@ -391,11 +400,11 @@ class LSTMCoder(NeuralCoder):
     name = "lstm"
     summary = "prequential byte-level LSTM (NNCP layout), learns while it codes"
     params = (
-        Param("hidden", int, 256, "LSTM units per layer", min=1, max=8192),
+        Param("hidden", int, 128, "LSTM units per layer", min=1, max=8192),
         Param("layers", int, 1, "LSTM layers", min=1, max=16),
-        Param("embed", int, 32, "input embedding width", min=1, max=4096),
-        Param("lr", float, 1e-2, "Adam learning rate", min=0.0, max=10.0),
-        *COMMON,
+        Param("embed", int, 16, "input embedding width", min=1, max=4096),
+        Param("lr", float, 0.02, "Adam learning rate", min=0.0, max=10.0),
+        *common_params(streams=16, train_every=8),
     )
     step_class = LSTMStep
 
@@ -412,12 +421,12 @@ class TransformerCoder(NeuralCoder):
     summary = "prequential byte-level decoder-only Transformer (ALiBi, KV cache), learns while coding"
     params = (
         Param("layers", int, 2, "Transformer blocks", min=1, max=64),
-        Param("dim", int, 128, "model width", min=1, max=8192),
+        Param("dim", int, 64, "model width", min=1, max=8192),
         Param("heads", int, 4, "attention heads (must divide dim)", min=1, max=256),
         Param("context", int, 64, "attention window in bytes (also the training window)",
               min=2, max=65536),
-        Param("lr", float, 1e-3, "Adam learning rate", min=0.0, max=10.0),
-        *COMMON,
+        Param("lr", float, 0.01, "Adam learning rate", min=0.0, max=10.0),
+        *common_params(streams=16, train_every=16),
     )
     step_class = TransformerStep
 

@@ -63,14 +63,22 @@ class Block(nn.Module):
     def step(self, x: torch.Tensor, kc: torch.Tensor, vc: torch.Tensor, slot: int,
              bias: torch.Tensor) -> torch.Tensor:
         """x: (B, D); kc, vc: (B, H, W, hd) ring buffers written at `slot`; bias (H, W)."""
+        # Functional calls instead of module calls: the same kernels, less Python per step.
         b, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).view(b, 3, self.heads, self.hd).unbind(1)
+        h = F.layer_norm(x, (d,), self.ln1.weight, self.ln1.bias, self.ln1.eps)
+        q, k, v = F.linear(h, self.qkv.weight, self.qkv.bias).view(b, 3, self.heads,
+                                                                   self.hd).unbind(1)
         kc[:, :, slot] = k
         vc[:, :, slot] = v
-        att = (kc @ q[..., None])[..., 0] * (1.0 / math.sqrt(self.hd)) + bias  # (B, H, W)
-        y = (att.softmax(-1)[:, :, None, :] @ vc)[:, :, 0].reshape(b, d)
-        x = x + self.proj(y)
-        return x + self.mlp(x)
+        att = torch.baddbmm(bias.expand(b, -1, -1).reshape(b * self.heads, 1, -1),
+                            q.reshape(b * self.heads, 1, self.hd),
+                            kc.view(b * self.heads, -1, self.hd).transpose(1, 2),
+                            alpha=1.0 / math.sqrt(self.hd))
+        y = torch.bmm(att.softmax(-1), vc.view(b * self.heads, -1, self.hd)).view(b, d)
+        x = x + F.linear(y, self.proj.weight, self.proj.bias)
+        h = F.layer_norm(x, (d,), self.ln2.weight, self.ln2.bias, self.ln2.eps)
+        h = F.gelu(F.linear(h, self.fc.weight, self.fc.bias))
+        return x + F.linear(h, self.out.weight, self.out.bias)
 
 
 class TransformerModel(nn.Module):
