@@ -41,6 +41,7 @@ def bench(device: str = "cpu", kb: int = 150, specs: tuple[str, ...] | None = No
         comp = create(spec, device=device)
         if comp.name == "ensemble" and "mix" in comp.config["of"] and "mix" not in REGISTRY:
             continue
+        comp.encode(data[:2000])  # warm-up: imports, numba compilation, allocator
         enc, enc_s, enc_cpu = _timed(lambda c=comp: c.encode(data))
         out, dec_s, dec_cpu = _timed(lambda c=comp, e=enc: c.decode(e.blob))
         row = {

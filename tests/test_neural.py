@@ -116,6 +116,16 @@ def test_stream_from_another_device_is_refused(tiny: str) -> None:
         comp.decode(_rewrap(blob, meta[:3]))
 
 
+def test_coarsened_learning_curve() -> None:
+    from mdlbench.compressors.neural import coarsen
+
+    segs = [{"bytes": 8, "bits": float(i)} for i in range(2500)]
+    out = coarsen(segs, 1000)
+    assert len(out) == 834 and out[0] == {"bytes": 24, "bits": 3.0}
+    assert sum(s["bits"] for s in out) == sum(s["bits"] for s in segs)
+    assert coarsen(segs[:10]) == segs[:10]
+
+
 def test_meta_records_the_float_setup() -> None:
     meta = write_meta("cpu", 1, 200)
     assert len(meta) == 7 and meta[0] == 0 and meta[-1] == 199

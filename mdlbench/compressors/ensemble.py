@@ -33,6 +33,7 @@ from .base import REGISTRY, ProgressFn, create, register
 from .model import ModelCoder, Payload, alphabet_of
 from .neural import (
     NeuralCoder,
+    coarsen,
     decode_streams,
     encode_streams,
     layout,
@@ -169,7 +170,7 @@ class EnsembleCoder(ModelCoder):
             "mixture_bits_ideal": ideal,
             "weights": dict(zip(names, np.exp(model.logw).mean(axis=0).tolist(), strict=True)),
             "streams": b,
-            "segments": segments,
+            "segments": coarsen(segments),
         }
         if c["switch"] == 0:
             extras["bayes_bound_bits"] = float(model.member_bits.min(axis=1).sum()

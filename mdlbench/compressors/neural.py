@@ -193,6 +193,16 @@ def encode_streams(model: StepModel, data: bytes, coder: str, progress: Progress
     return enc.finish(), enc.bits_ideal, rec.segments
 
 
+def coarsen(segments: list[dict[str, Any]], most: int = 1000) -> list[dict[str, Any]]:
+    """Merge runs of consecutive segments so a learning curve has at most `most` points."""
+    g = -(-len(segments) // most)
+    if g <= 1:
+        return segments
+    return [{"bytes": sum(s["bytes"] for s in segments[i:i + g]),
+             "bits": sum(s["bits"] for s in segments[i:i + g])}
+            for i in range(0, len(segments), g)]
+
+
 def decode_streams(model: StepModel, payload: bytes, n: int, coder: str,
                    progress: ProgressFn | None) -> bytes:
     """Inverse of `encode_streams`: the same predict/update calls in the same order."""
@@ -379,7 +389,7 @@ class NeuralCoder(ModelCoder):
             extras["parameters"] = sum(p.numel() for p in model.net.parameters())
             stream, ideal, segments = encode_streams(model, data, c["coder"], progress,
                                                      c["train_every"])
-        extras["segments"] = segments
+        extras["segments"] = coarsen(segments)
         extras["updates"] = model.updates
         return Payload(stream, ideal, meta, extras)
 
