@@ -152,6 +152,7 @@ X_A2 = 115
 X_LEN = 120
 NSETS = 4
 MATCH_MIN = 12
+MIX_SKIP = 128  # layer-1 mixers skip training when |error| < 128/4096
 
 # config K (int64)
 K_NC, K_NIN, K_TMASK, K_MMASK, K_LR, K_LIMIT, K_MATCH, K_DEC, K_F1, K_F2, K_APMR, K_IN2 = range(12)
@@ -215,6 +216,7 @@ def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
             nhit += 1
         X[i] = STRETCH[SM[i * 256 + s] >> 4]
     mctx = 0
+    mstr = 0
     ml = S[P_MLEN]
     if ml > 0:
         eb = S[P_EXP] | 256
@@ -228,12 +230,14 @@ def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
                     bucket += 1
                 bucket += 4
             mctx = bucket * 2 + ebit
+            mstr = (ebit * 2 - 1) * (ml if ml < 32 else 32) * 64
     X[X_MCTX] = mctx
     X[nc] = STRETCH[MSM[mctx] >> 4] if mctx else 0
     X[nc + 1] = 256
     if K[K_IN2]:
         for i in range(nc):
             X[nc + 2 + i] = CONF[X[X_ST + i]]
+        X[2 * nc + 2] = mstr
     X[X_SEL] = c0 * nin
     X[X_SEL + 1] = (256 + mctx) * nin
     X[X_SEL + 2] = (320 + c1) * nin
@@ -266,7 +270,8 @@ def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
     s = dot + 2048
     lo = s >> 7
     w = s & 127
-    j1 = c0 * 33 + lo
+    h2 = ((S[P_C4] & 0xFFFF) * 0x9E3779B1 >> 16) & 0xFF00
+    j1 = (h2 | c0) * 33 + lo
     a1 = (A1[j1] * (128 - w) + A1[j1 + 1] * w) >> 7
     X[X_A1] = j1 + (w >> 6)
     j2 = ((c1 << 8) | c0) * 33 + lo
@@ -310,7 +315,10 @@ def _update(S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, y):
     for m in range(NSETS):
         W2[base + m] += (X[X_DOT + m] * err) >> 18
     for m in range(NSETS):
-        err = ((y << 12) - X[X_P1 + m]) * lr
+        e0 = (y << 12) - X[X_P1 + m]
+        if -MIX_SKIP < e0 < MIX_SKIP:  # confident and right: skip (faster, no loss)
+            continue
+        err = e0 * lr
         base = X[X_SEL + m]
         for i in range(nin):
             W[base + i] += (X[i] * err) >> 18
@@ -445,11 +453,11 @@ class _Model:
             raise UsageError(f"mix: at most {MAX_CTX} contexts")
         nc = len(ords)
         in2 = 1
-        nin = nc + 2 + (nc if in2 else 0)
+        nin = nc + 2 + (nc + 1 if in2 else 0)
         self.ORD = np.array(ords, dtype=np.int64)
         nslots = 1 << (mem - 4)
         self.K = np.array([nc, nin, nslots - 1, (1 << mmem) - 1, lr, limit, int(match),
-                           0, 2, 1, 6, in2], dtype=np.int64)
+                           0, 2, 3, 6, in2], dtype=np.int64)
         self.T = np.zeros((nslots + 1) * 16, dtype=np.uint8)
         self.SM = np.tile(STATE_P0, nc).astype(np.int32)
         self.SMN = np.zeros(nc * 256, dtype=np.int32)
@@ -465,7 +473,7 @@ class _Model:
         self.W2 = np.full(256 * NSETS, (1 << 16) // NSETS, dtype=np.int32)
         grid = np.array([SQUASH[min(max((j - 16) * 128, -2047), 2047) + 2048]
                          for j in range(33)], dtype=np.int32)
-        self.A1 = np.tile(grid, 256)
+        self.A1 = np.tile(grid, 65536)
         self.A2 = np.tile(grid, 65536)
         self.MT = np.zeros((streams, 1 << mmem), dtype=np.int32)
         self.S = np.zeros((streams, S_LEN), dtype=np.int64)
