@@ -13,8 +13,11 @@ Camp 1993; BB-ANS) on constriction's ANS stack:
 Weights live on the grid δ = 2^-wbits over [-wmax, wmax]; q is a `QuantizedGaussian(μ/δ, σ/δ)`
 per weight truncated to ±8σ (see `_q`: a tight range keeps constriction's 2^-24 probability
 floor from drawing absurd weights), and the prior a `Categorical` over all grid bins (mixture
-CDF differences). Every predictive distribution of the data carries a 2^-20 floor
-(models.bayes.FLOOR) so that the coder codes exactly the distribution whose bits are reported. The
+CDF differences). `wbits=0` (default) writes the stream at every grid 2^-1 … 2^-10 and keeps the
+shortest (the grid goes in the meta byte; `wbits_tried` lists them all): a coarse grid needs
+fewer initial bits, a fine one follows q more closely. Every predictive distribution of the
+data carries a 2^-20 floor (models.bayes.FLOOR) so that the coder codes exactly the
+distribution whose bits are reported. The
 prior's own parameters (3k-1 numbers; gaussian: 1) are sent in the container's meta at float16:
 `prior_param_bits` = 16 × that count, and the decoder builds the same table from those bits.
 
@@ -25,18 +28,23 @@ w back under q, and checks that what is left is exactly the seeded initial words
 non-reproducible q is caught, not silently mis-decoded). Decoding costs one more training run.
 
 Accounting, all in bits. The stream holds initial + (KL + NLL of the drawn w) bits, so:
-- `bits` (container) = header + meta (prior params) + `initial_bits` + net bits-back length;
+- `bits` (container) = header + meta (prior params, alphabet, grid) + `initial_bits` + net;
 - `bitsback_net_bits` = stream − initial bits: what the code costs once the initial bits are
-  returned (they are, exactly: the decoder recovers them; in a chain of messages they carry the
-  previous message). It equals `bitsback_ideal_bits` = NLL(x|w) + (−log2 P(w)) − (−log2 Q(w))
-  for the drawn w up to ANS overhead (≤ 64 bits of coder state + ~0.01 %). That realised figure
-  scatters around KL + E_q[NLL] with the per-draw spread `sample_sd_bits`; the discretised KL
-  equals the continuous one when δ ≪ σ (both sides of the ratio use the same bins).
-- `kl_bits` (Monte Carlo, `kl_se_bits` its standard error, method in `kl_method`), `nll_bits`
-  (E_q NLL, Monte Carlo), `prior_param_bits`, `total_bits` = their sum (= `bits_ideal`).
+  returned (they are, exactly: the decoder recovers them; in a chain of messages they would
+  carry the previous message; alone they are an overhead, kept to what popping w needs plus
+  ≤ 2 spare words). It equals `bitsback_ideal_bits` = NLL(x|w) + (−log2 P(w)) − (−log2 Q(w))
+  for the drawn w up to ANS overhead (≤ 64 bits of coder state + whole 32-bit words).
+- That one draw scatters (`disc_sample_sd_bits`) around its expectation `kl_disc_bits` +
+  `nll_disc_bits`: KL(Q‖P) and E_Q[NLL] of the discretised posterior and prior on the stream's
+  grid (Monte Carlo, with standard errors); `disc_total_bits` adds the prior parameters and is
+  the coder's `bits_ideal`. Binning both sides can only lower the KL (data processing), and
+  for δ ≪ σ the discretised figures equal the continuous ones:
+- `kl_bits` (continuous KL(q‖p), Monte Carlo, `kl_se_bits` its standard error, method in
+  `kl_method`; closed form for the gaussian prior), `nll_bits` (E_q NLL, Monte Carlo),
+  `prior_param_bits`, and `total_bits` = their sum: the variational objective itself.
 
 Two-part figures for the same posterior (`twopart_*`): μ quantised to the grid 2^-g (the g in
-1..wbits with the smallest total), coded with ANS under the discretised mixture prior at that
+1..wbits, or 1..10, with the smallest total), coded with ANS under the discretised mixture prior at that
 grid, then the data under the quantised model; `twopart_bits` = real weight + data stream bits +
 prior parameters + the grid byte. `adjusted_bits` is the LMIC-style figure: data bits under the
 quantised model + 16 bits per parameter. `vtwopart:…` writes that two-part code as its stream.
@@ -374,7 +382,8 @@ class Variational(_VariationalBase):
         AnsCoder, model = _constriction()
         alphabet, exported, extra = self._parse_meta(meta, 1)
         wb = extra[0]
-        if (not 1 <= wb <= max(self.config["wbits"], AUTO_WBITS) or len(payload) % 4
+        fixed = self.config["wbits"]
+        if (not (wb == fixed if fixed else 1 <= wb <= AUTO_WBITS) or len(payload) % 4
                 or not payload):
             raise CorruptStreamError(f"corrupt stream ({self.name} header)")
         net = self._net(alphabet)
