@@ -219,8 +219,6 @@ def decode_streams(model: StepModel, payload: bytes, n: int, coder: str,
     idx, valid = _index(n, b, q, r)
     out = np.zeros(n, dtype=np.uint8)
     out[idx[valid]] = symbols[valid]
-    if symbols.max(initial=0) >= model.alphabet:
-        raise CorruptStreamError("corrupt stream (symbol outside the alphabet)")
     return out.tobytes()
 
 
@@ -276,7 +274,6 @@ class NeuralStep:
         self.n += 1
         if self.n == self.train_every:
             self._settle()
-            self.net.train()
             loss = self._loss()
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
