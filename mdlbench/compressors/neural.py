@@ -244,7 +244,7 @@ class NeuralStep:
         self.device = torch.device(device)
         self.threads = threads
         self.train_every = train_every
-        self.opt = torch.optim.Adam(net.parameters(), lr=lr)
+        self.opt = torch.optim.Adam(net.parameters(), lr=lr, foreach=True)
         self.x = torch.full((streams,), alphabet, dtype=torch.long, device=self.device)  # start
         self.buf = torch.zeros((train_every, streams), dtype=torch.long, device=self.device)
         self.n = 0

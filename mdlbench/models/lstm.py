@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 State = tuple[torch.Tensor, torch.Tensor]
 
@@ -45,18 +46,22 @@ class LSTMModel(nn.Module):
 
     def step(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """x: (B,) int64 -> logits (B, K): the coding path. One LSTM cell per layer written out
-        (a matmul and the gates): on CPU several times cheaper than nn.LSTM on a length-1
-        sequence, which re-packs its weights on every call."""
+        (two matmuls and the gates): on CPU several times cheaper than nn.LSTM on a length-1
+        sequence, which re-packs its weights on every call. Weight views are looked up once
+        (the optimiser updates the parameters in place, so the views stay current)."""
+        if not hasattr(self, "_cells"):
+            lstm = self.lstm
+            self._cells = [tuple(getattr(lstm, f"{n}_l{i}") for n in
+                                 ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+                           for i in range(self.cfg.layers)]
         h0, c0 = state
-        inp = self.embed(x)
+        inp = F.embedding(x, self.embed.weight)
         hs, cs = [], []
-        for i in range(self.cfg.layers):
-            w_ih, w_hh = getattr(self.lstm, f"weight_ih_l{i}"), getattr(self.lstm, f"weight_hh_l{i}")
-            b = getattr(self.lstm, f"bias_ih_l{i}") + getattr(self.lstm, f"bias_hh_l{i}")
-            gates = torch.addmm(b, inp, w_ih.t()).addmm_(h0[i], w_hh.t())
+        for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(self._cells):
+            gates = torch.addmm(b_ih + b_hh, inp, w_ih.t()).addmm_(h0[i], w_hh.t())
             ig, fg, gg, og = gates.chunk(4, 1)
             c = torch.sigmoid(fg) * c0[i] + torch.sigmoid(ig) * torch.tanh(gg)
             inp = torch.sigmoid(og) * torch.tanh(c)
             hs.append(inp)
             cs.append(c)
-        return self.head(inp), (torch.stack(hs), torch.stack(cs))
+        return F.linear(inp, self.head.weight, self.head.bias), (torch.stack(hs), torch.stack(cs))
