@@ -520,8 +520,8 @@ class MixCoder(ModelCoder):
         Param("word", bool, True, "add two word contexts (current word; word pair)"),
         Param("match", bool, True, "match model for long repeats"),
         Param("mem", int, 26, "log2 bytes of the context hash table", min=12, max=29),
-        Param("lr", int, 6, "mixer learning rate", min=1, max=64),
-        Param("limit", int, 1023, "state-map count limit (higher: slower, steadier)",
+        Param("lr", int, 4, "mixer learning rate", min=1, max=64),
+        Param("limit", int, 255, "state-map count limit (higher: slower, steadier)",
               min=2, max=1023),
     )
 
