@@ -240,5 +240,6 @@ def test_compare_solutions_end_to_end():
     r = compare_solutions("parity:n=512,len=4", steps=1500)
     assert r["handset_wins"] and all(row["verified"] for row in r["rows"])
     hand, rand = r["rows"]
-    assert hand["test_parity_accuracy"] == 1.0 > rand["test_parity_accuracy"]
+    # the hand-set solution generalises (fresh strings); the random start is at chance
+    assert hand["test_parity_accuracy"] >= 0.99 > rand["test_parity_accuracy"] + 0.3
     assert hand["bitsback_net_bits"] < rand["bitsback_net_bits"]
