@@ -104,7 +104,9 @@ def test_bitsback_round_trip_and_length(prior, wbits):
     else:
         # the automatic grid keeps the shortest stream of those tried
         assert 8 * len(enc.blob) - ex["bitsback_stream_bits"] >= 0
-        assert ex["bitsback_stream_bits"] == min(ex["wbits_tried"].values())
+        best = min(ex["wbits_tried"].values())
+        assert ex["wbits_tried"][str(ex["wbits"])] == best
+        assert abs(ex["bitsback_stream_bits"] - best) <= 96
         # binning both q and p can only lower the KL (data processing inequality)
         assert ex["kl_disc_bits"] <= ex["kl_bits"] + 5 * ex["kl_se_bits"] + 5
     # deterministic: the same input and config give the same stream, bit for bit
