@@ -478,7 +478,7 @@ class _Model:
         w[:, nc + 2:] = 0
         self.W2 = np.full(256 * NSETS, (1 << 16) // NSETS, dtype=np.int32)
         grid = np.array([SQUASH[min(max((j - 16) * 128, -2047), 2047) + 2048]
-                         for j in range(33)], dtype=np.int32)
+                         for j in range(33)], dtype=np.uint16)
         self.A1 = np.tile(grid, 65536)
         self.A2 = np.tile(grid, 65536)
         self.MT = np.zeros((streams, 1 << mmem), dtype=np.int32)
