@@ -140,7 +140,7 @@ RECIP = np.array([65536 * 2 // (2 * n + 3) for n in range(1024)], dtype=np.int64
 NLOG2 = np.concatenate([[0.0], -np.log2(np.arange(1, 65537) / 65536.0)])
 
 # per-stream state S (int64)
-P_POS, P_C0, P_NIB, P_BP, P_C4, P_W0, P_W1, P_MPTR, P_MLEN, P_EXP, P_LR = range(11)
+P_POS, P_C0, P_NIB, P_BP, P_C4, P_W0, P_W1, P_MPTR, P_MLEN, P_EXP = range(10)
 P_H = 16       # context hashes
 P_SLOT = 48    # slot offsets into T
 S_LEN = 80
@@ -161,7 +161,9 @@ MATCH_MIN = 12
 MIX_SKIP = 128  # layer-1 mixers skip training when |error| < 128/4096
 
 # config K (int64)
-K_NC, K_NIN, K_TMASK, K_MMASK, K_LR, K_LIMIT, K_MATCH, K_DEC, K_F1, K_F2, K_APMR, K_IN2 = range(12)
+K_NC, K_NIN, K_TMASK, K_MMASK, K_LR, K_LIMIT, K_MATCH, K_F1, K_F2, K_APMR, K_IN2 = range(11)
+# K_F1, K_F2: eighths of the final probability from the mixer and the order-2 APM (the
+# order-1 APM gets the rest); K_APMR: APM rate shift; K_IN2: confidence inputs on
 
 
 @numba.njit(cache=True, inline="always")
@@ -315,7 +317,7 @@ def _update(S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, y):
         if n < 255:
             MSMN[mctx] = n + 1
     # mixers
-    lr = S[P_LR]
+    lr = K[K_LR] << 4
     err = ((y << 12) - (X[X_PM] >> 4)) * lr
     base = X[X_SEL2]
     for m in range(NSETS):
@@ -352,7 +354,6 @@ def _end_byte(S, buf, c, K, ORD, MT):
     buf[pos] = c
     pos += 1
     S[P_POS] = pos
-    S[P_LR] = (K[K_LR] << 4) + ((K[K_LR] << 4) * K[K_DEC] * 8192) // (8192 + pos)
     S[P_C0] = 1
     S[P_NIB] = 1
     S[P_BP] = 0
@@ -463,7 +464,7 @@ class _Model:
         self.ORD = np.array(ords, dtype=np.int64)
         nslots = 1 << (mem - 4)
         self.K = np.array([nc, nin, nslots - 1, (1 << mmem) - 1, lr, limit, int(match),
-                           0, 2, 3, 6, in2], dtype=np.int64)
+                           2, 3, 6, in2], dtype=np.int64)
         self.T = np.zeros((nslots + 1) * 16, dtype=np.uint8)
         self.SM = np.tile(STATE_P0, nc).astype(np.int32)
         self.SMN = np.zeros(nc * 256, dtype=np.int32)
@@ -485,7 +486,6 @@ class _Model:
         self.S = np.zeros((streams, S_LEN), dtype=np.int64)
         self.X = np.zeros((streams, X_LEN), dtype=np.int64)
         for b in range(streams):
-            self.S[b, P_LR] = (lr << 4) * (1 + self.K[K_DEC])
             self.S[b, P_C0] = 1
             self.S[b, P_NIB] = 1
         for b in range(streams):
