@@ -3,8 +3,9 @@
 Each byte is coded as 8 binary decisions, most significant bit first. For every bit:
 
 - context models: one per order in `orders` (hash of the last k bytes; order 0 is the partial
-  byte alone) plus, with `word=true`, two word contexts (the current word with the last byte,
-  the current word with the previous word). Each context owns a 16-byte slot per nibble in a
+  byte alone) plus, with `word=true`, three text contexts: the current word with the last byte,
+  the current word with the previous word, and the column in the line with the last byte (the
+  last one alone takes alice29 from 1.938 to 1.915 bpb and plrabn12 from 2.107 to 2.070). Each context owns a 16-byte slot per nibble in a
   shared hash table of 2^mem bytes (1 check byte + 15 bit-history states, one per node of the
   nibble's binary tree; 3-way probing, the least-used slot is replaced). A slot holds *bit
   histories*: 8-bit states standing for bounded counts (n0, n1) that discard part of the
@@ -140,7 +141,7 @@ RECIP = np.array([65536 * 2 // (2 * n + 3) for n in range(1024)], dtype=np.int64
 NLOG2 = np.concatenate([[0.0], -np.log2(np.arange(1, 65537) / 65536.0)])
 
 # per-stream state S (int64)
-P_POS, P_C0, P_NIB, P_BP, P_C4, P_W0, P_W1, P_MPTR, P_MLEN, P_EXP = range(10)
+P_POS, P_C0, P_NIB, P_BP, P_C4, P_W0, P_W1, P_MPTR, P_MLEN, P_EXP, P_LINE = range(11)
 P_H = 16       # context hashes
 P_SLOT = 48    # slot offsets into T
 S_LEN = 80
@@ -364,6 +365,8 @@ def _end_byte(S, buf, c, K, ORD, MT):
     elif S[P_W0] != 0:
         S[P_W1] = S[P_W0]
         S[P_W0] = 0
+    if c == 10:
+        S[P_LINE] = pos
     nc = K[K_NC]
     for i in range(nc):
         o = ORD[i]
@@ -376,6 +379,9 @@ def _end_byte(S, buf, c, K, ORD, MT):
                 h = 0x7A3F
         elif o == -1:
             h = (S[P_W0] + 0x51ED27) * 0x9E3779B1 + c
+        elif o == -3:
+            col = pos - S[P_LINE]
+            h = ((col if col < 80 else 80) * 0x3A8F05C5 + c + 0x1234567) * 0x2F0F3D5B1
         else:
             h = (S[P_W0] * 0x2E5BF271 + S[P_W1] + 0x7A5) * 0x6A09E667
         S[P_H + i] = _mixh(h + i)
@@ -455,7 +461,7 @@ class _Model:
 
     def __init__(self, orders: list[int], word: bool, mem: int, mmem: int, lr: int,
                  limit: int, match: bool, streams: int = 1) -> None:
-        ords = list(orders) + ([-1, -2] if word else [])
+        ords = list(orders) + ([-1, -2, -3] if word else [])
         if len(ords) > MAX_CTX:
             raise UsageError(f"mix: at most {MAX_CTX} contexts")
         nc = len(ords)
@@ -509,6 +515,8 @@ def _init_hashes(S, K, ORD):
                 h = 0x7A3F
         elif o == -1:
             h = 0x51ED27 * 0x9E3779B1
+        elif o == -3:
+            h = 0x1234567
         else:
             h = 0x7A5 * 0x6A09E667
         S[P_H + i] = _mixh(h + i)
@@ -518,12 +526,12 @@ def _init_hashes(S, K, ORD):
 class MixCoder(ModelCoder):
     name = "mix"
     family = "statistical"
-    summary = ("bit-level context mixing (lpaq-like, numba): hashed orders + word contexts, "
+    summary = ("bit-level context mixing (lpaq-like, numba): hashed orders + text contexts, "
                "bit histories, match model, 2-layer mixer, 2 APM stages; own binary coder")
     library = "numba"
     params = (
         Param("orders", str, "0-4+6+8", "context orders, e.g. 0-6 or 1-4+6"),
-        Param("word", bool, True, "add two word contexts (current word; word pair)"),
+        Param("word", bool, True, "text contexts: word+last byte, word pair, column+last byte"),
         Param("match", bool, True, "match model for long repeats"),
         Param("mem", int, 26, "log2 bytes of the context hash table", min=12, max=29),
         Param("lr", int, 4, "mixer learning rate", min=1, max=64),
