@@ -166,7 +166,7 @@ def _print_board(table: Any, metric: str, title: str) -> None:
         for c in table.columns:
             v = row[c]
             if c in ("encode_MBps", "decode_MBps"):
-                cells.append("" if v != v or v is None else f"{v:.2f}")
+                cells.append("" if v != v or v is None else f"{v:.3g}")
             elif c == "failed":
                 cells.append(f"[red]{v}[/]" if v else "")
             else:

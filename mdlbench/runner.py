@@ -79,10 +79,11 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
         enc = None
         try:
 
-            def prog(d: int, _n: int, base: int = base) -> None:
-                reporter.bytes(base + d, 2 * total if verify else total)
+            def prog(d: int, _n: int, *bits: float, base: int = base) -> None:
+                reporter.bytes(base + d, 2 * total if verify else total,
+                               (bits[0] / d) if bits and d else None)
 
-            def prog_dec(d: int, _n: int, base: int = base + len(data)) -> None:
+            def prog_dec(d: int, _n: int, *_: float, base: int = base + len(data)) -> None:
                 reporter.bytes(base + d, 2 * total)
 
             measure.reset_peak()

@@ -30,7 +30,7 @@ class Reporter:
 
     def cell(self, label: str, total_bytes: int) -> None: ...
 
-    def bytes(self, done: int, total: int) -> None: ...
+    def bytes(self, done: int, total: int, bpb: float | None = None) -> None: ...
 
     def cell_done(self, message: str) -> None: ...
 
@@ -68,11 +68,13 @@ class RichReporter(Reporter):
     def cell(self, label: str, total_bytes: int) -> None:
         if self._cell is not None:
             self.bytes_progress.remove_task(self._cell)
+        self._label = label
         self._cell = self.bytes_progress.add_task(label, total=max(total_bytes, 1))
 
-    def bytes(self, done: int, total: int) -> None:
+    def bytes(self, done: int, total: int, bpb: float | None = None) -> None:
         if self._cell is not None:
-            self.bytes_progress.update(self._cell, completed=done, total=max(total, 1))
+            extra = {"description": f"{self._label}  [cyan]{bpb:.4f} bpb so far[/]"} if bpb else {}
+            self.bytes_progress.update(self._cell, completed=done, total=max(total, 1), **extra)
 
     def cell_done(self, message: str) -> None:
         if self._grid is not None:

@@ -34,10 +34,11 @@ class StepModel(Protocol):
 
 def code_steps(model: StepModel, steps: int, *, encoder: Encoder | None = None,
                symbols: np.ndarray | None = None, decoder: Decoder | None = None,
-               progress: Callable[[int, int], None] | None = None,
+               progress: Callable[..., None] | None = None,
                every: int = 256) -> np.ndarray:
     """Run `steps` lockstep steps. Encode: give `encoder` and `symbols` (steps, B). Decode: give
-    `decoder`; returns the (steps, B) decoded symbols. `progress(step, steps)` every `every` steps.
+    `decoder`; returns the (steps, B) decoded symbols. `progress(step, steps[, bits])` every
+    `every` steps; while encoding, `bits` is the running ideal code length (for a live bits/byte).
     """
     if (encoder is None) == (decoder is None):
         raise ValueError("give exactly one of encoder or decoder")
@@ -52,5 +53,9 @@ def code_steps(model: StepModel, steps: int, *, encoder: Encoder | None = None,
             out[t] = decoder.decode(probs)
         model.update(out[t])
         if progress is not None and (t % every == 0 or t == steps - 1):
-            progress(t + 1, steps)
+            bits = getattr(encoder, "bits_ideal", None) if encoder is not None else None
+            if bits is None:
+                progress(t + 1, steps)
+            else:
+                progress(t + 1, steps, bits)
     return out

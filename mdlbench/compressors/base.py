@@ -18,8 +18,9 @@ from .. import spec as specmod
 from ..errors import UsageError
 from ..params import Param, canonical, resolve
 
-ProgressFn = Callable[[int, int], None]
-"""progress(done_bytes, total_bytes): called by long-running coders so the CLI can show a bar."""
+ProgressFn = Callable[..., None]
+"""progress(done_bytes, total_bytes[, bits_so_far]): called by long-running coders so the CLI
+can show a bar, and while encoding the running bits/byte when the coder passes its bits."""
 
 
 @dataclass

@@ -225,7 +225,7 @@ def decode_streams(model: StepModel, payload: bytes, n: int, coder: str,
 def _bytes_progress(progress: ProgressFn | None, b: int, n: int):
     if progress is None:
         return None
-    return lambda step, _steps: progress(min(step * b, n), n)
+    return lambda step, _steps, *bits: progress(min(step * b, n), n, *bits)
 
 
 # --------------------------------------------------------------------------- step models

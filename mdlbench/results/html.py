@@ -34,7 +34,7 @@ def _table(table: pd.DataFrame, metric: str) -> str:
         for c in cols:
             v = row[c]
             if c in ("encode_MBps", "decode_MBps"):
-                cells.append(f'<td class="num">{"" if pd.isna(v) else f"{v:.2f}"}</td>')
+                cells.append(f'<td class="num">{"" if pd.isna(v) else f"{v:.3g}"}</td>')
             elif c == "failed":
                 cells.append(f'<td class="failed">{html.escape(str(v))}</td>')
             else:

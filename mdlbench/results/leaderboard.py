@@ -119,7 +119,7 @@ def _markdown(table: pd.DataFrame, metric: str) -> str:
         for c in cols:
             v = row[c]
             if c in ("encode_MBps", "decode_MBps"):
-                cells.append("" if pd.isna(v) else f"{v:.2f}")
+                cells.append("" if pd.isna(v) else f"{v:.3g}")
             else:
                 cells.append(fmt_value(v, metric))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
