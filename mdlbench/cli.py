@@ -179,7 +179,8 @@ def _print_board(table: Any, metric: str, title: str) -> None:
 @click.argument("results", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "json", "html"]),
               default="table", show_default=True)
-@click.option("--metric", type=click.Choice(["bits", "bpb", "ratio"]), default="bpb", show_default=True)
+@click.option("--metric", type=click.Choice(["bits", "bpb", "ratio", "excess"]), default="bpb",
+              show_default=True, help="excess: bits above the source limit (synthetic data).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write to this file (atomically). html defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")

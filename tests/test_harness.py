@@ -212,7 +212,7 @@ def test_synthetic_sources_are_seeded_and_bounded(text):
 
 
 def test_leaderboard_formats_and_limit_row(tmp_path):
-    mdlbench.run(["markov:order=1,k=4,n=20000", "canterbury"], ["zlib", "zstd:level=19"],
+    mdlbench.run(["markov:n=20000", "canterbury"], ["zlib", "zstd:level=19"],
                  results_dir=tmp_path)
     table = mdlbench.compare([tmp_path], "bpb")
     assert list(table.index)[:2] == [LIMIT_ROW, "zstd:level=19"]  # the bound, then best first
@@ -221,6 +221,12 @@ def test_leaderboard_formats_and_limit_row(tmp_path):
         assert "zstd:level=19" in render(table, fmt, "bpb")
     bits = mdlbench.compare([tmp_path], "bits")
     assert bits.loc["zlib", "canterbury"] > bits.loc["zstd:level=19", "canterbury"]
+    excess = mdlbench.compare([tmp_path], "excess")
+    ds = "markov:n=20000"
+    rec = next(r for r in load_records([tmp_path])
+               if r["dataset"]["label"] == ds and r["compressor"]["spec"] == "zlib")
+    assert excess.loc["zlib", ds] == pytest.approx(rec["bits"] - rec["dataset"]["limit_bits"])
+    assert excess.loc[LIMIT_ROW, ds] == 0
     with pytest.raises(UsageError):
         mdlbench.compare([tmp_path], "speed")
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import UsageError
 
-METRICS = ("bits", "bpb", "ratio")
+METRICS = ("bits", "bpb", "ratio", "excess")
 LIMIT_ROW = "(source limit)"
 
 
@@ -42,6 +42,8 @@ def _metric(df: pd.DataFrame, metric: str) -> pd.Series:
         return df["bits"].astype(float)
     if metric == "bpb":
         return df["bits"] / df["size"]
+    if metric == "excess":  # bits above the source's exact code length (synthetic data only)
+        return df["bits"] - df["limit_bits"].astype(float)
     return 8 * df["size"] / df["bits"].replace(0, np.nan)
 
 
@@ -104,7 +106,7 @@ def fmt_value(v: Any, metric: str) -> str:
         return ""
     if isinstance(v, str):
         return v
-    if metric == "bits":
+    if metric in ("bits", "excess"):
         return f"{v:,.0f}"
     return f"{v:.4f}" if metric == "bpb" else f"{v:.3f}"
 
