@@ -562,7 +562,10 @@ class MixCoder(ModelCoder):
             end = min(n, start + block)
             ideal += _code(mode, buf, start, end, stream, cs, *m.tables())
             if progress is not None:
-                progress(end, n)
+                if mode == 0:
+                    progress(end, n, 8.0 * int(cs[3]))  # real bits so far
+                else:
+                    progress(end, n)
         return ideal
 
     def encode_payload(self, data: bytes, progress) -> Payload:
