@@ -140,7 +140,7 @@ def _print_parts(records: list[dict[str, Any]]) -> None:
         return
     names = list(dict.fromkeys(p["name"] for r in per for p in r["parts"]))
     t = Table(title="Per file (compressed bytes)", title_justify="left")
-    t.add_column("compressor")
+    t.add_column("compressor", overflow="fold")
     for n in names:
         t.add_column(n, justify="right")
     t.add_column("total", justify="right")

@@ -194,6 +194,9 @@ def test_shipped_manifest_is_checked(tmp_path, monkeypatch):
     shutil.copytree(Path(mdlbench.__file__).parents[1] / "datasets" / "bible", root / "bible")
     monkeypatch.setenv("MDLBENCH_DATA", str(root))
     assert load("bible").size == 4_047_392
+    head = load("bible:head=1000")
+    assert head.name == "bible:head=1000" and head.data == load("bible").data[:1000]
+    assert load("canterbury:head=160000").size == 160_000
     p = root / "bible" / "bible.txt"
     p.write_bytes(p.read_bytes()[:-1] + b"!")
     with pytest.raises(DataError, match="sha256"):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..params import Param
 from .base import Dataset, DatasetLoader, register_dataset
 from .files import read_file
 
@@ -42,17 +43,28 @@ class Shipped(DatasetLoader):
     folder: str
     files: tuple[str, ...] | None = None  # None: every byte-stream file in the manifest
     kind = "shipped"
+    params = (Param("head", int, 0, "only the first N bytes (0: all), for slow coders", min=0),)
 
     def load(self) -> Dataset:
         m = read_manifest(self.folder)
         entries = [e for e in m["files"] if self.files is None or e["file"] in self.files]
         parts = [(e["file"], read_checked(self.folder, e)) for e in entries]
-        return Dataset(name=self.name, parts=parts, kind="shipped", description=m["description"],
+        head = self.config["head"]
+        if head:
+            cut, left = [], head
+            for name, data in parts:
+                if left <= 0:
+                    break
+                cut.append((name, data[:left]))
+                left -= len(data)
+            parts = cut
+        return Dataset(name=self.spec, parts=parts, kind="shipped", description=m["description"],
                        source=m["source"], licence=m["licence"])
 
     def listing(self) -> dict[str, Any]:
         ds = self.load()
         return {"name": self.name, "kind": self.kind, "summary": ds.description,
+                "params": ", ".join(p.describe() for p in self.params),
                 "size": ds.size, "files": len(ds.parts), "source": ds.source,
                 "licence": ds.licence, "sha256": ds.sha256}
 
