@@ -184,13 +184,29 @@ def _print_board(table: Any, metric: str, title: str) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write to this file (atomically). html defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")
-def compare(results: tuple[Path, ...], fmt: str, metric: str, output: Path | None, write: bool) -> None:
+@click.option("--parts", is_flag=True, help="Per-file compressed bytes of --per-file runs instead.")
+def compare(results: tuple[Path, ...], fmt: str, metric: str, output: Path | None, write: bool,
+            parts: bool) -> None:
     """Leaderboard of RESULTS (folders or record files; default results/runs): compressors as
     rows, datasets as columns, best first, with encode/decode MB/s."""
     from . import api
     from .results.leaderboard import render
 
     results = results or (store.DEFAULT_DIR,)
+    if parts:
+        import pandas as pd
+
+        from .results.leaderboard import parts_table
+
+        table = parts_table(store.load_records([Path(p) for p in results]))
+        text = (table.to_csv() if fmt == "csv" else table.to_json(orient="index", indent=2)
+                if fmt == "json" else table.map(
+                    lambda v: "failed" if pd.isna(v) else f"{int(v):,}").to_markdown() + "\n")
+        if output is not None:
+            store.atomic_write(output, text)
+        else:
+            click.echo(text, nl=False)
+        return
     if fmt == "html":
         text = api.html_report(results, metric)
         target = output or Path("results/leaderboard.html")

@@ -68,6 +68,16 @@ def test_run_compare_gate_end_to_end(tmp_path):
     assert p.returncode == 1 and "REGRESSION" in p.stdout and cell in p.stdout
 
 
+def test_per_file_parts_table(tmp_path):
+    runs = tmp_path / "runs"
+    assert mdl("run", "canterbury", "--per-file", "-c", "zlib", "-c", "bz2:level=1", "--results",
+               str(runs), "-q").returncode == 0
+    p = mdl("compare", str(runs), "--parts", "--format", "md")
+    assert p.returncode == 0
+    zlib = next(ln for ln in p.stdout.splitlines() if ln.startswith("| zlib"))
+    assert "54,170" in zlib and "727,820" in zlib  # alice29.txt and the published total
+
+
 def test_encode_decode_files(tmp_path):
     src = ROOT / "datasets" / "canterbury" / "fields.c"
     enc, dec = tmp_path / "f.mdl", tmp_path / "f.c"

@@ -126,3 +126,22 @@ def _markdown(table: pd.DataFrame, metric: str) -> str:
                 cells.append(fmt_value(v, metric))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def parts_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per-file compressed bytes of --per-file runs (compressors × files, plus the total), as
+    published Canterbury tables show them; a file whose round trip failed is left empty."""
+    rows = {}
+    latest = frame(records)
+    keep = {(d, c) for d, c in zip(latest["dataset"], latest["compressor"], strict=True)}
+    for r in sorted(records, key=lambda r: r.get("created", "")):
+        key = (r["dataset"]["label"], r["compressor"]["spec"])
+        if not r.get("parts") or key not in keep:
+            continue
+        row = {p["name"]: (p["bits"] // 8 if p.get("bits") is not None and "error" not in p else None)
+               for p in r["parts"]}
+        row["total"] = r["bits"] // 8
+        rows[key[1] if len({k[0] for k in keep}) == 1 else f"{key[1]} on {key[0]}"] = row
+    if not rows:
+        raise UsageError("no per-file results (run with --per-file)")
+    return pd.DataFrame.from_dict(rows, orient="index").sort_values("total")
