@@ -40,6 +40,7 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
+@functools.cache
 def _versions() -> dict[str, str]:
     out = {}
     for name in _PACKAGES:
@@ -65,6 +66,6 @@ def reproducibility(seed: int | None = None) -> dict[str, Any]:
         "platform": platform.platform(),
         "cpu": _cpu(),
         "gpu": _gpu(),
-        "packages": _versions(),
+        "packages": dict(_versions()),
         "seed": seed,
     }

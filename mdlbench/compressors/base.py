@@ -8,6 +8,7 @@ Model-based coders also override `encode` to return the ideal code length beside
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -112,6 +113,7 @@ def register(cls: type[Compressor]) -> type[Compressor]:
     return cls
 
 
+@functools.cache
 def library_version(dist: str | None) -> str:
     if dist is None:
         from .. import __version__
