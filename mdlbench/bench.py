@@ -115,6 +115,13 @@ def main(argv: list[str]) -> int:
         for r in fn():
             rows.append({"section": name, **r})
     out = Path("results")
+    try:  # sections not re-run this time keep their last figures
+        old = json.loads((out / "bench.json").read_text())
+        rows = [r for r in old if r.get("section") not in chosen] + rows
+    except (OSError, ValueError):
+        pass
+    order = list(avail)
+    rows.sort(key=lambda r: order.index(r["section"]) if r.get("section") in order else len(order))
     atomic_write(out / "bench.json", json.dumps(rows, indent=2, default=str) + "\n")
     atomic_write(out / "BENCH.md", _markdown(rows))
     print(_markdown(rows))
