@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import mdlbench
@@ -78,3 +80,19 @@ def test_plots_and_html(tmp_path):
     with pytest.raises(mdlbench.errors.UsageError, match="no results with per-segment"):
         mdlbench.plot([runs], "learning")
     assert set(KINDS) == {"pareto", "learning", "blocks"}
+
+
+def test_seeds_give_mean_and_std_for_stochastic_coders(tmp_path):
+    recs = mdlbench.run(["iid:n=1500"], ["lstm:hidden=8,streams=4", "zlib"], seeds=3,
+                        results_dir=tmp_path)
+    lstm = [r for r in recs if r["compressor"]["name"] == "lstm"]
+    assert sorted(r["seed"] for r in lstm) == [0, 1, 2]
+    assert len([r for r in recs if r["compressor"]["name"] == "zlib"]) == 1  # not stochastic
+    assert len({r["bits"] for r in lstm}) > 1  # the seed matters
+    table = mdlbench.compare([tmp_path], "bits")
+    rows = [i for i in table.index if i.startswith("lstm")]
+    assert rows == ["lstm:hidden=8,streams=4"]  # one row for the three seeds
+    bits = [r["bits"] for r in lstm]
+    assert table.loc[rows[0], "iid:n=1500"] == pytest.approx(statistics.mean(bits))
+    assert table.loc[rows[0], "iid:n=1500 ±std"] == pytest.approx(statistics.stdev(bits))
+    assert np.isnan(table.loc["zlib", "iid:n=1500 ±std"])

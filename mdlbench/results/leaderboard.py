@@ -11,10 +11,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import spec as specmod
 from ..errors import UsageError
 
 METRICS = ("bits", "bpb", "ratio", "excess")
 LIMIT_ROW = "(source limit)"
+
+
+def _unseeded(spec: str) -> str:
+    """The spec without its seed: the runs of one stochastic coder over seeds share a row."""
+    s = specmod.parse(spec)
+    return str(specmod.Spec(s.name, tuple((k, v) for k, v in s.params if k != "seed")))
 
 
 def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -23,7 +30,9 @@ def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     for r in records:
         ds = r["dataset"]
         rows.append({
-            "dataset": ds["label"], "compressor": r["compressor"]["spec"],
+            "dataset": ds["label"],
+            "compressor": (r["compressor"]["spec"] if r.get("seed") is None
+                           else _unseeded(r["compressor"]["spec"])),
             "family": r["compressor"].get("family", ""), "seed": r.get("seed"),
             "size": ds["size"], "bits": r["bits"], "bits_ideal": r.get("bits_ideal"),
             "bpb": r["bpb"], "ratio": r.get("ratio"), "encode_MBps": r.get("encode_MBps"),
