@@ -154,7 +154,7 @@ def test_code_steps_encoder_and_decoder_agree(coder: str) -> None:
     enc = core.Encoder(coder)
     seen: list[int] = []
     code_steps(KTStepModel(k, streams, order=2), steps, encoder=enc, symbols=sym,
-               progress=lambda d, n: seen.append(d))
+               progress=lambda d, n, *bits: seen.append(d))
     payload = enc.finish()
     assert seen[-1] == steps
     out = code_steps(KTStepModel(k, streams, order=2), steps, decoder=core.Decoder(payload, coder))
