@@ -173,6 +173,15 @@ class _VariationalBase(ModelCoder):
         return Net(NetConfig(c["model"], alphabet, c["context"], c["hidden"], c["embed"],
                              c["heads"]))
 
+    def _train(self, data: bytes):
+        """The fitted posterior for `data`: what both the bits-back and the two-part code use."""
+        if len(data) > MAX_INPUT:
+            raise UsageError(f"{self.name}: input of {len(data)} bytes is too long to train on "
+                             f"(max {MAX_INPUT}); use --chunk-size")
+        x = np.frombuffer(data, dtype=np.uint8)
+        net = self._net(max(alphabet_of(data), 2))  # constriction needs >= 2 symbols
+        return x, net, self._fit(net, x)
+
     def _fit(self, net, x: np.ndarray):
         from ..models.bayes import handset_parity, train
 
@@ -349,13 +358,7 @@ class Variational(_VariationalBase):
     def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
         from ..models.bayes import evaluate_discrete
 
-        if len(data) > MAX_INPUT:
-            raise UsageError(f"{self.name}: input of {len(data)} bytes is too long to train on "
-                             f"(max {MAX_INPUT}); use --chunk-size")
-        x = np.frombuffer(data, dtype=np.uint8)
-        alphabet = max(alphabet_of(data), 2)  # constriction needs >= 2 symbols
-        net = self._net(alphabet)
-        post = self._fit(net, x)
+        x, net, post = self._train(data)
         if progress:
             progress(len(data) // 2, len(data))
         exported = post.prior.export()
@@ -384,7 +387,7 @@ class Variational(_VariationalBase):
         })
         if progress:
             progress(len(data), len(data))
-        meta = self._meta(alphabet, exported, bytes([wb]))
+        meta = self._meta(net.cfg.alphabet, exported, bytes([wb]))
         return Payload(stream, ex["disc_total_bits"], meta, ex)
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes,
@@ -432,13 +435,7 @@ class VTwoPart(_VariationalBase):
                "under the discretised mixture prior, then the data under the quantised net")
 
     def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
-        if len(data) > MAX_INPUT:
-            raise UsageError(f"{self.name}: input of {len(data)} bytes is too long to train on "
-                             f"(max {MAX_INPUT}); use --chunk-size")
-        x = np.frombuffer(data, dtype=np.uint8)
-        alphabet = max(alphabet_of(data), 2)  # constriction needs >= 2 symbols
-        net = self._net(alphabet)
-        post = self._fit(net, x)
+        x, net, post = self._train(data)
         exported = post.prior.export()
         tp = self._twopart(net, post, x, exported)
         ex = self._report(net, post, x, exported)
@@ -450,7 +447,7 @@ class VTwoPart(_VariationalBase):
         ideal = tp["weight_bits_ideal"] + tp["data_bits_ideal"] + ex["prior_param_bits"] + 8
         if progress:
             progress(len(data), len(data))
-        meta = self._meta(alphabet, exported, bytes([tp["grid_bits"]]))
+        meta = self._meta(net.cfg.alphabet, exported, bytes([tp["grid_bits"]]))
         return Payload(tp["stream"], ideal, meta, ex)
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes,
