@@ -173,6 +173,21 @@ class _VariationalBase(ModelCoder):
         return Net(NetConfig(c["model"], alphabet, c["context"], c["hidden"], c["embed"],
                              c["heads"]))
 
+    def _pop_weights_then_data(self, payload: bytes, alphabet: int, exported: np.ndarray,
+                               grid: int, length: int):
+        """Shared by both decoders: weights off the ANS stack under the discretised prior, then
+        the data under the net with those weights. Returns (net, stack, weight symbols, data)."""
+        AnsCoder, _ = _constriction()
+        net = self._net(alphabet)
+        delta, radius = self._grid(grid)
+        cat, _ = self._prior_model(exported, grid)
+        ans = AnsCoder(np.frombuffer(payload, dtype=np.uint32).copy())
+        sym = np.asarray(ans.decode(cat, net.size), np.int64) - radius
+        x = self._decode_data(net, sym * delta, ans, length)
+        if x.max() >= alphabet:
+            raise CorruptStreamError("corrupt stream (symbol outside the alphabet)")
+        return net, ans, sym, x
+
     def _train(self, data: bytes):
         """The fitted posterior for `data`: what both the bits-back and the two-part code use."""
         if len(data) > MAX_INPUT:
@@ -392,21 +407,14 @@ class Variational(_VariationalBase):
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes,
                        progress: ProgressFn | None) -> bytes:
-        AnsCoder, model = _constriction()
+        _, model = _constriction()
         alphabet, exported, extra = self._parse_meta(meta, 1)
         wb = extra[0]
         fixed = self.config["wbits"]
         if (not (wb == fixed if fixed else 1 <= wb <= AUTO_WBITS) or len(payload) % 4
                 or not payload):
             raise CorruptStreamError(f"corrupt stream ({self.name} header)")
-        net = self._net(alphabet)
-        delta, radius = self._grid(wb)
-        prior_cat, _ = self._prior_model(exported, wb)
-        ans = AnsCoder(np.frombuffer(payload, dtype=np.uint32).copy())
-        sym = np.asarray(ans.decode(prior_cat, net.size), np.int64) - radius
-        x = self._decode_data(net, sym * delta, ans, length)
-        if x.max() >= alphabet:
-            raise CorruptStreamError("corrupt stream (symbol outside the alphabet)")
+        net, ans, sym, x = self._pop_weights_then_data(payload, alphabet, exported, wb, length)
         if progress:
             progress(length // 2, length)
         post = self._fit(net, x)              # the same deterministic training: the same q
@@ -452,19 +460,11 @@ class VTwoPart(_VariationalBase):
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes,
                        progress: ProgressFn | None) -> bytes:
-        AnsCoder, _ = _constriction()
         alphabet, exported, extra = self._parse_meta(meta, 1)
         g = extra[0]
         if not 1 <= g <= (self.config["wbits"] or AUTO_WBITS) or len(payload) % 4 or not payload:
             raise CorruptStreamError(f"corrupt stream ({self.name} header)")
-        net = self._net(alphabet)
-        delta, radius = self._grid(g)
-        cat, _ = self._prior_model(exported, g)
-        ans = AnsCoder(np.frombuffer(payload, dtype=np.uint32).copy())
-        sym = np.asarray(ans.decode(cat, net.size), np.int64) - radius
-        x = self._decode_data(net, sym * delta, ans, length)
-        if x.max() >= alphabet:
-            raise CorruptStreamError("corrupt stream (symbol outside the alphabet)")
+        _, _, _, x = self._pop_weights_then_data(payload, alphabet, exported, g, length)
         if progress:
             progress(length, length)
         return x.astype(np.uint8).tobytes()

@@ -31,6 +31,16 @@ def _latest(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in keep.values() if r.get("verified") is not False]
 
 
+def _with_extra(records: list[dict[str, Any]], key: str, dataset: str | None,
+                missing: str) -> list[dict[str, Any]]:
+    """Latest verified records that carry extras[key] (optionally for one dataset)."""
+    recs = [r for r in _latest(records) if r.get("extras", {}).get(key)
+            and (dataset is None or r["dataset"]["label"] == dataset)]
+    if not recs:
+        raise UsageError(missing)
+    return recs
+
+
 def pareto(records: list[dict[str, Any]], dataset: str) -> plt.Figure:
     df = frame(records)
     df = df[(df["dataset"] == dataset) & (df["verified"] != False) & df["encode_MBps"].notna()]  # noqa: E712
@@ -62,10 +72,7 @@ def pareto(records: list[dict[str, Any]], dataset: str) -> plt.Figure:
 
 
 def learning(records: list[dict[str, Any]], dataset: str | None = None) -> plt.Figure:
-    recs = [r for r in _latest(records) if r.get("extras", {}).get("segments")
-            and (dataset is None or r["dataset"]["label"] == dataset)]
-    if not recs:
-        raise UsageError("no results with per-segment code lengths (prequential coders) to plot")
+    recs = _with_extra(records, "segments", dataset, "no results with per-segment code lengths (prequential coders) to plot")
     fig, ax = plt.subplots(figsize=(7.5, 5))
     limits = {}
     for r in recs:
@@ -93,10 +100,7 @@ def learning(records: list[dict[str, Any]], dataset: str | None = None) -> plt.F
 
 
 def blocks(records: list[dict[str, Any]], dataset: str | None = None) -> plt.Figure:
-    recs = [r for r in _latest(records) if r.get("extras", {}).get("blocks")
-            and (dataset is None or r["dataset"]["label"] == dataset)]
-    if not recs:
-        raise UsageError("no results with per-block code lengths (labelled prequential) to plot")
+    recs = _with_extra(records, "blocks", dataset, "no results with per-block code lengths (labelled prequential) to plot")
     fig, ax = plt.subplots(figsize=(7.5, 5))
     for r in recs:
         xs, ys = [], []
