@@ -70,7 +70,7 @@ def run(datasets: Sequence[str], compressors: Sequence[str] = DEFAULT_COMPRESSOR
     cells = [(text, ds, c, s) for text, ds in loaded for comp, spec in comps
              for c, s in _seeded(comp, seeds, spec)]
     for _, ds, comp, _ in cells:  # side information a coder needs (labels' inputs): check now
-        comp.bind(ds)
+        comp.check_side(ds.labelled)
     reporter = reporter or Reporter()
     root = Path(results_dir) if results_dir is not None else None
     results: dict[int, dict[str, Any]] = {}

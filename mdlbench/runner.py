@@ -72,7 +72,6 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
     verified: bool | None = True if verify else None
     error = None
     done = 0
-    comp.bind(dataset)
     reporter.cell(f"{comp.spec} on {rec['dataset']['label']}", 2 * total if verify else total)
     for name, data in units:
         base = done
@@ -88,7 +87,7 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
 
             measure.reset_peak()
             t0 = time.perf_counter()
-            enc = comp.encode(data, progress=prog)
+            enc = comp.encode(data, side=dataset.labelled, progress=prog)
             enc_s += time.perf_counter() - t0
             bits += enc.bits
             ideal = None if (ideal is None or enc.bits_ideal is None) else ideal + enc.bits_ideal
@@ -97,7 +96,7 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
             part = {"name": name, "size": len(data), "bits": enc.bits, "bits_ideal": enc.bits_ideal}
             if verify:
                 t2 = time.perf_counter()
-                out = comp.decode(enc.blob, progress=prog_dec)
+                out = comp.decode(enc.blob, side=dataset.labelled, progress=prog_dec)
                 dec_s += time.perf_counter() - t2
                 if out != data:
                     raise VerificationError(f"decoded {len(out)} bytes differ from the input")

@@ -30,8 +30,7 @@ def digits():
 @pytest.fixture(scope="module")
 def digits_preq(digits):
     comp = create(FAST)
-    comp.bind(digits)
-    return comp, comp.encode(digits.data)
+    return comp, comp.encode(digits.data, side=digits.labelled)
 
 
 # ----------------------------------------------------------------------------- datasets
@@ -97,7 +96,7 @@ def test_uniform_digits_exact(tmp_path):
 def test_preq_logreg_beats_uniform_and_round_trips(digits, digits_preq):
     comp, enc = digits_preq
     assert enc.bits < 0.3 * DIGITS_UNIFORM  # measured ~1,300 bits with 20 epochs
-    assert comp.decode(enc.blob) == digits.data
+    assert comp.decode(enc.blob, side=digits.labelled) == digits.data
     ex = enc.extras
     rows = ex["blocks"]
     assert [(r["start"], r["end"]) for r in rows] == list(
@@ -148,8 +147,7 @@ def test_one_block_by_hand(digits, digits_preq):
 def test_preq_deterministic(digits, digits_preq):
     _, enc = digits_preq
     again = create(FAST)
-    again.bind(digits)
-    assert again.encode(digits.data).blob == enc.blob
+    assert again.encode(digits.data, side=digits.labelled).blob == enc.blob
 
 
 def test_preq_decodes_in_a_fresh_process(tmp_path, digits_preq):
@@ -159,8 +157,8 @@ def test_preq_decodes_in_a_fresh_process(tmp_path, digits_preq):
     blob.write_bytes(enc.blob)
     code = ("import sys, torch; torch.set_num_threads(2); torch.manual_seed(123)\n"
             "from mdlbench import datasets\nfrom mdlbench.compressors.base import create\n"
-            f"ds = datasets.load('digits'); c = create({FAST!r}); c.bind(ds)\n"
-            f"sys.exit(0 if c.decode(open({str(blob)!r}, 'rb').read()) == ds.data else 3)\n")
+            f"ds = datasets.load('digits'); c = create({FAST!r})\n"
+            f"sys.exit(0 if c.decode(open({str(blob)!r}, 'rb').read(), side=ds.labelled) == ds.data else 3)\n")
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                        timeout=300)
     assert p.returncode == 0, p.stderr
@@ -174,15 +172,13 @@ def test_preq_stream_errors(digits, digits_preq):
     with pytest.raises(UsageError, match="labelled dataset"):
         api.decode_bytes(enc.blob)
     comp = create(FAST)
-    comp.bind(digits)
     bad = bytearray(enc.blob)
     bad[-3] ^= 0x55
     with pytest.raises(CorruptStreamError):
-        comp.decode(bytes(bad))
+        comp.decode(bytes(bad), side=digits.labelled)
     other = dsmod.load("logistic:n=1797,d=64,k=10")
-    comp.bind(other)
     with pytest.raises(CorruptStreamError):  # other inputs: decodes other labels, CRC fails
-        comp.decode(enc.blob)
+        comp.decode(enc.blob, side=other.labelled)
 
 
 def test_label_coders_refuse_unlabelled_data(tmp_path):
@@ -237,8 +233,7 @@ def test_preq_approaches_bayes_optimal_code():
     for n in (500, 4000):
         ds = dsmod.load(f"logistic:n={n}")
         comp = create("preq")
-        comp.bind(ds)
-        enc = comp.encode(ds.data)
+        enc = comp.encode(ds.data, side=ds.labelled)
         assert enc.bits > ds.limit_bits - 20  # no code beats the true model by much (Barron)
         excess[n] = (enc.bits - ds.limit_bits) / n
     assert excess[4000] < 0.5 * excess[500]
@@ -250,9 +245,8 @@ def test_preq_approaches_bayes_optimal_code():
 
 def test_twopart_logreg_digits(digits):
     comp = create("twopart:epochs=20")
-    comp.bind(digits)
-    enc = comp.encode(digits.data)
-    assert comp.decode(enc.blob) == digits.data
+    enc = comp.encode(digits.data, side=digits.labelled)
+    assert comp.decode(enc.blob, side=digits.labelled) == digits.data
     ex = enc.extras
     assert enc.bits < DIGITS_UNIFORM
     assert ex["params"] == 64 * 10 + 10
@@ -260,8 +254,7 @@ def test_twopart_logreg_digits(digits):
     assert ex["weight_bits"] + ex["label_bits"] + ex["header_bits"] == enc.bits
     assert 1 <= ex["q"] <= 16
     fixed = create(f"twopart:epochs=20,q={ex['q']}")
-    fixed.bind(digits)
-    assert fixed.encode(digits.data).bits_ideal == pytest.approx(enc.bits_ideal)
+    assert fixed.encode(digits.data, side=digits.labelled).bits_ideal == pytest.approx(enc.bits_ideal)
 
 
 # ----------------------------------------------------------------------------- user tables

@@ -73,16 +73,25 @@ class Compressor(ABC):
     @abstractmethod
     def decompress(self, blob: bytes) -> bytes: ...
 
-    def bind(self, dataset: Any) -> None:
-        """Called by the runner before a dataset's cells: coders that code data *given* side
-        information (labels given inputs) take it from `dataset` here. Default: nothing."""
+    def check_side(self, side: Any) -> None:
+        """Raise UsageError if this coder cannot code data that comes with this side information
+        (`side` is a dataset's `labelled` inputs, or None). The runner asks every cell before the
+        first one runs, so a mismatch fails fast. Default: side information is ignored."""
 
-    def encode(self, data: bytes, progress: ProgressFn | None = None) -> Encoded:
-        """Compress and report; model-based coders override this to add `bits_ideal`."""
+    def encode(self, data: bytes, *, side: Any = None,
+               progress: ProgressFn | None = None) -> Encoded:
+        """Compress and report; model-based coders override this to add `bits_ideal`. `side` is
+        information both encoder and decoder hold (a labelled dataset's inputs), never stored."""
         return Encoded(self.compress(data))
 
-    def decode(self, blob: bytes, progress: ProgressFn | None = None) -> bytes:
+    def decode(self, blob: bytes, *, side: Any = None,
+               progress: ProgressFn | None = None) -> bytes:
         return self.decompress(blob)
+
+    def warm_up(self, sample: bytes, side: Any = None) -> None:
+        """Pay one-off costs (imports, JIT compilation, first allocations) before anything is
+        timed: by default one round trip of `sample`, a short prefix of the data."""
+        self.decode(self.encode(sample, side=side).blob, side=side)
 
     def version(self) -> str:
         return library_version(self.library)

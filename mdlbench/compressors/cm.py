@@ -41,6 +41,7 @@ computed over the 255 tree nodes) for ensembles; it is much slower than the code
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -568,7 +569,7 @@ class MixCoder(ModelCoder):
                     progress(end, n)
         return ideal
 
-    def encode_payload(self, data: bytes, progress) -> Payload:
+    def encode_payload(self, data: bytes, side: Any, progress) -> Payload:
         buf = np.frombuffer(data, dtype=np.uint8).copy()
         cap = 2 * len(data) + 64
         while True:
@@ -581,7 +582,7 @@ class MixCoder(ModelCoder):
             cap = int(cs[3])
             buf = np.frombuffer(data, dtype=np.uint8).copy()
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, progress) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any, progress) -> bytes:
         if meta:
             raise CorruptStreamError("mix: unexpected meta bytes in stream")
         inp = np.frombuffer(payload, dtype=np.uint8).copy()

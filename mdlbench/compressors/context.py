@@ -243,7 +243,7 @@ class KT(ModelCoder):
 
     # -- coding ------------------------------------------------------------------------------
 
-    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
         n = len(data)
         if n >= 1 << 31:
             raise DataError("kt: inputs of 2^31 bytes or more are not supported (int32 counts)")
@@ -277,7 +277,7 @@ class KT(ModelCoder):
                                            + _TERMINATION_BITS)
         return Payload(stream, enc.bits_ideal, meta, extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes,
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
         if self.config["alphabet"]:
             if meta:

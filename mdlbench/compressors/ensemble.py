@@ -149,7 +149,7 @@ class EnsembleCoder(ModelCoder):
         return MixtureStep([m.step_model(alphabet, streams) for m in self.members()],
                            self.config["switch"])
 
-    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
         c = self.config
         comps = self.members()
         k = alphabet_of(data)
@@ -177,7 +177,7 @@ class EnsembleCoder(ModelCoder):
                                                + b * math.log2(len(comps)))
         return Payload(stream, ideal, meta, extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes,
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
         c = self.config
         comps = self.members()

@@ -31,30 +31,33 @@ class ModelCoder(Compressor):
     self_describing = True
 
     @abstractmethod
-    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
-        """Code non-empty `data`; return the stream, Σ -log2 p in bits, and meta for the decoder."""
+    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+        """Code non-empty `data` (given `side`, if the coder uses it); return the stream,
+        Σ -log2 p in bits, and meta for the decoder."""
 
     @abstractmethod
-    def decode_payload(self, payload: bytes, length: int, meta: bytes,
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
         """Inverse of `encode_payload` for an input of `length` bytes."""
 
-    def encode(self, data: bytes, progress: ProgressFn | None = None) -> Encoded:
-        p = Payload(b"", 0.0) if not data else self.encode_payload(data, progress)
+    def encode(self, data: bytes, *, side: Any = None,
+               progress: ProgressFn | None = None) -> Encoded:
+        p = Payload(b"", 0.0) if not data else self.encode_payload(data, side, progress)
         blob = container.wrap(self.spec, data, p.data, p.meta)
         return Encoded(blob, p.bits_ideal, p.extras)
 
     def compress(self, data: bytes) -> bytes:
         return self.encode(data).blob
 
-    def decode(self, blob: bytes, progress: ProgressFn | None = None) -> bytes:
+    def decode(self, blob: bytes, *, side: Any = None,
+               progress: ProgressFn | None = None) -> bytes:
         header, payload = container.unwrap(blob)
         if header.spec != self.spec:
             raise CorruptStreamError(f"stream was written by {header.spec!r}, not {self.spec!r}")
         if header.length == 0:
             return container.check(header, b"")
         try:
-            data = self.decode_payload(payload, header.length, header.meta, progress)
+            data = self.decode_payload(payload, header.length, header.meta, side, progress)
         except (ValueError, IndexError, OverflowError, AssertionError) as e:
             raise CorruptStreamError(f"corrupt stream ({type(e).__name__}: {e})") from None
         return container.check(header, data)

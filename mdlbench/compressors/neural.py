@@ -372,7 +372,7 @@ class NeuralCoder(ModelCoder):
         return self.step_class(net, alphabet, streams, device, c["lr"], c["train_every"],
                                c["threads"])
 
-    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
         c = self.config
         device = resolve_device(c["device"])
         k = alphabet_of(data)
@@ -390,7 +390,7 @@ class NeuralCoder(ModelCoder):
         extras["updates"] = model.updates
         return Payload(stream, ideal, meta, extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes,
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
         c = self.config
         device = resolve_device(c["device"])

@@ -3,7 +3,7 @@
 The MDL measure of a model class on a supervised dataset (Blier & Ollivier 2018, "The Description
 Length of Deep Learning Models"; Voita & Titov 2020, "Information-Theoretic Probing with MDL").
 Labels y_1..y_n in 0..K-1 are coded given inputs x_1..x_n, which both sides hold (the runner hands
-them over in `bind`; the stream holds only the labels, K and the feature count):
+them over as `side` information; the stream holds only the labels, K and the feature count):
 
 - ``uniform``: every label under the uniform distribution over K: n·log2 K bits (ideal).
 - ``preq``: blocks t_0 < t_1 < … < t_S = n. The first t_0 labels go with the uniform code; for
@@ -106,24 +106,17 @@ class _LabelCoder(ModelCoder):
     library = "torch"
     needs_inputs: ClassVar[bool] = True
 
-    _side: Any = None
-
-    def bind(self, dataset: Any) -> None:
-        side = getattr(dataset, "labelled", None)
+    def check_side(self, side: Any) -> None:
         if side is None and self.needs_inputs:
             raise UsageError(
-                f"{self.name} codes labels given inputs, and dataset "
-                f"{getattr(dataset, 'name', '?')!r} has none: use a labelled dataset (digits, "
-                f"logistic:n=...,d=...,k=..., or a CSV/NPZ with --labels COLUMN)")
-        self._side = side
+                f"{self.name} codes labels given inputs, and this dataset has none: use a "
+                f"labelled dataset (digits, logistic:n=...,d=...,k=..., or a CSV/NPZ with "
+                f"--labels COLUMN)")
 
-    def _inputs_for(self, data: bytes) -> tuple[int, np.ndarray | None]:
+    def _inputs_for(self, data: bytes, side: Any) -> tuple[int, np.ndarray | None]:
         """(K, X) for encoding `data`; X is None for `uniform` without a labelled dataset."""
-        side = self._side
+        self.check_side(side)
         if side is None:
-            if self.needs_inputs:
-                raise UsageError(f"{self.name} codes labels given inputs: bind a labelled "
-                                 f"dataset first (mdlbench run digits -c {self.spec})")
             return alphabet_of(data), None
         y = np.frombuffer(data, dtype=np.uint8)
         if len(y) != side.n or not np.array_equal(y, side.y):
@@ -131,16 +124,21 @@ class _LabelCoder(ModelCoder):
                              f"--chunk-size/--per-file do not apply")
         return side.k, side.X
 
-    def _inputs_for_decode(self, length: int, k: int, d: int) -> np.ndarray:
-        side = self._side
+    def _inputs_for_decode(self, length: int, k: int, d: int, side: Any) -> np.ndarray:
         if side is None:
             raise UsageError(f"this {self.name} stream codes labels given {d} input features: "
-                             f"decode it with its labelled dataset bound (mdlbench run ...)")
+                             f"decode it with its labelled dataset's inputs as side information")
         if side.n != length or side.d != d or side.k != k:
             raise CorruptStreamError(f"stream codes {length} labels in {k} classes given {d} "
-                                     f"features; the bound dataset has {side.n} labels, "
+                                     f"features; the inputs given have {side.n} labels, "
                                      f"{side.k} classes, {side.d} features")
         return side.X
+
+    def warm_up(self, sample: bytes, side: Any = None) -> None:
+        """A prefix of the labels does not match the whole dataset's inputs: warm up on the
+        prefix alone (the uniform code needs no inputs)."""
+        if not self.needs_inputs:
+            super().warm_up(sample, None)
 
     def _container_bits(self, data: bytes, payload: bytes, meta: bytes) -> int:
         return 8 * len(container.wrap(self.spec, data, payload, meta))
@@ -172,8 +170,8 @@ class Uniform(_LabelCoder):
     library = "constriction"
     needs_inputs = False
 
-    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
-        k, _ = self._inputs_for(data)
+    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+        k, _ = self._inputs_for(data, side)
         y = np.frombuffer(data, dtype=np.uint8)
         enc = core.Encoder("range")
         for i in range(0, len(y), ROWS):
@@ -190,7 +188,7 @@ class Uniform(_LabelCoder):
                   "payload_overhead_bits": 8 * len(payload) - enc.bits_ideal}
         return Payload(payload, enc.bits_ideal, meta, extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes,
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
         k, _, _ = _read_meta(meta)
         dec = core.Decoder(payload, "range")
@@ -208,11 +206,12 @@ class _Trained(_LabelCoder):
 
     stochastic = True
 
-    def bind(self, dataset: Any) -> None:
-        super().bind(dataset)
+    def warm_up(self, sample: bytes, side: Any = None) -> None:
+        """One-off torch imports and kernel set-up; a training run on the real labels would
+        cost as much as the cell itself."""
         from ..models.classifiers import warm_up
 
-        warm_up()  # one-off torch imports here, not inside the timed encode/decode
+        warm_up()
 
     def validate(self) -> None:
         c = self.config
@@ -293,8 +292,8 @@ class Prequential(_Trained):
                 progress(b, n)
         return out, rows
 
-    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
-        k, X = self._inputs_for(data)
+    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+        k, X = self._inputs_for(data, side)
         y = np.frombuffer(data, dtype=np.uint8)
         enc = core.Encoder("range")
         _, rows = self._code(len(y), k, X, y=y, enc=enc, progress=progress)
@@ -310,10 +309,10 @@ class Prequential(_Trained):
                   "blocks": rows}
         return Payload(payload, enc.bits_ideal, meta, extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes,
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
         k, d, _ = _read_meta(meta)
-        X = self._inputs_for_decode(length, k, d)
+        X = self._inputs_for_decode(length, k, d, side)
         out, _ = self._code(length, k, X, dec=core.Decoder(payload, "range"), progress=progress)
         return out.tobytes()
 
@@ -369,10 +368,10 @@ class TwoPart(_Trained):
         load_parameters(model, [t * 2.0**-q for t in qt])
         return probabilities(model, Xt, self.config["eps"])
 
-    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
         from ..models.classifiers import flat_parameters, train
 
-        k, X = self._inputs_for(data)
+        k, X = self._inputs_for(data, side)
         y = np.frombuffer(data, dtype=np.uint8)
         n = len(y)
         Xt = self._features(X)
@@ -424,12 +423,12 @@ class TwoPart(_Trained):
             progress(n, n)
         return Payload(payload, enc.bits_ideal, meta, extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes,
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
         from ..models.classifiers import blank, flat_parameters
 
         k, d, pos = _read_meta(meta)
-        X = self._inputs_for_decode(length, k, d)
+        X = self._inputs_for_decode(length, k, d, side)
         if pos >= len(meta):
             raise CorruptStreamError("corrupt stream (two-part header cut off)")
         q = meta[pos]

@@ -370,7 +370,7 @@ class Variational(_VariationalBase):
         ans.encode_reverse((sym + radius).astype(np.int32), draw["prior_cat"])
         return ans.get_compressed().tobytes()
 
-    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
         from ..models.bayes import evaluate_discrete
 
         x, net, post = self._train(data)
@@ -405,7 +405,7 @@ class Variational(_VariationalBase):
         meta = self._meta(net.cfg.alphabet, exported, bytes([wb]))
         return Payload(stream, ex["disc_total_bits"], meta, ex)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes,
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
         _, model = _constriction()
         alphabet, exported, extra = self._parse_meta(meta, 1)
@@ -442,7 +442,7 @@ class VTwoPart(_VariationalBase):
     summary = ("two-part code of the variational model: posterior means quantised and coded "
                "under the discretised mixture prior, then the data under the quantised net")
 
-    def encode_payload(self, data: bytes, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
         x, net, post = self._train(data)
         exported = post.prior.export()
         tp = self._twopart(net, post, x, exported)
@@ -458,7 +458,7 @@ class VTwoPart(_VariationalBase):
         meta = self._meta(net.cfg.alphabet, exported, bytes([tp["grid_bits"]]))
         return Payload(tp["stream"], ideal, meta, ex)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes,
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
         alphabet, exported, extra = self._parse_meta(meta, 1)
         g = extra[0]

@@ -2,8 +2,9 @@
 
 A labelled `Dataset` has one part, ``("labels", bytes)``: one byte per example, the class index
 0..K-1. Its `labelled` field is a `LabelledData` carrying X, y, K and names. Coders that code
-labels *given* inputs (compressors/prequential.py) take X from it in `bind`; classical codecs just
-compress the label bytes, the "ignores the inputs" baseline.
+labels *given* inputs (compressors/prequential.py) receive it as side information
+(`encode(data, side=dataset.labelled)`); classical codecs just compress the label bytes, the
+"ignores the inputs" baseline.
 
 Three sources:
 - ``digits``: the UCI handwritten digits shipped in datasets/digits (1,797 8x8 images, 10 classes),
