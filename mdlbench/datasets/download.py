@@ -68,8 +68,9 @@ class Remote:
     size: int | None = None
 
     def describe(self) -> str:
-        size = f"{self.size:,} B, " if self.size else ""
-        return f"{self.file} ({size}sha256 {self.sha256})"
+        facts = ([f"{self.size:,} B"] if self.size else []) + (
+            [f"sha256 {self.sha256}"] if self.sha256 else [])
+        return f"{self.file} ({', '.join(facts)})" if facts else self.file
 
 
 def retrieve(remote: Remote, folder: Path) -> Path:
@@ -88,8 +89,9 @@ def retrieve(remote: Remote, folder: Path) -> Path:
                                    path=folder, downloader=downloader))
     except requests.exceptions.RequestException as e:  # before OSError: it is one
         stale = " (the file there now does not match)" if had else ""
-        raise DataError(f"cannot download {remote.url}: {_reason(e)}. Without a network, put "
-                        f"{remote.describe()} at {target}{stale} and run again") from None
+        raise DataError(f"cannot download {remote.url}: {_reason(e)}. To do without the "
+                        f"download, put {remote.describe()} at {target}{stale} and run again"
+                        ) from None
     except ValueError:  # pooch's hash check: the temporary file is already deleted
         raise DataError(f"the download of {remote.url} does not match its sha256 "
                         f"{remote.sha256} (truncated, or changed upstream): not kept, not used"

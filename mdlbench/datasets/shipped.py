@@ -33,7 +33,7 @@ def read_manifest(folder: str) -> dict[str, Any]:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise DataError(f"shipped dataset {folder!r} is missing: no {path}") from None
+        raise DataError(f"dataset {folder!r} has no manifest: no {path}") from None
     except (OSError, ValueError) as e:
         raise DataError(f"cannot read manifest {path}: {e}") from None
 
