@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-all bench lint gate gate-update clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# CPU build of torch from this machine's disk; a bare `torch` would pull a multi-GB CUDA build.
+	# pyproject.toml asks only for torch>=2.1 (the `torch` extra): this pin is this machine's.
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
@@ -41,4 +42,4 @@ bench: $(STAMP)
 	$(BIN)/python -m mdlbench.bench
 
 clean:
-	rm -rf $(VENV) .gate-runs .pytest_cache
+	rm -rf $(VENV) .gate-runs .pytest_cache build dist *.egg-info

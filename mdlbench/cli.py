@@ -24,6 +24,10 @@ def _console(stderr: bool = False) -> Console:
 out = _console()
 err = _console(stderr=True)
 
+OPTIONAL = {"torch": "torch", "ray": "ray"}
+"""Packages of the optional extras (pyproject.toml), by module: a coder that needs a missing one
+fails with the install line, not a traceback."""
+
 SPEC_HELP = ("Compressor spec NAME[:key=value,...]; repeatable. Ranges sweep: zstd:level=1..22. "
              "See `mdlbench list` for names and parameters.")
 
@@ -60,14 +64,38 @@ def list_cmd(as_json: bool) -> None:
         t.add_row(c["name"], c["family"], c["params"], c["version"], c["summary"])
     out.print(t)
     t = Table(title="Datasets", title_justify="left")
-    for col in ("name", "kind", "size / parameters", "source, licence", "sha256"):
+    for col in ("name", "kind", "present", "size / parameters", "source, licence", "sha256"):
         t.add_column(col, overflow="fold")
     for d in cat["datasets"]:
         size = f"{d['size']:,} B in {d['files']} file(s)" if "size" in d else d.get("params", "")
         prov = f"{d['source']}; {d['licence']}" if d.get("source") else d.get("summary", "")
-        t.add_row(d["name"], d["kind"], size, prov, d.get("sha256", "(generated)"))
+        sha = d.get("sha256") or (f"archive {d['archive_sha256']}" if d.get("archive_sha256")
+                                  else "(generated)" if d.get("present") == "generated" else "")
+        t.add_row(d["name"], d["kind"], d.get("present", ""), size, prov, sha)
     out.print(t)
-    out.print("Any file or directory path is a dataset too (a directory: files in sorted order).")
+    out.print("Any file or directory path is a dataset too (a directory: files in sorted order). "
+              "Corpora not present are downloaded on first use, or now by `mdlbench fetch NAME`.")
+
+
+@cli.command()
+@click.argument("datasets", nargs=-1, required=True)
+def fetch(datasets: tuple[str, ...]) -> None:
+    """Download corpora (enwik8, silesia, ...) or url: datasets into the data cache now, checked
+    against their sha256; `run` otherwise downloads them on first use. The cache is the user's
+    cache folder, or $MDLBENCH_DATA when set."""
+    from .datasets import fetch as fetch_dataset
+
+    for text in datasets:
+        r = fetch_dataset(text)
+        if "note" in r:
+            click.echo(f"{r['name']}: {r['note']}")
+        elif r["sha256"]:
+            click.echo(f"{r['name']}: {r['files']} file(s), {r['size']:,} B, sha256 checked, "
+                       f"in {r['path']}")
+        else:
+            click.echo(f"{r['name']}: {r['size']:,} B in {r['path']}; its sha256 is "
+                       f"{r['actual_sha256']}: check that against a source you trust, then use "
+                       f"{r['name']},sha256={r['actual_sha256']}")
 
 
 @cli.command()
@@ -95,7 +123,8 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
         executor: str, address: str | None, quiet: bool) -> None:
     """Measure the description length of DATASETS under each compressor.
 
-    DATASETS are shipped names (canterbury, bible), synthetic sources with parameters
+    DATASETS are shipped names (canterbury, bible), corpora downloaded on first use (enwik8,
+    silesia, ...), files by URL (url:https://...,sha256=HEX), synthetic sources with parameters
     (markov:order=2,k=4,n=1e5), or paths. Without -c, the classical line-up runs
     (zlib, bzip2, zstd, brotli, xz, lz4, PPMd, ZPAQ). Each cell compresses, decompresses and
     compares with the input; a mismatch is a failed cell and the exit status is 1.
@@ -333,6 +362,12 @@ def main() -> None:
         msg = " ".join(str(e).split())  # exactly one line, whatever the message held
         click.echo(f"mdlbench: error: {msg}", err=True)
         sys.exit(e.exit_code)
+    except ModuleNotFoundError as e:
+        if e.name not in OPTIONAL:
+            raise
+        click.echo(f"mdlbench: error: this needs {e.name}, which is not installed: "
+                   f"pip install 'mdlbench[{OPTIONAL[e.name]}]'", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -192,21 +192,6 @@ def test_head_of_a_multi_file_corpus():
     assert ds.size == 160_000 and [n for n, _ in ds.parts] == ["alice29.txt", "asyoulik.txt"]
 
 
-def test_shipped_manifest_is_checked(tmp_path, monkeypatch):
-    import shutil
-
-    root = tmp_path / "data"
-    shutil.copytree(Path(mdlbench.__file__).parents[1] / "datasets" / "bible", root / "bible")
-    monkeypatch.setenv("MDLBENCH_DATA", str(root))
-    assert load("bible").size == 4_047_392
-    head = load("bible:head=1000")
-    assert head.name == "bible:head=1000" and head.data == load("bible").data[:1000]
-    p = root / "bible" / "bible.txt"
-    p.write_bytes(p.read_bytes()[:-1] + b"!")
-    with pytest.raises(DataError, match="sha256"):
-        load("bible")
-
-
 @pytest.mark.parametrize("text", ["iid:k=5,n=5000", "markov:order=2,k=3,n=5000", "hmm:n=5000"])
 def test_synthetic_sources_are_seeded_and_bounded(text):
     a, b = load(text), load(text)

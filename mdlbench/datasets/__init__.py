@@ -1,24 +1,29 @@
-"""Dataset registry: shipped corpora, synthetic sources, labelled sets, and user paths."""
+"""Dataset registry: shipped corpora, corpora downloaded on first use, files by URL, synthetic
+sources, labelled sets, and user paths."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from pathlib import Path
+from typing import Any
 
 from .. import spec as specmod
 from ..errors import UsageError
+from . import url as urlmod
 from .base import DATASETS, Dataset, DatasetLoader, register_dataset
 from .files import load_path
 
 for _m in pkgutil.walk_packages(__path__, prefix=__name__ + "."):  # each module registers itself
     importlib.import_module(_m.name)
 
-__all__ = ["DATASETS", "Dataset", "DatasetLoader", "load", "loader", "register_dataset"]
+__all__ = ["DATASETS", "Dataset", "DatasetLoader", "fetch", "load", "loader", "register_dataset"]
 
 
 def loader(text: str) -> DatasetLoader | None:
     """The registered loader a name or spec refers to, or None when it is not a registered name."""
+    if text.strip().startswith(urlmod.PREFIX):  # a URL holds ':', ',' and '=' of its own
+        return urlmod.Url(**urlmod.parse(text))
     name = text.partition(":")[0]
     if name not in DATASETS:
         return None
@@ -46,3 +51,18 @@ def load(text: str, labels: str | None = None) -> Dataset:
         return load_path(path)
     known = ", ".join(sorted(DATASETS))
     raise UsageError(f"unknown dataset or missing path: {text!r} (datasets: {known})")
+
+
+def fetch(text: str) -> dict[str, Any]:
+    """Download a corpus or url: dataset now, checked (`mdlbench fetch`): its name, folder, files
+    and size. Shipped and generated datasets need nothing: their entry says so in `note`."""
+    ld = loader(text)
+    if ld is None:
+        known = ", ".join(sorted(DATASETS))
+        raise UsageError(f"unknown dataset: {text!r} (datasets: {known})")
+    download = getattr(ld, "fetch", None)
+    if download is not None:
+        return download()
+    present = ld.listing().get("present")
+    note = "shipped with mdlbench" if present == "shipped" else "generated when used"
+    return {"name": ld.spec, "note": note + ", nothing to download"}

@@ -85,7 +85,20 @@ class DatasetLoader(ABC):
     def listing(self) -> dict[str, Any]:
         """What `mdlbench list` shows without generating or reading the data."""
         return {"name": self.name, "kind": self.kind, "summary": self.summary,
-                "params": ", ".join(p.describe() for p in self.params)}
+                "params": ", ".join(p.describe() for p in self.params), "present": "generated"}
+
+
+def take_head(parts: list[tuple[str, bytes]], head: int) -> list[tuple[str, bytes]]:
+    """The first `head` bytes of a multi-part dataset (0: all), cut across parts in order."""
+    if not head:
+        return parts
+    cut, left = [], head
+    for name, data in parts:
+        if left <= 0:
+            break
+        cut.append((name, data[:left]))
+        left -= len(data)
+    return cut
 
 
 DATASETS: dict[str, type[DatasetLoader]] = {}

@@ -284,7 +284,7 @@ class Digits(DatasetLoader):
         ds = self.load()
         return {"name": self.name, "kind": self.kind, "summary": self.summary,
                 "size": ds.size, "files": 1, "source": ds.source, "licence": ds.licence,
-                "sha256": ds.sha256}
+                "sha256": ds.sha256, "present": "shipped"}
 
 
 @register_dataset

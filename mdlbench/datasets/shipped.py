@@ -1,38 +1,45 @@
-"""Real corpora shipped in the repository's datasets/ folder, each with a MANIFEST.json
-(source, licence, size and sha256 of every file), checked on every load."""
+"""Real corpora shipped with mdlbench, each with a MANIFEST.json (source, licence, size and
+sha256 of every file), checked on every load.
+
+Their home is the repository's top-level datasets/ folder, which also holds the manifests of the
+corpora that are downloaded on first use (corpora.py); the wheel carries that folder as
+mdlbench/_data (see setup.py), so an installed mdlbench needs neither the checkout nor a network
+for them.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
 from ..params import Param
-from .base import Dataset, DatasetLoader, register_dataset
+from .base import Dataset, DatasetLoader, register_dataset, take_head
 from .files import read_file
 
 
-def data_root() -> Path:
-    """datasets/ beside the package (a source checkout or editable install), or $MDLBENCH_DATA."""
-    env = os.environ.get("MDLBENCH_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "datasets"
+def datasets_dir() -> Path:
+    """mdlbench/_data in an installed wheel, else datasets/ beside the package (a checkout or an
+    editable install)."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "_data"
+    return packaged if packaged.is_dir() else package.parent / "datasets"
 
 
 def read_manifest(folder: str) -> dict[str, Any]:
-    path = data_root() / folder / "MANIFEST.json"
+    path = datasets_dir() / folder / "MANIFEST.json"
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise DataError(f"shipped dataset {folder!r} is missing: no {path}") from None
+        raise DataError(f"dataset {folder!r} has no manifest: no {path}") from None
     except (OSError, ValueError) as e:
         raise DataError(f"cannot read manifest {path}: {e}") from None
 
 
 def read_checked(folder: str, entry: dict[str, Any]) -> bytes:
-    path = data_root() / folder / entry["file"]
+    path = datasets_dir() / folder / entry["file"]
     data = read_file(path)
     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
         raise DataError(f"{path} does not match its manifest's sha256 (damaged or replaced)")
@@ -49,15 +56,7 @@ class Shipped(DatasetLoader):
         m = read_manifest(self.folder)
         entries = [e for e in m["files"] if self.files is None or e["file"] in self.files]
         parts = [(e["file"], read_checked(self.folder, e)) for e in entries]
-        head = self.config["head"]
-        if head:
-            cut, left = [], head
-            for name, data in parts:
-                if left <= 0:
-                    break
-                cut.append((name, data[:left]))
-                left -= len(data)
-            parts = cut
+        parts = take_head(parts, self.config["head"])
         return Dataset(name=self.spec, parts=parts, kind="shipped", description=m["description"],
                        source=m["source"], licence=m["licence"])
 
@@ -66,7 +65,7 @@ class Shipped(DatasetLoader):
         return {"name": self.name, "kind": self.kind, "summary": ds.description,
                 "params": ", ".join(p.describe() for p in self.params),
                 "size": ds.size, "files": len(ds.parts), "source": ds.source,
-                "licence": ds.licence, "sha256": ds.sha256}
+                "licence": ds.licence, "sha256": ds.sha256, "present": "shipped"}
 
 
 @register_dataset
