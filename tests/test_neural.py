@@ -11,9 +11,10 @@ import torch
 
 from mdlbench import api
 from mdlbench.coding import container
+from mdlbench.coding.streams import coarsen, layout
 from mdlbench.compressors import create
-from mdlbench.compressors.neural import fingerprint, layout, write_meta
 from mdlbench.errors import CorruptStreamError, UsageError
+from mdlbench.models.runtime import fingerprint, write_meta
 
 TINY = {
     "lstm": "lstm:hidden=16,embed=8,streams=16,train_every=4",
@@ -117,8 +118,6 @@ def test_stream_from_another_device_is_refused(tiny: str) -> None:
 
 
 def test_coarsened_learning_curve() -> None:
-    from mdlbench.compressors.neural import coarsen
-
     segs = [{"bytes": 8, "bits": float(i)} for i in range(2500)]
     out = coarsen(segs, 1000)
     assert len(out) == 834 and out[0] == {"bytes": 24, "bits": 3.0}

@@ -150,11 +150,12 @@ class Lz4(Compressor):
 
 @register
 class Ppmd(Compressor):
-    """PPMd through pyppmd. Variant I (PPMd8, pyppmd's default, with its end mark) reproduces the
-    published figures in datasets/README.md; variant H (PPMd7, 7-Zip's) has no end mark, so its
-    stream starts with the input length as a varint. pyppmd 1.3.1's variant-I decoder is known to
-    lose the last bytes on some inputs (Canterbury's ptt5 at order 6): the harness's round-trip
-    check reports that cell as failed rather than trusting the size."""
+    """PPMd through pyppmd. Variant I (PPMd8, pyppmd's default, with its end mark) is what
+    `pyppmd.compress` writes (511,191 bytes for the 11 Canterbury files at order 6, 256 MB, as
+    tests/test_harness.py checks); variant H (PPMd7, 7-Zip's) has no end mark, so its stream
+    starts with the input length as a varint. pyppmd 1.3.1's variant-I decoder rejects some of
+    its own streams (Canterbury's ptt5 at order 6: "Corrupted input data"): the harness's
+    round-trip check reports that cell as failed rather than trusting the size."""
 
     name = "ppmd"
     family = "statistical"
@@ -179,12 +180,33 @@ class Ppmd(Compressor):
             if self.config["variant"] == "I":
                 return pyppmd.decompress(blob, max_order=order, mem_size=mem, variant="I")
             n, pos = varint.decode(blob, 0)
-            out = pyppmd.Ppmd7Decoder(order, mem).decode(blob[pos:], n) if n else b""
-        except (ValueError, RuntimeError, EOFError, pyppmd.PpmdError) as e:
+            return _decode_h(blob[pos:], n, order, mem)
+        except (ValueError, RuntimeError, EOFError, SystemError, pyppmd.PpmdError) as e:
+            # SystemError: pyppmd's decoder fails on some damaged streams without an exception
             raise _corrupt(self.name, e) from None
-        if len(out) != n:
-            raise CorruptStreamError("ppmd: truncated stream")
-        return out
+
+
+_PPMD_MAX_RATIO = 4096
+"""PPMd H's binary contexts saturate near P = 1 - 2^-9, so a stream byte never codes more than
+about 2,730 input bytes (measured: 2,717 on 16 MB of zeros): a larger length is damage."""
+
+
+def _decode_h(stream: bytes, n: int, order: int, mem: int) -> bytes:
+    """Variant H's n bytes from `stream`. pyppmd 1.3.1's Ppmd7Decoder corrupts the heap (and
+    later crashes the process) when its input runs out before n bytes are out, as it does on a
+    truncated stream, so the stream is followed by n + 64 zero bytes, more than decoding n bytes
+    of damage reads (checked over thousands of truncated and damaged streams); an intact stream
+    leaves all of them unread."""
+    if not n:
+        return b""
+    if n > _PPMD_MAX_RATIO * (len(stream) + 1):
+        raise CorruptStreamError(f"ppmd: corrupt stream (length {n} from {len(stream)} bytes)")
+    pad = n + 64
+    dec = pyppmd.Ppmd7Decoder(order, mem)
+    out = dec.decode(stream + bytes(pad), n)
+    if len(out) != n or dec.needs_input or len(dec.unused_data or b"") != pad:
+        raise CorruptStreamError("ppmd: truncated or corrupt stream")
+    return out
 
 
 @register
