@@ -45,10 +45,6 @@ def test_bad_members_are_refused() -> None:
         create(f"ensemble:of={LSTM_A.replace('hidden=8', 'hidden=0')}")
 
 
-def test_edge_inputs_round_trip(edge_input: bytes) -> None:
-    roundtrip(f"ensemble:of=kt[order=1]+{LSTM_A},streams=64", edge_input)
-
-
 def test_count_members_never_touch_torch(monkeypatch: pytest.MonkeyPatch) -> None:
     """An ensemble of kt and mix neither imports torch nor writes the float-setup meta: with
     `import torch` made to fail, it still codes (its meta is the alphabet byte alone)."""
