@@ -246,8 +246,6 @@ def test_non_default_stream_decodes_alone(name: str) -> None:
 
 @pytest.mark.parametrize("name", [n for n in NAMES if not REGISTRY[n].self_describing])
 def test_raw_stream_decodes_with_the_default_decompressor(name: str) -> None:
-    if name == "ppmd":
-        pytest.xfail("issue #10: PPMd streams do not carry their order, memory and variant")
     raw = create(other(name)).compress(SAMPLE)
     assert create(name).decompress(raw) == SAMPLE
 
