@@ -1,4 +1,5 @@
-"""The coding core (constriction wrappers), the container, and the shared step loop."""
+"""The coding core (constriction wrappers, the ANS stack), the container, the shared step loop
+and the lockstep streams."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from mdlbench import api
-from mdlbench.coding import container, core, varint
+from mdlbench.coding import container, core, streams, varint
 from mdlbench.coding.loop import code_steps
 from mdlbench.compressors import create
 from mdlbench.compressors.context import KTStepModel
@@ -175,3 +176,71 @@ def test_code_steps_decoding_with_another_model_fails_or_differs() -> None:
     except CorruptStreamError:
         return
     assert not np.array_equal(out, sym)
+
+
+# -- the ANS stack (bits-back) ------------------------------------------------------------------
+
+
+def test_ans_stack_pops_what_was_pushed_last_first() -> None:
+    rng = np.random.default_rng(5)
+    pool, idx, sym = _realistic(7, 300, seed=5)
+    table = rng.dirichlet(np.ones(40))
+    fixed = rng.integers(0, 40, 50)
+    means, stds = rng.normal(0, 3, 80), rng.uniform(0.5, 4, 80)
+    gauss = np.clip(np.round(means + stds * rng.standard_normal(80)), -16, 16).astype(np.int64)
+    stack = core.AnsStack()
+    stack.push_gaussian(gauss, 16, means, stds)
+    stack.push_table(fixed, table)
+    stack.push(sym, pool[idx])
+    back = core.AnsStack.from_bytes(stack.to_bytes())
+    assert np.array_equal(back.pop(pool[idx]), sym)
+    assert np.array_equal(back.pop_table(table, 50), fixed)
+    assert np.array_equal(back.pop_gaussian(16, means, stds), gauss)
+    assert back.num_bits() <= 64  # everything pushed came back off: only the coder's state
+
+
+def test_ans_stack_draws_from_arbitrary_words_and_pushes_them_back() -> None:
+    """Bits-back: popping from random words is sampling; pushing the sample back returns them."""
+    words = np.random.default_rng(2).integers(1, 2**32, 8, dtype=np.uint64).astype(np.uint32)
+    stack = core.AnsStack(words)
+    means, stds = np.zeros(20), np.full(20, 3.0)
+    draw = stack.pop_gaussian(16, means, stds)
+    assert np.abs(draw).max() <= 16 and len(set(draw.tolist())) > 3
+    stack.push_gaussian(draw, 16, means, stds)
+    assert np.array_equal(stack.words(), words)
+
+
+def test_ans_stack_and_encoder_agree() -> None:
+    pool, idx, sym = _realistic(5, 400, seed=9)
+    enc = core.Encoder("ans")
+    enc.encode(sym[:200], pool[idx[:200]])
+    enc.encode(sym[200:], pool[idx[200:]])
+    stack = core.AnsStack()
+    stack.push(sym, pool[idx])
+    assert enc.finish() == stack.to_bytes()
+
+
+def test_ans_stack_refuses_words_no_encoder_writes() -> None:
+    with pytest.raises(CorruptStreamError):
+        core.AnsStack.from_bytes(b"\x01\x02\x03")
+    with pytest.raises(CorruptStreamError):
+        core.AnsStack.from_bytes(b"\x05\x00\x00\x00" + bytes(4))  # a last word of zero
+    with pytest.raises(CorruptStreamError):
+        core.Decoder(bytes(8), "ans")
+
+
+# -- lockstep streams ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 5, 64, 100, 257])
+def test_streams_round_trip_ragged_layouts(n: int) -> None:
+    data = bytes((i * i + 3 * i) % 5 for i in range(n))
+    b = streams.layout(n, 8)[0]
+    code = streams.encode_streams(KTStepModel(5, b, order=1), data, coder="ans",
+                                  segment_steps=3)
+    assert sum(s["bytes"] for s in code.segments) == n
+    assert sum(s["bits"] for s in code.segments) == pytest.approx(code.bits_ideal, rel=1e-12)
+    out = streams.decode_streams(KTStepModel(5, b, order=1), code.payload, n, coder="ans")
+    assert out == data
+    with pytest.raises(ValueError, match="streams"):  # more streams than bytes
+        streams.encode_streams(KTStepModel(5, n + 1, order=1), data)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
 
 from mdlbench import api
+from mdlbench.coding import container
 from mdlbench.compressors import create
 from mdlbench.compressors.ensemble import MixtureStep, member_specs
 from mdlbench.errors import UsageError
@@ -43,8 +45,14 @@ def test_bad_members_are_refused() -> None:
         create(f"ensemble:of={LSTM_A.replace('hidden=8', 'hidden=0')}")
 
 
-def test_edge_inputs_round_trip(edge_input: bytes) -> None:
-    roundtrip(f"ensemble:of=kt[order=1]+{LSTM_A},streams=64", edge_input)
+def test_count_members_never_touch_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ensemble of kt and mix neither imports torch nor writes the float-setup meta: with
+    `import torch` made to fail, it still codes (its meta is the alphabet byte alone)."""
+    monkeypatch.setitem(sys.modules, "torch", None)
+    enc = roundtrip("ensemble:of=kt[order=1]+mix[mem=12],streams=4", TEXT[:300])
+    assert len(container.unwrap(enc.blob)[0].meta) == 1
+    with pytest.raises(ImportError):
+        create(f"ensemble:of=kt+{LSTM_A}").encode(TEXT[:100])
 
 
 def test_neural_members_round_trip_and_repeat() -> None:

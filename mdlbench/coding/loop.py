@@ -1,10 +1,21 @@
-"""The one code path shared by every model-based encoder and decoder.
+"""`code_steps`: the one predict → code → update loop of every Python-level step model.
 
 A `StepModel` predicts the next symbol's distribution for each of B streams coded in lockstep
 and is then told the true symbols. `code_steps` drives it: to encode it feeds the known symbols,
 to decode it feeds what the decoder just read. The same predict/update calls run in the same
 order on both sides, so the two cannot drift apart (the failure DeepMind's LMIC has when it
 computes probabilities one way to compress and another way to decompress).
+
+Who runs on it: the neural coders and the ensemble (through coding/streams.py), the variational
+coders' window model (data pushed on and popped off an `AnsStack`), and kt's step model when it
+is an ensemble member. Who does not, and why:
+- `kt` itself codes through compiled kernels: the encoder fills whole chunks of rows in one
+  call, the decoder steps once per symbol (the same `_slot`/`_row`/`_count` kernels both ways).
+- `mix` is bit-level: its model step and its binary arithmetic coder (coding/binary.py) run
+  together in one compiled loop, in both directions.
+- `uniform`, `preq` and `twopart` code labels block by block, and a block's distributions are
+  all known before it is coded (its model was trained on earlier blocks only): they hand whole
+  blocks to `Encoder`/`Decoder` with no step loop at all.
 """
 
 from __future__ import annotations
@@ -13,8 +24,6 @@ from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
-
-from .core import Decoder, Encoder
 
 
 class StepModel(Protocol):
@@ -32,13 +41,22 @@ class StepModel(Protocol):
         ...
 
 
-def code_steps(model: StepModel, steps: int, *, encoder: Encoder | None = None,
-               symbols: np.ndarray | None = None, decoder: Decoder | None = None,
+class SymbolEncoder(Protocol):
+    def encode(self, symbols: np.ndarray, probs: np.ndarray) -> None: ...
+
+
+class SymbolDecoder(Protocol):
+    def decode(self, probs: np.ndarray) -> np.ndarray: ...
+
+
+def code_steps(model: StepModel, steps: int, *, encoder: SymbolEncoder | None = None,
+               symbols: np.ndarray | None = None, decoder: SymbolDecoder | None = None,
                progress: Callable[..., None] | None = None,
                every: int = 256) -> np.ndarray:
     """Run `steps` lockstep steps. Encode: give `encoder` and `symbols` (steps, B). Decode: give
     `decoder`; returns the (steps, B) decoded symbols. `progress(step, steps[, bits])` every
-    `every` steps; while encoding, `bits` is the running ideal code length (for a live bits/byte).
+    `every` steps; while encoding, `bits` is the running ideal code length (for a live bits/byte)
+    when the encoder keeps one (`bits_ideal`).
     """
     if (encoder is None) == (decoder is None):
         raise ValueError("give exactly one of encoder or decoder")

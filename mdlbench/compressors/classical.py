@@ -150,11 +150,15 @@ class Lz4(Compressor):
 
 @register
 class Ppmd(Compressor):
-    """PPMd through pyppmd. Variant I (PPMd8, pyppmd's default, with its end mark) reproduces the
-    published figures in datasets/README.md; variant H (PPMd7, 7-Zip's) has no end mark, so its
-    stream starts with the input length as a varint. pyppmd 1.3.1's variant-I decoder is known to
-    lose the last bytes on some inputs (Canterbury's ptt5 at order 6): the harness's round-trip
-    check reports that cell as failed rather than trusting the size."""
+    """PPMd through pyppmd. A PPMd stream decodes only with the order, memory size and variant
+    that wrote it, so the stream starts with them (`ppmd_header`, 1 to 3 bytes, counted in the
+    bits) and any ppmd decoder reads them from there. pyppmd's own stream follows: for variant I
+    (PPMd8, pyppmd's default, with its end mark) exactly what `pyppmd.compress` writes (511,191
+    bytes for the 11 Canterbury files at order 6, 256 MB, as tests/test_harness.py checks); for
+    variant H (PPMd7, 7-Zip's), which has no end mark, the input length as a varint first.
+    pyppmd 1.3.1's variant-I decoder rejects some of its own streams (Canterbury's ptt5 at order
+    6: "Corrupted input data"): the harness's round-trip check reports that cell as failed
+    rather than trusting the size."""
 
     name = "ppmd"
     family = "statistical"
@@ -167,24 +171,65 @@ class Ppmd(Compressor):
     )
 
     def compress(self, data: bytes) -> bytes:
-        order, mem = self.config["order"], self.config["mem"] << 20
-        if self.config["variant"] == "I":
-            return pyppmd.compress(data, max_order=order, mem_size=mem, variant="I")
+        c = self.config
+        head = ppmd_header(c["order"], c["mem"], c["variant"])
+        order, mem = c["order"], c["mem"] << 20
+        if c["variant"] == "I":
+            return head + pyppmd.compress(data, max_order=order, mem_size=mem, variant="I")
         enc = pyppmd.Ppmd7Encoder(order, mem)
-        return varint.encode(len(data)) + enc.encode(data) + enc.flush()
+        return head + varint.encode(len(data)) + enc.encode(data) + enc.flush()
 
     def decompress(self, blob: bytes) -> bytes:
-        order, mem = self.config["order"], self.config["mem"] << 20
+        """Any ppmd stream, whatever this instance's parameters: the stream names its own."""
+        order, mem, variant, pos = read_ppmd_header(blob)
         try:
-            if self.config["variant"] == "I":
-                return pyppmd.decompress(blob, max_order=order, mem_size=mem, variant="I")
-            n, pos = varint.decode(blob, 0)
-            out = pyppmd.Ppmd7Decoder(order, mem).decode(blob[pos:], n) if n else b""
-        except (ValueError, RuntimeError, EOFError, pyppmd.PpmdError) as e:
+            if variant == "I":
+                return pyppmd.decompress(blob[pos:], max_order=order, mem_size=mem << 20,
+                                         variant="I")
+            n, pos = varint.decode(blob, pos)
+            return _decode_h(blob[pos:], n, order, mem << 20)
+        except (ValueError, RuntimeError, EOFError, SystemError, pyppmd.PpmdError) as e:
+            # SystemError: pyppmd's decoder fails on some damaged streams without an exception
             raise _corrupt(self.name, e) from None
-        if len(out) != n:
-            raise CorruptStreamError("ppmd: truncated stream")
-        return out
+
+
+def ppmd_header(order: int, mem: int, variant: str) -> bytes:
+    """What a PPMd decoder needs, as one varint of (mem - 1)·128 + (order - 2)·2 + [variant H]:
+    2 bytes for mem = 2..128 (MB), 1 for mem=1, 3 above 128."""
+    return varint.encode(((mem - 1) << 7) | ((order - 2) << 1) | (variant == "H"))
+
+
+def read_ppmd_header(blob: bytes) -> tuple[int, int, str, int]:
+    """(order, mem in MB, variant, position after the header); CorruptStreamError if the
+    header is cut off or names parameters `ppmd` does not take."""
+    v, pos = varint.decode(blob, 0)
+    order, mem, variant = ((v >> 1) & 63) + 2, (v >> 7) + 1, "H" if v & 1 else "I"
+    if order > 64 or mem > 2047:
+        raise CorruptStreamError(f"ppmd: corrupt stream (header says order {order}, {mem} MB)")
+    return order, mem, variant, pos
+
+
+_PPMD_MAX_RATIO = 4096
+"""PPMd H's binary contexts saturate near P = 1 - 2^-9, so a stream byte never codes more than
+about 2,730 input bytes (measured: 2,717 on 16 MB of zeros): a larger length is damage."""
+
+
+def _decode_h(stream: bytes, n: int, order: int, mem: int) -> bytes:
+    """Variant H's n bytes from `stream`. pyppmd 1.3.1's Ppmd7Decoder corrupts the heap (and
+    later crashes the process) when its input runs out before n bytes are out, as it does on a
+    truncated stream, so the stream is followed by n + 64 zero bytes, more than decoding n bytes
+    of damage reads (checked over thousands of truncated and damaged streams); an intact stream
+    leaves all of them unread."""
+    if not n:
+        return b""
+    if n > _PPMD_MAX_RATIO * (len(stream) + 1):
+        raise CorruptStreamError(f"ppmd: corrupt stream (length {n} from {len(stream)} bytes)")
+    pad = n + 64
+    dec = pyppmd.Ppmd7Decoder(order, mem)
+    out = dec.decode(stream + bytes(pad), n)
+    if len(out) != n or dec.needs_input or len(dec.unused_data or b"") != pad:
+        raise CorruptStreamError("ppmd: truncated or corrupt stream")
+    return out
 
 
 @register

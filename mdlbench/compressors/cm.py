@@ -163,9 +163,9 @@ MATCH_MIN = 12
 MIX_SKIP = 128  # layer-1 mixers skip training when |error| < 128/4096
 
 # config K (int64)
-K_NC, K_NIN, K_TMASK, K_MMASK, K_LR, K_LIMIT, K_MATCH, K_F1, K_F2, K_APMR, K_IN2 = range(11)
+K_NC, K_NIN, K_TMASK, K_MMASK, K_LR, K_LIMIT, K_MATCH, K_F1, K_F2, K_APMR = range(10)
 # K_F1, K_F2: eighths of the final probability from the mixer and the order-2 APM (the
-# order-1 APM gets the rest); K_APMR: APM rate shift; K_IN2: confidence inputs on
+# order-1 APM gets the rest); K_APMR: APM rate shift
 
 
 @numba.njit(cache=True, inline="always")
@@ -244,10 +244,9 @@ def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
     X[X_MCTX] = mctx
     X[nc] = STRETCH[MSM[mctx] >> 4] if mctx else 0
     X[nc + 1] = 256
-    if K[K_IN2]:
-        for i in range(nc):
-            X[nc + 2 + i] = CONF[X[X_ST + i]]
-        X[2 * nc + 2] = mstr
+    for i in range(nc):
+        X[nc + 2 + i] = CONF[X[X_ST + i]]
+    X[2 * nc + 2] = mstr
     X[X_SEL] = c0 * nin
     X[X_SEL + 1] = (256 + mctx) * nin
     X[X_SEL + 2] = (320 + c1) * nin
@@ -466,12 +465,11 @@ class _Model:
         if len(ords) > MAX_CTX:
             raise UsageError(f"mix: at most {MAX_CTX} contexts")
         nc = len(ords)
-        in2 = 1
-        nin = nc + 2 + (nc + 1 if in2 else 0)
+        nin = 2 * nc + 3  # per context a state map and a confidence; match map, bias, match length
         self.ORD = np.array(ords, dtype=np.int64)
         nslots = 1 << (mem - 4)
         self.K = np.array([nc, nin, nslots - 1, (1 << mmem) - 1, lr, limit, int(match),
-                           2, 3, 6, in2], dtype=np.int64)
+                           2, 3, 6], dtype=np.int64)
         self.T = np.zeros((nslots + 1) * 16, dtype=np.uint8)
         self.SM = np.tile(STATE_P0, nc).astype(np.int32)
         self.SMN = np.zeros(nc * 256, dtype=np.int32)
@@ -541,7 +539,11 @@ class MixCoder(ModelCoder):
     )
 
     def validate(self) -> None:
-        self.orders = parse_orders(self.config["orders"])
+        parse_orders(self.config["orders"])
+
+    @property
+    def orders(self) -> list[int]:
+        return parse_orders(self.config["orders"])
 
     def step_model(self, alphabet: int, streams: int) -> MixStepModel:
         """This model as a byte-level StepModel for ensembles (see MixStepModel)."""

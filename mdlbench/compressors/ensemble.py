@@ -11,7 +11,7 @@ with w_m = 1/M at the start and α = `switch` (Herbster & Warmuth's fixed share:
 follow whichever member is ahead *now*). With α = 0 this is the plain Bayes mixture, whose code
 length on a sequence is at most the best member's plus log2 M bits.
 
-Layout: the same B contiguous lockstep streams as the neural coders (neural.encode_streams), so
+Layout: the same B contiguous lockstep streams as the neural coders (coding/streams.py), so
 constriction gets all B mixed distributions in one call. Weights are kept per stream (each
 stream is its own sequence), so the Bayes bound on the whole input is
 Σ_b min_m L_{m,b} + B·log2 M ≤ min_m L_m + B·log2 M; extras report each member's ideal bits
@@ -20,31 +20,20 @@ beside the mixture's, and that bound. Weights live in the log domain (no underfl
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 from typing import Any
 
 import numpy as np
 
+from ..coding.core import PROB_FLOOR
+from ..coding.streams import StreamCode, coarsen
 from ..errors import UsageError
 from ..params import Param
-from .base import REGISTRY, ProgressFn, create, register
-from .model import ModelCoder, Payload, alphabet_of
-from .neural import (
-    NeuralCoder,
-    coarsen,
-    decode_streams,
-    encode_streams,
-    layout,
-    read_meta,
-    resolve_device,
-    torch_settings,
-    write_meta,
-)
+from .base import REGISTRY, create, register
+from .lockstep import LockstepCoder
 
 _MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*)(?:\[([^\[\]]*)\])?$")
-PROB_FLOOR = 1e-12
 
 
 def member_specs(of: str) -> list[str]:
@@ -108,7 +97,7 @@ class MixtureStep:
 
 
 @register
-class EnsembleCoder(ModelCoder):
+class EnsembleCoder(LockstepCoder):
     name = "ensemble"
     family = "ensemble"
     summary = "online Bayesian mixture (fixed-share switching) of other coders' predictions"
@@ -142,54 +131,29 @@ class EnsembleCoder(ModelCoder):
             comps.append(create(spec, seed=c["seed"], device=c["device"], threads=c["threads"]))
         return comps
 
-    def _neural(self, comps: list[Any]) -> bool:
-        return any(isinstance(m, NeuralCoder) or isinstance(m, EnsembleCoder) for m in comps)
+    @property
+    def uses_torch(self) -> bool:
+        return any(getattr(m, "uses_torch", False) for m in self.members())
 
     def step_model(self, alphabet: int, streams: int) -> MixtureStep:
         return MixtureStep([m.step_model(alphabet, streams) for m in self.members()],
                            self.config["switch"])
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
-        c = self.config
+    def report(self, model: MixtureStep | None, code: StreamCode | None, streams: int,
+               device: str) -> dict[str, Any]:
         comps = self.members()
-        k = alphabet_of(data)
-        neural = self._neural(comps)
-        device = resolve_device(c["device"]) if neural else "cpu"
-        meta = write_meta(device, c["threads"], k) if neural else bytes([k - 1])
-        if k == 1:
-            return Payload(b"", 0.0, meta, {"members": {m.spec: 0.0 for m in comps}})
-        b = layout(len(data), c["streams"])[0]
-        with torch_settings(c["threads"]) if neural else contextlib.nullcontext():
-            model = self.step_model(k, b)
-            stream, ideal, segments = encode_streams(model, data, c["coder"], progress, 64)
-        names = [f"{i}:{m.spec}" if [x.spec for x in comps].count(m.spec) > 1 else m.spec
-                 for i, m in enumerate(comps)]
-        per_member = model.member_bits.sum(axis=0)
+        if model is None or code is None:
+            return {"members": {m.spec: 0.0 for m in comps}}
+        specs = [m.spec for m in comps]
+        names = [f"{i}:{s}" if specs.count(s) > 1 else s for i, s in enumerate(specs)]
         extras: dict[str, Any] = {
-            "members": dict(zip(names, per_member.tolist(), strict=True)),
-            "mixture_bits_ideal": ideal,
+            "members": dict(zip(names, model.member_bits.sum(axis=0).tolist(), strict=True)),
+            "mixture_bits_ideal": code.bits_ideal,
             "weights": dict(zip(names, np.exp(model.logw).mean(axis=0).tolist(), strict=True)),
-            "streams": b,
-            "segments": coarsen(segments),
+            "streams": streams,
+            "segments": coarsen(code.segments),
         }
-        if c["switch"] == 0:
+        if self.config["switch"] == 0:
             extras["bayes_bound_bits"] = float(model.member_bits.min(axis=1).sum()
-                                               + b * math.log2(len(comps)))
-        return Payload(stream, ideal, meta, extras)
-
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
-        c = self.config
-        comps = self.members()
-        neural = self._neural(comps)
-        if neural:
-            k = read_meta(meta, resolve_device(c["device"]), c["threads"])
-        else:
-            if len(meta) != 1:
-                raise ValueError("bad ensemble meta")
-            k = meta[0] + 1
-        if k == 1:
-            return bytes(length)
-        with torch_settings(c["threads"]) if neural else contextlib.nullcontext():
-            model = self.step_model(k, layout(length, c["streams"])[0])
-            return decode_streams(model, payload, length, c["coder"], progress)
+                                               + streams * math.log2(len(comps)))
+        return extras

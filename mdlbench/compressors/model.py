@@ -38,13 +38,24 @@ class ModelCoder(Compressor):
     @abstractmethod
     def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
-        """Inverse of `encode_payload` for an input of `length` bytes."""
+        """Inverse of `encode_payload` for an input of `length` bytes. A payload or meta that
+        the encoder cannot have written raises CorruptStreamError (the decoder checks what it
+        reads; the coding layer converts constriction's errors); any other exception is a bug.
+        Output that merely differs from the input is caught by the container's CRC-32."""
 
     def encode(self, data: bytes, *, side: Any = None,
                progress: ProgressFn | None = None) -> Encoded:
         p = Payload(b"", 0.0) if not data else self.encode_payload(data, side, progress)
-        blob = container.wrap(self.spec, data, p.data, p.meta)
-        return Encoded(blob, p.bits_ideal, p.extras)
+        return self.wrap(data, p)
+
+    def wrap(self, data: bytes, payload: Payload) -> Encoded:
+        """The container around the payload of `data`: what `encode` returns."""
+        blob = container.wrap(self.spec, data, payload.data, payload.meta)
+        return Encoded(blob, payload.bits_ideal, payload.extras)
+
+    def container_bits(self, data: bytes, payload: bytes = b"", meta: bytes = b"") -> int:
+        """Bits of the whole container for this payload (with no payload: the header alone)."""
+        return 8 * len(container.wrap(self.spec, data, payload, meta))
 
     def compress(self, data: bytes) -> bytes:
         return self.encode(data).blob
@@ -56,10 +67,7 @@ class ModelCoder(Compressor):
             raise CorruptStreamError(f"stream was written by {header.spec!r}, not {self.spec!r}")
         if header.length == 0:
             return container.check(header, b"")
-        try:
-            data = self.decode_payload(payload, header.length, header.meta, side, progress)
-        except (ValueError, IndexError, OverflowError, AssertionError) as e:
-            raise CorruptStreamError(f"corrupt stream ({type(e).__name__}: {e})") from None
+        data = self.decode_payload(payload, header.length, header.meta, side, progress)
         return container.check(header, data)
 
     def decompress(self, blob: bytes) -> bytes:

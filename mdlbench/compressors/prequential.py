@@ -35,8 +35,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..coding import container, core, varint
+from ..coding import core, varint
 from ..errors import CorruptStreamError, UsageError
+from ..models import runtime
 from ..params import Param
 from .base import ProgressFn, register
 from .model import ModelCoder, Payload, alphabet_of
@@ -72,11 +73,17 @@ def _write_meta(k: int, d: int) -> bytes:
 
 
 def _read_meta(meta: bytes) -> tuple[int, int, int]:
+    """(K, feature count, position after them) from the meta `_write_meta` wrote."""
     k, pos = varint.decode(meta, 0)
     d, pos = varint.decode(meta, pos)
     if not 1 <= k <= 256:
         raise CorruptStreamError(f"corrupt stream (alphabet {k})")
     return k, d, pos
+
+
+def _meta_end(meta: bytes, pos: int) -> None:
+    if pos != len(meta):
+        raise CorruptStreamError(f"corrupt stream ({len(meta) - pos} stray meta bytes)")
 
 
 def pow2_boundaries(n: int, first: int) -> list[int]:
@@ -140,8 +147,6 @@ class _LabelCoder(ModelCoder):
         if not self.needs_inputs:
             super().warm_up(sample, None)
 
-    def _container_bits(self, data: bytes, payload: bytes, meta: bytes) -> int:
-        return 8 * len(container.wrap(self.spec, data, payload, meta))
 
 
 def _encode_rows(enc: core.Encoder, symbols: np.ndarray, probs: np.ndarray) -> None:
@@ -181,7 +186,7 @@ class Uniform(_LabelCoder):
                 progress(i + len(part), len(y))
         payload = enc.finish()
         meta = _write_meta(k, 0)
-        total = self._container_bits(data, payload, meta)
+        total = self.container_bits(data, payload, meta)
         uniform = len(y) * math.log2(k)
         extras = {"uniform_bits": uniform, "compression": uniform / total, "classes": k,
                   "payload_bits": 8 * len(payload),
@@ -190,7 +195,10 @@ class Uniform(_LabelCoder):
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
-        k, _, _ = _read_meta(meta)
+        k, d, pos = _read_meta(meta)
+        _meta_end(meta, pos)
+        if d:
+            raise CorruptStreamError("corrupt stream (a uniform code takes no features)")
         dec = core.Decoder(payload, "range")
         out = np.empty(length, dtype=np.uint8)
         for i in range(0, length, ROWS):
@@ -209,9 +217,7 @@ class _Trained(_LabelCoder):
     def warm_up(self, sample: bytes, side: Any = None) -> None:
         """One-off torch imports and kernel set-up; a training run on the real labels would
         cost as much as the cell itself."""
-        from ..models.classifiers import warm_up
-
-        warm_up()
+        runtime.warm_up()
 
     def validate(self) -> None:
         c = self.config
@@ -301,7 +307,7 @@ class Prequential(_Trained):
         if rows and rows[-1].get("bits") is not None:  # the final flush belongs to the last block
             rows[-1]["bits"] += 8 * len(payload) - sum(r["bits"] for r in rows)
         meta = _write_meta(k, X.shape[1])
-        total = self._container_bits(data, payload, meta)
+        total = self.container_bits(data, payload, meta)
         uniform = len(y) * math.log2(k)
         extras = {"uniform_bits": uniform, "preq_bits": total, "preq_bits_ideal": enc.bits_ideal,
                   "compression": uniform / total, "classes": k,
@@ -311,7 +317,8 @@ class Prequential(_Trained):
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
-        k, d, _ = _read_meta(meta)
+        k, d, pos = _read_meta(meta)
+        _meta_end(meta, pos)
         X = self._inputs_for_decode(length, k, d, side)
         out, _ = self._code(length, k, X, dec=core.Decoder(payload, "range"), progress=progress)
         return out.tobytes()
@@ -407,7 +414,7 @@ class TwoPart(_Trained):
         payload = enc.finish()
         meta = _write_meta(k, X.shape[1]) + bytes([q]) + b"".join(
             varint.encode(m) + beta.tobytes() for m, beta in heads)
-        total = self._container_bits(data, payload, meta)
+        total = self.container_bits(data, payload, meta)
         uniform = n * math.log2(k)
         nparams = int(sum(t.size for t in qt))
         extras = {"uniform_bits": uniform, "twopart_bits": total, "compression": uniform / total,
@@ -433,6 +440,8 @@ class TwoPart(_Trained):
             raise CorruptStreamError("corrupt stream (two-part header cut off)")
         q = meta[pos]
         pos += 1
+        if not 1 <= q <= Q_MAX or (self.config["q"] and q != self.config["q"]):
+            raise CorruptStreamError(f"corrupt stream (two-part step 2^-{q})")
         Xt = self._features(X)
         model = blank(self.train_config(), Xt.shape[1], k)
         shapes = [t.shape for _, t in flat_parameters(model)]
@@ -444,6 +453,8 @@ class TwoPart(_Trained):
                 raise CorruptStreamError("corrupt stream (two-part header)")
             beta = np.frombuffer(meta[pos:pos + 2], dtype=np.float16)[0]
             pos += 2
+            if not np.isfinite(beta) or beta < 0.5:  # _scale16 sends at least 0.5
+                raise CorruptStreamError("corrupt stream (two-part prior scale)")
             p = laplace_probs(float(beta), m)
             size = int(np.prod(shape))
             step = max(1, (1 << 22) // len(p))
@@ -451,6 +462,7 @@ class TwoPart(_Trained):
                     for i in range(0, size, step)]
             flat = (np.concatenate(vals) if vals else np.empty(0, np.int64)) - m
             qt.append(flat.astype(np.float64).reshape(shape))
+        _meta_end(meta, pos)
         probs = self._label_probs(model, qt, q, Xt)
         out = _decode_rows(dec, probs).astype(np.uint8)
         if progress is not None:

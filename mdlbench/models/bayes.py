@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .runtime import deterministic
+
 LN2 = math.log(2.0)
 FLOOR = 2.0**-20
 """Every predictive distribution is (1 - K·FLOOR)·softmax + FLOOR: no symbol costs more than
@@ -284,7 +286,6 @@ class Posterior:
     mu: torch.Tensor          # (P,) float32
     log_sigma: torch.Tensor   # (P,) float32
     prior: MixturePrior
-    losses: list[float]       # objective per logged step, bits
 
 
 def init_weights(net: Net, mode: str, gen: torch.Generator,
@@ -299,17 +300,14 @@ def init_weights(net: Net, mode: str, gen: torch.Generator,
 
 def train(net: Net, data: np.ndarray, *, components: int, steps: int, lr: float, seed: int,
           init: str = "random", handset: np.ndarray | None = None, sigma0: float = 0.01,
-          mc: int = 1, log_every: int = 0) -> Posterior:
+          mc: int = 1) -> Posterior:
     """Minimise KL(q‖p) + E_q[NLL] - log hyperprior(p) jointly over q and the prior, full batch.
 
-    Deterministic: a seeded generator draws the init and every ε, threads are fixed to 1 and
-    torch's deterministic algorithms are on, so the decoder's rerun gives the same q, bit for bit.
+    Deterministic: a seeded generator draws the init and every ε, and it runs under
+    `runtime.deterministic()` (one thread, deterministic kernels), so the decoder's rerun gives
+    the same q, bit for bit.
     """
-    threads = torch.get_num_threads()
-    det = torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    try:
+    with deterministic():
         gen = torch.Generator().manual_seed(seed)
         ctx = net.prepare(windows(data, net.cfg.context, net.cfg.alphabet))
         y = torch.from_numpy(np.asarray(data, np.int64))
@@ -320,8 +318,7 @@ def train(net: Net, data: np.ndarray, *, components: int, steps: int, lr: float,
         prior = MixturePrior(components, max(scale, 0.1))
         opt = torch.optim.Adam([mu, log_sigma, *prior.parameters()], lr=lr, foreach=True)
         n = len(data)
-        losses: list[float] = []
-        for step in range(steps):
+        for _ in range(steps):
             eps = torch.randn((mc, net.size), generator=gen)
             w = mu + log_sigma.exp() * eps
             logits = net.logits(w, ctx)
@@ -334,12 +331,7 @@ def train(net: Net, data: np.ndarray, *, components: int, steps: int, lr: float,
             with torch.no_grad():
                 log_sigma.clamp_(-12.0, 3.0)
                 prior.log_sigma.clamp_(-8.0, 5.0)
-            if log_every and (step % log_every == 0 or step == steps - 1):
-                losses.append(float((nll + kl).detach()) / LN2)
-        return Posterior(mu.detach().clone(), log_sigma.detach().clone(), prior, losses)
-    finally:
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(det)
+        return Posterior(mu.detach().clone(), log_sigma.detach().clone(), prior)
 
 
 def _nll(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

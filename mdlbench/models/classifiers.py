@@ -3,7 +3,7 @@ routine that the prequential and two-part coders run on both the encoder and the
 
 Determinism: `train` seeds everything from its arguments (initialisation through a forked torch
 RNG, shuffling and the validation split through numpy generators keyed by (seed, key, n)), runs
-with `torch.use_deterministic_algorithms(True)` and one intra-op thread (restored afterwards), so
+under `runtime.deterministic()` (deterministic kernels, one intra-op thread, restored after), so
 the same inputs give bit-identical weights, hence bit-identical probabilities, in the encoder and
 in the decoder. Floats may differ between machines with different CPUs (SIMD paths); a stream is
 decoded on a machine like the one that wrote it, as with every neural coder.
@@ -11,14 +11,14 @@ decoded on a machine like the one that wrote it, as with every neural coder.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
+
+from .runtime import deterministic, seeded
 
 MODELS = ("logreg", "mlp")
 
@@ -51,26 +51,6 @@ class TrainReport:
     """Σ -log2 p on the held-out split with the kept weights (None without a split)."""
 
 
-@contextlib.contextmanager
-def deterministic(threads: int = 1) -> Iterator[None]:
-    """One thread and deterministic kernels inside; the caller's settings restored after."""
-    prev_threads = torch.get_num_threads()
-    prev_det = torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(prev_det)
-        torch.set_num_threads(prev_threads)
-
-
-def warm_up() -> None:
-    """Pay the one-off costs (use_deterministic_algorithms imports torch._inductor: seconds)."""
-    with deterministic():
-        pass
-
-
 def build(cfg: TrainConfig, d: int, k: int) -> nn.Module:
     """Logistic regression (one linear layer) or an MLP with `layers` ReLU layers of `hidden`."""
     if cfg.model == "logreg":
@@ -88,7 +68,7 @@ def build(cfg: TrainConfig, d: int, k: int) -> nn.Module:
 
 def blank(cfg: TrainConfig, d: int, k: int) -> nn.Module:
     """A model of the right shapes whose weights will be overwritten (the global RNG untouched)."""
-    with torch.random.fork_rng(devices=[]):
+    with seeded(None):
         return build(cfg, d, k)
 
 
@@ -118,8 +98,7 @@ def train(cfg: TrainConfig, X: torch.Tensor, y: np.ndarray, k: int, key: int = 0
     """
     n = int(len(y))
     with deterministic():
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(_init_seed(cfg, key, n))
+        with seeded(_init_seed(cfg, key, n)):
             model = build(cfg, X.shape[1], k)
         rng = np.random.default_rng([cfg.seed, key, n, 0x5B1])
         perm = rng.permutation(n)
