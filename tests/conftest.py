@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from typing import NamedTuple
 
 import pytest
 
@@ -24,3 +26,28 @@ def edge_input(request: pytest.FixtureRequest) -> bytes:
 @pytest.fixture
 def results_dir(tmp_path):
     return tmp_path / "runs"
+
+
+class CliResult(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def mdl(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """The console entry point called in this process: mdl("run", ...) -> (exit code, stdout,
+    stderr). What only a real process proves (exit status, kill -9) has subprocess tests."""
+    from mdlbench import cli
+
+    def call(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            cli.main(list(args))
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else int(e.code is not None)
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return call
