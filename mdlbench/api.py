@@ -13,9 +13,8 @@ from . import datasets as dsmod
 from .coding import container
 from .compressors.base import REGISTRY, create
 from .errors import UsageError
-from .harness import grid
+from .harness import grid, measure
 from .harness import suite as suitemod
-from .harness.measure import MIN_TIME, REPEAT, TimingPolicy
 from .harness.progress import Reporter
 from .results import gate as gatemod
 from .results import leaderboard as lb
@@ -57,8 +56,8 @@ def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, 
         chunk_size: int | None = None, force: bool = False, seeds: int = 1,
         verify: bool = True, reporter: Reporter | None = None, labels: str | None = None,
         overrides: dict[str, Any] | None = None, jobs: int = 1, executor: str = "local",
-        address: str | None = None, repeat: int = REPEAT,
-        min_time: float = MIN_TIME) -> list[Record]:
+        address: str | None = None, repeat: int | None = None,
+        min_time: float | None = None) -> list[Record]:
     """Run every (dataset × compressor × seed) cell of the datasets and compressors given (the
     classical line-up by default), or of a suite (a TOML file, or a list of Groups); return
     the records. A finished cell found in `results_dir` with the same code and at least the
@@ -67,13 +66,13 @@ def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, 
     Everything is validated before the first cell runs: unknown names, bad parameters and
     unreadable data fail fast. Each finished cell is written at once (atomically), so an
     interrupted grid resumes where it stopped. Each cell is warmed up, then encoded and decoded
-    up to `repeat` times or until `min_time` seconds were measured; the fastest run is its
-    speed. `jobs` > 1 runs cells in that many local processes, `executor="ray"` as Ray tasks
+    up to `repeat` times (default 5) or until `min_time` seconds (default 0.5) were measured;
+    the fastest run is its speed. `jobs` > 1 runs cells in that many local processes, `executor="ray"` as Ray tasks
     (`address`: "auto", "HOST:PORT", or None for a new local cluster); their speeds are then
     marked contended.
     """
     groups = _groups(datasets, compressors, suite, per_file, chunk_size, seeds)
-    timing = TimingPolicy(repeat, min_time)
+    timing = measure.policy(repeat, min_time)
     cells = grid.plan(groups, labels, overrides)
     root = Path(results_dir) if results_dir is not None else None
     return grid.run_grid(cells, root=root, force=force, verify=verify, timing=timing, jobs=jobs,

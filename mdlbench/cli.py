@@ -85,12 +85,13 @@ def list_cmd(as_json: bool) -> None:
 @click.option("--no-verify", is_flag=True, help="Skip decoding (bits are then unverified, and marked so).")
 @click.option("--labels", metavar="COLUMN", help="DATASETS are labelled tables (CSV/NPZ): code this column given the rest.")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Device for neural coders.")
-@click.option("--repeat", type=int, default=REPEAT, show_default=True,
-              help="Time encode and decode up to N times each (after a warm-up) and report the "
-              "fastest, as lzbench does; 1 times a single run.")
-@click.option("--min-time", type=float, default=MIN_TIME, show_default=True, metavar="SECONDS",
-              help="Stop repeating once this much time was measured: a fast codec is timed "
-              "several times in a fraction of a second, a coder slower than this runs once.")
+@click.option("--repeat", type=int, metavar="N",
+              help=f"Time encode and decode up to N times each (after a warm-up) and report the "
+              f"fastest, as lzbench does; 1 times a single run.  [default: {REPEAT}]")
+@click.option("--min-time", type=float, metavar="SECONDS",
+              help=f"Stop repeating once this much time was measured: a fast codec is timed "
+              f"several times in a fraction of a second, a coder slower than this runs once.  "
+              f"[default: {MIN_TIME}]")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True,
               help="Run N cells at once in local processes. One at a time by default so every "
               "speed is the coder's own; with N > 1 cells share the CPUs and their speeds are "
@@ -102,7 +103,8 @@ def list_cmd(as_json: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or per-cell lines.")
 def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | None,
         results_dir: Path, per_file: bool, chunk_size: int | None, seeds: int, force: bool,
-        no_verify: bool, labels: str | None, device: str | None, repeat: int, min_time: float,
+        no_verify: bool, labels: str | None, device: str | None, repeat: int | None,
+        min_time: float | None,
         jobs: int, executor: str, address: str | None, quiet: bool) -> None:
     """Measure the description length of DATASETS under each compressor.
 

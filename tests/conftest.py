@@ -18,6 +18,15 @@ EDGE_INPUTS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def one_timed_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests check bits, not speed: each cell is timed once unless a test asks for more
+    (test_timing does). Benchmarks, with the real policy, are `make bench`."""
+    from mdlbench.harness import measure
+
+    monkeypatch.setattr(measure, "DEFAULT", measure.TimingPolicy(repeat=1, min_time=0))
+
+
 @pytest.fixture(params=sorted(EDGE_INPUTS))
 def edge_input(request: pytest.FixtureRequest) -> bytes:
     return EDGE_INPUTS[request.param]

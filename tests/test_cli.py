@@ -84,7 +84,7 @@ def test_unverified_and_contended_cells_are_marked(mdl, tmp_path):
 def test_per_file_parts_table(mdl, tmp_path):
     runs = tmp_path / "runs"
     assert mdl("run", "canterbury", "--per-file", "-c", "zlib", "-c", "bz2:level=1", "--results",
-               str(runs), "-q", "--repeat", "1").code == 0
+               str(runs), "-q").code == 0
     p = mdl("compare", str(runs), "--view", "parts", "--format", "md")
     assert p.code == 0
     zlib = next(ln for ln in p.out.splitlines() if ln.startswith("| zlib"))

@@ -19,6 +19,7 @@ from mdlbench.results import gate as gatemod
 from mdlbench.results.leaderboard import LIMIT_ROW, leaderboard, render
 from mdlbench.results.store import load_records
 
+ROOT = Path(__file__).resolve().parents[1]
 CLASSICAL = ["zlib", "bz2", "zstd", "zstd:level=19,long=27", "brotli:quality=5", "xz",
              "lz4:level=9", "ppmd", "ppmd:variant=H", "zpaq:level=2"]
 
@@ -92,11 +93,19 @@ CANTERBURY_BYTES = {
 
 
 def test_canterbury_per_file_reproduces_published_totals(tmp_path):
-    recs = mdlbench.run(["canterbury"], list(CANTERBURY_BYTES), per_file=True,
-                        results_dir=tmp_path, verify=False, repeat=1)
-    got = {r.compressor.spec: r.bits // 8 for r in recs}
-    want = {create(s).spec: n for s, n in CANTERBURY_BYTES.items()}
-    assert got == want
+    """The gate suite (`make gate`, CI) codes Canterbury file by file with most of these codecs
+    against results/baseline.json: that baseline must hold the published totals. The others
+    run here."""
+    baseline = json.loads((ROOT / "results" / "baseline.json").read_text())["cells"]
+    in_gate = {s: n for s, n in CANTERBURY_BYTES.items()
+               if f"canterbury/per-file | {create(s).spec}" in baseline}
+    assert len(in_gate) >= 5
+    for s, n in in_gate.items():
+        assert baseline[f"canterbury/per-file | {create(s).spec}"] == 8 * n
+    rest = [s for s in CANTERBURY_BYTES if s not in in_gate]
+    recs = mdlbench.run(["canterbury"], rest, per_file=True, results_dir=tmp_path, verify=False)
+    assert {r.compressor.spec: r.bits // 8 for r in recs} == {
+        create(s).spec: CANTERBURY_BYTES[s] for s in rest}
     for r in recs:
         assert len(r.parts) == 11 and r.status == "unverified"
         assert sum(p.bits for p in r.parts) == r.bits
@@ -219,15 +228,16 @@ def test_synthetic_sources_are_seeded_and_bounded(text):
 
 
 def test_leaderboard_formats_and_limit_row(tmp_path):
-    mdlbench.run(["markov:n=20000", "canterbury"], ["zlib", "zstd:level=19"],
+    text = "canterbury:head=300000"
+    mdlbench.run(["markov:n=20000", text], ["zlib", "zstd:level=19"],
                  results_dir=tmp_path)
     table = mdlbench.compare([tmp_path], "bpb")
     assert list(table.index)[:2] == [LIMIT_ROW, "zstd:level=19"]  # the bound, then best first
-    assert table.loc[LIMIT_ROW, "canterbury"] != table.loc[LIMIT_ROW, "canterbury"]  # NaN
+    assert table.loc[LIMIT_ROW, text] != table.loc[LIMIT_ROW, text]  # NaN
     for fmt in ("md", "csv", "json", "html"):
         assert "zstd:level=19" in render(table, fmt)
     bits = mdlbench.compare([tmp_path], "bits")
-    assert bits.loc["zlib", "canterbury"] > bits.loc["zstd:level=19", "canterbury"]
+    assert bits.loc["zlib", text] > bits.loc["zstd:level=19", text]
     excess = mdlbench.compare([tmp_path], "excess")
     ds = "markov:n=20000"
     rec = next(r for r in load_records([tmp_path])

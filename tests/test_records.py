@@ -22,7 +22,8 @@ README_RECORDS = ROOT / "results" / "readme"
 
 
 def test_record_json_round_trip(tmp_path):
-    (rec,) = mdlbench.run(["markov:n=3000"], ["kt"], results_dir=tmp_path, repeat=2)
+    (rec,) = mdlbench.run(["markov:n=3000"], ["kt"], results_dir=tmp_path, repeat=2,
+                          min_time=60)
     (f,) = tmp_path.rglob("*.json")
     doc = json.loads(f.read_text())
     again = Record.from_dict(doc, str(f))
@@ -147,8 +148,7 @@ def test_unverified_cells_are_marked_in_the_html_and_the_plots(tmp_path):
 
 
 def test_pareto_accepts_a_dataset_name_for_its_only_label(tmp_path):
-    mdlbench.run(["canterbury:head=30000"], ["zlib", "lz4"], per_file=True, results_dir=tmp_path,
-                 repeat=1)
+    mdlbench.run(["canterbury:head=30000"], ["zlib", "lz4"], per_file=True, results_dir=tmp_path)
     (path,) = mdlbench.plot([tmp_path], "pareto", "canterbury:head=30000", tmp_path / "p")
     assert path.name == "pareto-canterbury_head_30000_per_file.png"
     with pytest.raises(mdlbench.errors.UsageError, match="labels in these results"):

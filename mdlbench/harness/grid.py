@@ -79,7 +79,7 @@ def reusable(old: Record, verify: bool) -> bool:
 
 
 def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verify: bool = True,
-             timing: TimingPolicy = measure.DEFAULT, jobs: int = 1, executor: str = "local",
+             timing: TimingPolicy | None = None, jobs: int = 1, executor: str = "local",
              address: str | None = None, labels: str | None = None,
              reporter: Reporter | None = None) -> list[Record]:
     """Run (or reuse) every cell; return their records in cell order."""
@@ -88,6 +88,7 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
     if executor not in executors.EXECUTORS:
         raise UsageError(f"unknown executor {executor!r} (known: {', '.join(executors.EXECUTORS)})")
     reporter = reporter or Reporter()
+    timing = timing or measure.policy()
     results: dict[int, Record] = {}
     with reporter:
         reporter.start(len(cells))

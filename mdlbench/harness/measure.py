@@ -46,6 +46,13 @@ class TimingPolicy:
 
 
 DEFAULT = TimingPolicy()
+"""The policy when a caller names none (read at call time: a test session may set its own)."""
+
+
+def policy(repeat: int | None = None, min_time: float | None = None) -> TimingPolicy:
+    """DEFAULT with the values a caller gave."""
+    return TimingPolicy(DEFAULT.repeat if repeat is None else repeat,
+                        DEFAULT.min_time if min_time is None else min_time, DEFAULT.warm_up_bytes)
 
 
 def timed(fn: Callable[[], T]) -> tuple[T, float, float]:

@@ -116,12 +116,13 @@ def _pass(call: Call, items: list[bytes], sizes: list[int],
 
 
 def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
-             seed: int | None = None, verify: bool = True, timing: TimingPolicy = measure.DEFAULT,
+             seed: int | None = None, verify: bool = True, timing: TimingPolicy | None = None,
              cells_at_once: int = 1, reporter: Reporter | None = None) -> Record:
     """Warm up, encode every unit (repeated per `timing`; each repetition must write the same
     streams), decode and compare (repeated likewise), and return the cell's record."""
     ident = identify(dataset, comp, layout, seed)
     reporter = reporter or Reporter()
+    timing = timing or measure.policy()
     names, datas = zip(*layout.units(dataset), strict=True)
     sizes = [len(d) for d in datas]
     side = dataset.labelled

@@ -139,6 +139,7 @@ def parts_table(records: Sequence[Record]) -> pd.DataFrame:
     table = table.assign(_t=table["total"].where(
         [marks.get((n, "total")) not in (FAILED, ERROR) for n in table.index])).sort_values(
         "_t").drop(columns="_t")
+    table.index.name = "compressor"
     table.attrs = {"metric": "bytes", "marks": marks}
     return table
 

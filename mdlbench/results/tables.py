@@ -44,6 +44,8 @@ def fmt(value: Any, kind: str) -> str:
         return value
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if kind in ("speed", "s") and abs(value) >= 1000:  # three significant digits, no exponent
+        return f"{value:,.0f}"
     return _FORMATS.get(kind, "{}").format(value)
 
 
