@@ -67,12 +67,11 @@ def test_run_compare_gate_end_to_end(mdl, tmp_path):
     assert p.code == 1 and "REGRESSION" in p.out and cell in p.out
 
 
-def test_unverified_and_contended_cells_are_marked(mdl, tmp_path):
+def test_unverified_cells_are_marked(mdl, tmp_path):
     runs = tmp_path / "runs"
-    p = mdl("run", "iid:n=3000", "-c", "zlib", "-c", "bz2", "--no-verify", "-j", "2",
-            "--results", str(runs))
+    p = mdl("run", "iid:n=3000", "-c", "zlib", "-c", "bz2", "--no-verify", "--results", str(runs))
     assert p.code == 0, p.err
-    assert "†" in p.out and "*" in p.out and "not decoded back" in p.out and "contended" in p.out
+    assert "†" in p.out and "not decoded back" in p.out
     base = tmp_path / "base.json"
     p = mdl("gate", "--baseline", str(base), "--results", str(runs), "--update")
     assert_usage_error(p, "refusing to write a baseline with unverified cells")
@@ -167,15 +166,10 @@ def test_spread_of_two_runs(mdl, tmp_path):
 
 
 def test_entry_point_in_a_real_process(tmp_path):
-    """What only a process shows: the installed entry point's exit status and stderr."""
-    def mdlbench(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "mdlbench.cli", *args], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=300)
-
-    p = mdlbench("run", "no/such/file")
+    """What only a process shows: its exit status and all it wrote to stderr (a run to the end
+    in a real process is test_grid's kill -9 test)."""
+    p = subprocess.run([sys.executable, "-m", "mdlbench.cli", "run", "no/such/file"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "Traceback" not in p.stderr
-    assert p.stderr.strip().splitlines() == [
-        p.stderr.strip()] and p.stderr.startswith("mdlbench: error: unknown dataset")
-    p = mdlbench("run", "iid:n=1000", "-c", "zlib", "-q")
-    assert p.returncode == 0, p.stderr
-    assert len(list((tmp_path / "results" / "runs").rglob("*.json"))) == 1
+    assert p.stderr.startswith("mdlbench: error: unknown dataset")
+    assert len(p.stderr.strip().splitlines()) == 1

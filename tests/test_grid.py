@@ -30,6 +30,8 @@ def test_parallel_jobs_give_the_same_bits(tmp_path):
     two = mdlbench.run(["iid:n=20000", "markov:n=20000"], GRID, results_dir=tmp_path / "b", jobs=2)
     assert _bits(one) == _bits(two) and len(two) == 10
     assert len(list((tmp_path / "b").rglob("*.json"))) == 10
+    assert not any(r.contended for r in one)  # one cell at a time: clean speeds
+    assert all(r.contended and r.timing.cells_at_once == 2 for r in two)
 
 
 def test_ray_executor_local_cluster(tmp_path):
@@ -40,7 +42,7 @@ def test_ray_executor_local_cluster(tmp_path):
     finally:
         ray.shutdown()
     local = mdlbench.run(["iid:n=5000"], GRID, results_dir=None)
-    assert _bits(recs) == _bits(local)
+    assert _bits(recs) == _bits(local) and all(r.contended for r in recs)
     assert len(list(tmp_path.rglob("*.json"))) == 5
 
 
