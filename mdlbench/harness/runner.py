@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,16 +91,17 @@ def _progress(reporter: Reporter, base: int, total: int) -> ProgressFn:
     return prog
 
 
-def _pass(call: Call, items: list[bytes], sizes: list[int],
-          show: tuple[Reporter, int, int] | None = None) -> tuple[list[Any], list[str | None],
-                                                                   float, float]:
+def _pass(call: Call, items: Sequence[bytes], sizes: list[int],
+          show: tuple[Reporter, int, int] | None = None,
+          check: Callable[[int, Any], str | None] | None = None
+          ) -> tuple[list[Any], list[str | None], float, float]:
     """`call` on every unit, timed: (outputs, errors, wall s, CPU s). A unit that raises an
-    MdlbenchError gets its message as error and None as output; the others still run."""
+    MdlbenchError, or whose output `check` rejects, gets an error; the others still run."""
     outs: list[Any] = []
     errs: list[str | None] = []
     wall = cpu = 0.0
     done = 0
-    for item, size in zip(items, sizes, strict=True):
+    for i, (item, size) in enumerate(zip(items, sizes, strict=True)):
         prog = None if show is None else _progress(show[0], show[1] + done, show[2])
         try:
             out, w, c = measure.timed(functools.partial(call, item, prog))
@@ -109,10 +110,28 @@ def _pass(call: Call, items: list[bytes], sizes: list[int],
             errs.append(f"{type(e).__name__}: {e}")
         else:
             outs.append(out)
-            errs.append(None)
+            errs.append(check(i, out) if check else None)
             wall, cpu = wall + w, cpu + c
         done += size
     return outs, errs, wall, cpu
+
+
+def _measured(call: Call, items: Sequence[bytes], sizes: list[int], timing: TimingPolicy,
+              show: tuple[Reporter, int, int], same: Callable[[Any], Any] = lambda x: x,
+              check: Callable[[int, Any], str | None] | None = None
+              ) -> tuple[list[Any], list[str | None], Speed | None, str | None]:
+    """A first pass (with progress), then passes until `timing` has enough: (first outputs,
+    their errors, the speed, a problem). A repetition whose outputs differ (compared through
+    `same`) is a problem: a coder that does not repeat itself cannot be measured."""
+    outs, errs, w, c = _pass(call, items, sizes, show, check)
+    walls, cpus = [w], [c]
+    while not any(errs) and not timing.enough(walls):
+        again, errs2, w, c = _pass(call, items, sizes, None, check)
+        if any(errs2) or [same(o) for o in again] != [same(o) for o in outs]:
+            return outs, errs, None, "non-deterministic: a repetition gave other output"
+        walls.append(w)
+        cpus.append(c)
+    return outs, errs, None if any(errs) else Speed.of(walls, cpus), None
 
 
 def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
@@ -135,49 +154,27 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
     def decode(blob: bytes, progress: ProgressFn | None) -> bytes:
         return comp.decode(blob, side=side, progress=progress)
 
-    status = VERIFIED if verify else UNVERIFIED
-    enc_speed = dec_speed = None
-    problem = None
+    def matches(i: int, out: bytes) -> str | None:
+        return None if out == datas[i] else (
+            f"VerificationError: decoded {len(out)} bytes differ from the input")
+
     encs: list[Encoded | None] = [None] * len(datas)
     errs: list[str | None] = [None] * len(datas)
+    enc_speed = dec_speed = problem = None
     try:
         comp.warm_up(datas[0][:timing.warm_up_bytes], side)
     except MdlbenchError as e:  # the coder cannot run here at all (e.g. no GPU)
         status, problem = ERROR, f"{type(e).__name__}: {e}"
-    measure.reset_peak()
-    if status != ERROR:
-        encs, errs, w, c = _pass(encode, list(datas), sizes, (reporter, 0, total))
-        walls, cpus = [w], [c]
-        while not any(errs) and not timing.enough(walls):
-            again, errs2, w, c = _pass(encode, list(datas), sizes)
-            if any(errs2) or [e.blob for e in again] != [e.blob for e in encs]:
-                problem = "non-deterministic: a repetition of the encoder wrote other streams"
-                break
-            walls.append(w)
-            cpus.append(c)
-        enc_speed = None if any(errs) else Speed.of(walls, cpus)
-    if status == ERROR or any(errs):
-        status = ERROR
-    elif problem is not None:
-        status = FAILED
-    elif verify:
+    else:
+        measure.reset_peak()
+        encs, errs, enc_speed, problem = _measured(encode, datas, sizes, timing,
+                                                   (reporter, 0, total), same=lambda e: e.blob)
+        status = ERROR if any(errs) else FAILED if problem else VERIFIED if verify else UNVERIFIED
+    if status == VERIFIED:
         blobs = [e.blob for e in encs if e is not None]
-        outs, errs, w, c = _pass(decode, blobs, sizes, (reporter, dataset.size, total))
-        errs = [err or (None if out == data else
-                        f"VerificationError: decoded {len(out)} bytes differ from the input")
-                for out, err, data in zip(outs, errs, datas, strict=True)]
-        walls, cpus = [w], [c]
-        while not any(errs) and not timing.enough(walls):
-            again, errs2, w, c = _pass(decode, blobs, sizes)
-            if any(errs2) or list(again) != list(datas):
-                problem = "non-deterministic: a repetition of the decoder gave other bytes"
-                break
-            walls.append(w)
-            cpus.append(c)
-        if any(errs) or problem is not None:
-            status = FAILED
-        else:
-            dec_speed = Speed.of(walls, cpus)
+        _, errs, dec_speed, problem = _measured(decode, blobs, sizes, timing,
+                                                (reporter, dataset.size, total), check=matches)
+        status = FAILED if any(errs) or problem else VERIFIED
     coded = [e for e in encs if e is not None]
     ideals = [e.bits_ideal for e in coded]
     parts = [Part(n, s, e.bits if e else None,
