@@ -48,7 +48,7 @@ def test_ray_executor_local_cluster(tmp_path):
 
 def test_kill_minus_nine_loses_at_most_the_cell_in_flight(tmp_path):
     runs = tmp_path / "runs"
-    args = [sys.executable, "-m", "mdlbench.cli", "run", "canterbury:head=1000000", "-c",
+    args = [sys.executable, "-m", "mdlbench.cli", "run", "canterbury:head=500000", "-c",
             "zstd:level=12..19", "--results", str(runs), "--repeat", "1", "-q"]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
