@@ -1,4 +1,5 @@
-"""What the CLI does, callable from Python: run, compare, gate, encode, decode, catalogue."""
+"""What the CLI does, callable from Python: run, compare (and its other views), plot, gate,
+encode, decode, catalogue. The CLI only parses arguments and prints what these return."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from typing import Any
 import pandas as pd
 
 from . import datasets as dsmod
-from . import executors
 from .coding import container
-from .compressors.base import REGISTRY, Compressor, create, create_all
+from .compressors.base import REGISTRY, create
 from .errors import UsageError
+from .harness import grid, measure
+from .harness import suite as suitemod
+from .harness.progress import Reporter
 from .results import gate as gatemod
 from .results import leaderboard as lb
 from .results import store
-from .runner import Layout, run_cell, skeleton
-from .ui import Reporter
+from .results.record import Record
 
 DEFAULT_COMPRESSORS = (
     "zlib:level=9", "bz2:level=9", "zstd:level=19", "brotli:quality=11",
@@ -26,134 +28,137 @@ DEFAULT_COMPRESSORS = (
 """The classical line-up of `make demo`: what a user would otherwise reach for. PPMd runs as
 variant H here because pyppmd's variant-I decoder fails on Canterbury's ptt5 (see classical.py)."""
 
+LEADERBOARD_MD = Path("results/LEADERBOARD.md")
+LEADERBOARD_HTML = Path("results/leaderboard.html")
+PLOTS_DIR = Path("results/plots")
 
-def _seeded(comp: Compressor, seeds: int, spec_text: str) -> list[tuple[Compressor, int | None]]:
-    """Stochastic coders run once per seed (unless the spec fixes one); others once."""
-    has_seed = any(p.name == "seed" for p in comp.params)
-    if not has_seed:
-        return [(comp, None)]
-    if "seed=" in spec_text or seeds <= 1:
-        return [(comp, comp.config["seed"])]
-    return [(type(comp)(**{**comp.config, "seed": s}), s) for s in range(seeds)]
+Results = Sequence[Path | str]
 
 
-def run(datasets: Sequence[str], compressors: Sequence[str] = DEFAULT_COMPRESSORS, *,
+def _groups(datasets: Sequence[str], compressors: Sequence[str] | None,
+            suite: Path | str | Sequence[suitemod.Group] | None, per_file: bool,
+            chunk_size: int | None, seeds: int) -> list[suitemod.Group]:
+    if suite is not None:
+        if datasets or compressors:
+            raise UsageError("give either a suite or datasets and compressors, not both")
+        return suitemod.load(Path(suite)) if isinstance(suite, str | Path) else list(suite)
+    if isinstance(datasets, str):
+        datasets = [datasets]
+    if not datasets:
+        raise UsageError("no dataset given (try `mdlbench run canterbury`; `mdlbench list` shows all)")
+    return [suitemod.Group(list(datasets), list(compressors or DEFAULT_COMPRESSORS), per_file,
+                           chunk_size, seeds)]
+
+
+def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, *,
+        suite: Path | str | Sequence[suitemod.Group] | None = None,
         results_dir: Path | str | None = store.DEFAULT_DIR, per_file: bool = False,
         chunk_size: int | None = None, force: bool = False, seeds: int = 1,
         verify: bool = True, reporter: Reporter | None = None, labels: str | None = None,
         overrides: dict[str, Any] | None = None, jobs: int = 1, executor: str = "local",
-        address: str | None = None) -> list[dict[str, Any]]:
-    """Run every (dataset × compressor × seed) cell; return the records (a finished cell found
-    in `results_dir` is skipped and its stored record returned, unless `force`).
+        address: str | None = None, repeat: int | None = None,
+        min_time: float | None = None) -> list[Record]:
+    """Run every (dataset × compressor × seed) cell of the datasets and compressors given (the
+    classical line-up by default), or of a suite (a TOML file, or a list of Groups); return
+    the records. A finished cell found in `results_dir` with the same code and at least the
+    same verification is returned as stored, unless `force`.
 
     Everything is validated before the first cell runs: unknown names, bad parameters and
     unreadable data fail fast. Each finished cell is written at once (atomically), so an
-    interrupted grid resumes where it stopped. `jobs` > 1 runs cells in that many local
-    processes; `executor="ray"` runs them as Ray tasks (`address`: "auto", "HOST:PORT", or
-    None for a new local cluster).
+    interrupted grid resumes where it stopped. Each cell is warmed up, then encoded and decoded
+    up to `repeat` times (default 5) or until `min_time` seconds (default 0.5) were measured;
+    the fastest run is its speed. `jobs` > 1 runs cells in that many local processes, `executor="ray"` as Ray tasks
+    (`address`: "auto", "HOST:PORT", or None for a new local cluster); their speeds are then
+    marked contended.
     """
-    if not datasets:
-        raise UsageError("no dataset given")
-    if chunk_size is not None and chunk_size < 1:
-        raise UsageError(f"--chunk-size must be positive, got {chunk_size}")
-    if seeds < 1:
-        raise UsageError(f"--seeds must be at least 1, got {seeds}")
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
-    if executor not in executors.EXECUTORS:
-        raise UsageError(f"unknown executor {executor!r} (known: {', '.join(executors.EXECUTORS)})")
-    comps = [(c, t) for t in compressors for c in create_all([t], **(overrides or {}))]
-    if not comps:
-        raise UsageError("no compressor given")
-    loaded = [(d, dsmod.load(d, labels)) for d in datasets]
-    layout = Layout(per_file=per_file, chunk_size=chunk_size)
-    cells = [(text, ds, c, s) for text, ds in loaded for comp, spec in comps
-             for c, s in _seeded(comp, seeds, spec)]
-    for _, ds, comp, _ in cells:  # side information a coder needs (labels' inputs): check now
-        comp.check_side(ds.labelled)
-    reporter = reporter or Reporter()
+    groups = _groups(datasets, compressors, suite, per_file, chunk_size, seeds)
+    timing = measure.policy(repeat, min_time)
+    cells = grid.plan(groups, labels, overrides)
     root = Path(results_dir) if results_dir is not None else None
-    results: dict[int, dict[str, Any]] = {}
-    with reporter:
-        reporter.start(len(cells))
-        todo = []
-        for i, (_text, ds, comp, seed) in enumerate(cells):
-            old = None if root is None or force else store.find(root, skeleton(ds, comp, layout, seed))
-            if old is not None and old.get("verified") is not False:
-                results[i] = old
-                reporter.cell_done(f"[dim]skip {comp.spec} on {old['dataset']['label']} "
-                                   f"(done: {old['bits']:,} bits; --force re-runs)[/dim]")
-            else:
-                todo.append(i)
-
-        def finish(i: int, rec: dict[str, Any]) -> None:
-            if root is not None:
-                store.save(root, rec)
-            results[i] = rec
-            reporter.cell_done(_cell_line(rec))
-
-        if executor == "local" and (jobs == 1 or len(todo) <= 1):
-            for i in todo:
-                _, ds, comp, seed = cells[i]
-                finish(i, run_cell(ds, comp, layout, seed=seed, verify=verify, reporter=reporter))
-        else:
-            job_of = {}
-            for i in todo:
-                text, _, comp, seed = cells[i]
-                job = executors.Job(text, labels, comp.spec, seed, per_file, chunk_size, verify,
-                                    gpu=comp.config.get("device") == "cuda")
-                job_of[job] = i
-            stream = (executors.run_ray(list(job_of), address) if executor == "ray"
-                      else executors.run_processes(list(job_of), min(jobs, len(job_of))))
-            for job, rec in stream:
-                finish(job_of[job], rec)
-    return [results[i] for i in range(len(cells))]
+    return grid.run_grid(cells, root=root, force=force, verify=verify, timing=timing, jobs=jobs,
+                         executor=executor, address=address, labels=labels, reporter=reporter)
 
 
-def _cell_line(rec: dict[str, Any]) -> str:
-    label, spec = rec["dataset"]["label"], rec["compressor"]["spec"]
-    if rec["verified"] is False:
-        return f"[bold red]FAILED[/] {spec} on {label}: {rec['error']}"
-    speed = f"{rec['encode_MBps']:.2f} MB/s" if rec["encode_MBps"] else ""
-    return f"[green]ok[/] {spec} on {label}: {rec['bits']:,} bits, {rec['bpb']:.4f} bpb {speed}"
-
-
-def compare(results: Sequence[Path | str] = (store.DEFAULT_DIR,), metric: str = "bpb") -> pd.DataFrame:
-    """The leaderboard of all records under `results` (see results.leaderboard)."""
-    records = store.load_records([Path(p) for p in results])
-    if not records:
+def records(results: Results = (store.DEFAULT_DIR,)) -> list[Record]:
+    """Every record under the given folders/files (an empty result is a usage error)."""
+    recs = store.load_records([Path(p) for p in results])
+    if not recs:
         raise UsageError(f"no results found in {', '.join(map(str, results))}")
-    return lb.leaderboard(records, metric)
+    return recs
 
 
-def html_report(results: Sequence[Path | str] = (store.DEFAULT_DIR,), metric: str = "bpb") -> str:
+def compare(results: Results = (store.DEFAULT_DIR,), metric: str = "bpb") -> pd.DataFrame:
+    """The leaderboard of all records under `results` (see results.leaderboard)."""
+    return lb.leaderboard(records(results), metric)
+
+
+def table(results: Results = (store.DEFAULT_DIR,), view: str = "board",
+          metric: str = "bpb") -> pd.DataFrame:
+    """One view of the results: board (the leaderboard), parts (bytes per file of --per-file
+    runs), cells (everything measured, one row per cell), spread (each RESULTS folder a
+    repeated run of the same cells: how far their speeds moved)."""
+    if view not in lb.VIEWS:
+        raise UsageError(f"unknown view {view!r} (known: {', '.join(lb.VIEWS)})")
+    if view == "spread":
+        if len(results) < 2:
+            raise UsageError("--view spread compares two or more results folders (repeated runs)")
+        return lb.spread_table([records([p]) for p in results])
+    recs = records(results)
+    if view == "parts":
+        return lb.parts_table(recs)
+    if view == "cells":
+        return lb.cells_table(recs)
+    return lb.leaderboard(recs, metric)
+
+
+def report(results: Results = (store.DEFAULT_DIR,), view: str = "board", fmt: str = "md",
+           metric: str = "bpb") -> str:
+    """A view as text: md, csv, json, or html (for the board, a whole page with the plots)."""
+    if fmt == "html" and view == "board":
+        return html_report(results, metric)
+    return lb.render(table(results, view, metric), fmt)
+
+
+def report_path(output: Path | str | None, view: str, fmt: str) -> Path | None:
+    """Where `compare` writes: the given file, the HTML page's usual place, or None (stdout)."""
+    if output is not None:
+        return Path(output)
+    return LEADERBOARD_HTML if fmt == "html" and view == "board" else None
+
+
+def write_leaderboard(results: Results = (store.DEFAULT_DIR,), metric: str = "bpb") -> Path:
+    """The Markdown leaderboard, written to results/LEADERBOARD.md."""
+    text = f"# Leaderboard ({metric})\n\n" + lb.render(compare(results, metric), "md")
+    store.atomic_write(LEADERBOARD_MD, text)
+    return LEADERBOARD_MD
+
+
+def html_report(results: Results = (store.DEFAULT_DIR,), metric: str = "bpb") -> str:
     """A self-contained HTML leaderboard with every plot the results support embedded."""
     from .results import html
 
-    records = store.load_records([Path(p) for p in results])
-    if not records:
-        raise UsageError(f"no results found in {', '.join(map(str, results))}")
-    return html.page(records, lb.leaderboard(records, metric), metric)
+    recs = records(results)
+    return html.page(recs, lb.leaderboard(recs, metric), metric)
 
 
-def plot(results: Sequence[Path | str] = (store.DEFAULT_DIR,), kind: str = "all",
-         dataset: str | None = None, out: Path | str = Path("results/plots"),
+def plot(results: Results = (store.DEFAULT_DIR,), kind: str = "all",
+         dataset: str | None = None, out: Path | str = PLOTS_DIR,
          fmt: str = "png") -> list[Path]:
     """Write plots (pareto, learning, blocks) of the results as PNG/SVG files; return the paths."""
     from .results import plots
 
-    records = store.load_records([Path(p) for p in results])
-    if not records:
-        raise UsageError(f"no results found in {', '.join(map(str, results))}")
+    recs = records(results)
     if fmt not in ("png", "svg"):
         raise UsageError(f"plot format must be png or svg, got {fmt!r}")
     out = Path(out)
     if kind == "all":
-        paths = plots.plot_all(records, out, fmt)
+        paths = plots.plot_all(recs, out, fmt)
         if not paths:
             raise UsageError("nothing to plot in these results")
         return paths
-    fig = plots.make(records, kind, dataset)
+    if dataset is not None and kind == "pareto":
+        dataset = plots.resolve_label(recs, dataset)
+    fig = plots.make(recs, kind, dataset)
     name = kind + ("-" + "".join(c if c.isalnum() else "_" for c in dataset) if dataset else "")
     return [plots.save(fig, out / f"{name}.{fmt}")]
 

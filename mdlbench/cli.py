@@ -8,10 +8,12 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
 from .errors import MdlbenchError, UsageError
+from .harness.measure import MIN_TIME, REPEAT
 from .results import store
 
 
@@ -111,16 +113,27 @@ def fetch(datasets: tuple[str, ...]) -> None:
 @click.option("--no-verify", is_flag=True, help="Skip decoding (bits are then unverified, and marked so).")
 @click.option("--labels", metavar="COLUMN", help="DATASETS are labelled tables (CSV/NPZ): code this column given the rest.")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Device for neural coders.")
-@click.option("-j", "--jobs", type=int, default=None,
-              help="Run cells in N local processes (default: all cores; 1 = in this process, with byte progress).")
+@click.option("--repeat", type=int, metavar="N",
+              help=f"Time encode and decode up to N times each (after a warm-up) and report the "
+              f"fastest, as lzbench does; 1 times a single run.  [default: {REPEAT}]")
+@click.option("--min-time", type=float, metavar="SECONDS",
+              help=f"Stop repeating once this much time was measured: a fast codec is timed "
+              f"several times in a fraction of a second, a coder slower than this runs once.  "
+              f"[default: {MIN_TIME}]")
+@click.option("-j", "--jobs", type=int, default=1, show_default=True,
+              help="Run N cells at once in local processes. One at a time by default so every "
+              "speed is the coder's own; with N > 1 cells share the CPUs and their speeds are "
+              "marked contended.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="ray: run cells as Ray tasks (pip install 'mdlbench[ray]'); GPU cells request a GPU.")
+              help="ray: run cells as Ray tasks (pip install 'mdlbench[ray]'); GPU cells request a "
+              "GPU; speeds are marked contended.")
 @click.option("--address", help="Ray cluster address (auto, HOST:PORT); default starts a local one.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or per-cell lines.")
 def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | None,
         results_dir: Path, per_file: bool, chunk_size: int | None, seeds: int, force: bool,
-        no_verify: bool, labels: str | None, device: str | None, jobs: int | None,
-        executor: str, address: str | None, quiet: bool) -> None:
+        no_verify: bool, labels: str | None, device: str | None, repeat: int | None,
+        min_time: float | None,
+        jobs: int, executor: str, address: str | None, quiet: bool) -> None:
     """Measure the description length of DATASETS under each compressor.
 
     DATASETS are shipped names (canterbury, bible), corpora downloaded on first use (enwik8,
@@ -129,132 +142,82 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
     (zlib, bzip2, zstd, brotli, xz, lz4, PPMd, ZPAQ). Each cell compresses, decompresses and
     compares with the input; a mismatch is a failed cell and the exit status is 1.
     """
-    from . import api, executors
-    from . import suite as suitemod
-    from .results.leaderboard import leaderboard
-    from .ui import Reporter, RichReporter
+    from . import api
+    from .harness.progress import Reporter, RichReporter
+    from .results.leaderboard import leaderboard, parts_table
 
-    groups: list[Any]
-    if suite is not None:
-        if datasets or compressors:
-            raise UsageError("give either --suite or datasets/-c, not both")
-        groups = suitemod.load(suite)
-    else:
-        if not datasets:
-            raise UsageError("no dataset given (try `mdlbench run canterbury`; `mdlbench list` shows all)")
-        groups = [suitemod.Group(list(datasets), list(compressors or api.DEFAULT_COMPRESSORS),
-                                 per_file, chunk_size, seeds)]
-    overrides = {"device": device} if device else None
-    records = []
-    for g in groups:
-        reporter = Reporter() if quiet else RichReporter(err)
-        records += api.run(g.datasets, g.compressors, results_dir=results_dir, per_file=g.per_file,
-                           chunk_size=g.chunk_size, force=force, seeds=g.seeds,
-                           verify=not no_verify, reporter=reporter, labels=labels,
-                           overrides=overrides, jobs=jobs or executors.default_jobs(),
-                           executor=executor, address=address)
+    records = api.run(datasets, compressors or None, suite=suite, results_dir=results_dir,
+                      per_file=per_file, chunk_size=chunk_size, force=force, seeds=seeds,
+                      verify=not no_verify, reporter=Reporter() if quiet else RichReporter(err),
+                      labels=labels, overrides={"device": device} if device else None,
+                      jobs=jobs, executor=executor, address=address, repeat=repeat,
+                      min_time=min_time)
     if not quiet:
-        _print_board(leaderboard(records, "bpb"), "bpb", title="This run (bits per input byte)")
-        _print_parts(records)
-    failed = [r for r in records if r.get("verified") is False]
-    if failed:
-        err.print(f"[bold red]{len(failed)} cell(s) failed their round trip[/]")
+        _print_table(leaderboard(records, "bpb"), "This run (bits per input byte)")
+        if any(r.parts for r in records):
+            _print_table(parts_table(records), "Per file (compressed bytes)")
+    bad = [r for r in records if r.status in ("failed", "error")]
+    if bad:
+        err.print(f"[bold red]{len(bad)} cell(s) failed their round trip or could not run[/]")
         sys.exit(1)
 
 
-def _print_parts(records: list[dict[str, Any]]) -> None:
-    """Per-file breakdown (bytes), as published Canterbury tables show it."""
-    per = [r for r in records if r["dataset"].get("per_file") and r.get("parts")]
-    if not per:
-        return
-    names = list(dict.fromkeys(p["name"] for r in per for p in r["parts"]))
-    t = Table(title="Per file (compressed bytes)", title_justify="left")
-    t.add_column("compressor", overflow="fold")
-    for n in names:
-        t.add_column(n, justify="right")
-    t.add_column("total", justify="right")
-    for r in per:
-        sizes = {p["name"]: p["bits"] // 8 for p in r["parts"]}
-        t.add_row(r["compressor"]["spec"], *[f"{sizes[n]:,}" if n in sizes else "" for n in names],
-                  f"{r['bits'] // 8:,}")
-    out.print(t)
+_STYLE = {"failed": "red", "error": "red", "unverified": "yellow", "contended": "dim"}
 
 
-def _print_board(table: Any, metric: str, title: str) -> None:
-    from .results.leaderboard import fmt_value
+def _print_table(table: Any, title: str) -> None:
+    """A result table on the terminal, through the same formatter as Markdown and HTML."""
+    from .results import tables
 
     if table.empty:
         out.print("no results")
         return
     t = Table(title=title, title_justify="left")
-    t.add_column("compressor", overflow="fold")
+    t.add_column(str(table.index.name or ""), overflow="fold")
     for c in table.columns:
-        t.add_column(str(c), justify="right", overflow="fold")
-    for name, row in table.iterrows():
-        cells = []
-        for c in table.columns:
-            v = row[c]
-            if c in ("encode_MBps", "decode_MBps"):
-                cells.append("" if v != v or v is None else f"{v:.3g}")
-            elif c == "failed":
-                cells.append(f"[red]{v}[/]" if v else "")
-            else:
-                cells.append(fmt_value(v, metric))
-        t.add_row(str(name), *cells)
+        t.add_column(str(c), justify="left" if tables.kind_of(table, c) == "text" else "right",
+                     overflow="fold")
+    for name, cells in tables.rows(table):
+        t.add_row(name, *[escape(text) if mark not in _STYLE else
+                          f"[{_STYLE[mark]}]{escape(text)}[/]" for text, mark in cells])
     out.print(t)
+    for line in tables.legend(table):
+        out.print(escape(line), style="dim")
 
 
 @cli.command()
 @click.argument("results", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--view", type=click.Choice(["board", "parts", "cells", "spread"]), default="board",
+              show_default=True, help="board: compressors × datasets, best first; parts: bytes per "
+              "file of --per-file runs; cells: everything measured, one row per cell; spread: "
+              "RESULTS are repeated runs of the same cells, and how far their speeds moved.")
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "json", "html"]),
               default="table", show_default=True)
 @click.option("--metric", type=click.Choice(["bits", "bpb", "ratio", "excess"]), default="bpb",
               show_default=True, help="excess: bits above the source limit (synthetic data).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Write to this file (atomically). html defaults to results/leaderboard.html.")
+              help="Write to this file (atomically). The html board defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")
-@click.option("--parts", is_flag=True, help="Per-file compressed bytes of --per-file runs instead.")
-def compare(results: tuple[Path, ...], fmt: str, metric: str, output: Path | None, write: bool,
-            parts: bool) -> None:
-    """Leaderboard of RESULTS (folders or record files; default results/runs): compressors as
-    rows, datasets as columns, best first, with encode/decode MB/s."""
+def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output: Path | None,
+            write: bool) -> None:
+    """Tables of RESULTS (folders or record files; default results/runs). The leaderboard has
+    compressors as rows, datasets as columns, best first, with encode/decode MB/s."""
     from . import api
-    from .results.leaderboard import render
 
     results = results or (store.DEFAULT_DIR,)
-    if parts:
-        import pandas as pd
-
-        from .results.leaderboard import parts_table
-
-        table = parts_table(store.load_records([Path(p) for p in results]))
-        text = (table.to_csv() if fmt == "csv" else table.to_json(orient="index", indent=2)
-                if fmt == "json" else table.map(
-                    lambda v: "failed" if pd.isna(v) else f"{int(v):,}").to_markdown() + "\n")
-        if output is not None:
-            store.atomic_write(output, text)
-        else:
-            click.echo(text, nl=False)
-        return
-    if fmt == "html":
-        text = api.html_report(results, metric)
-        target = output or Path("results/leaderboard.html")
-        store.atomic_write(target, text)
-        err.print(f"wrote {target}")
-        return
-    table = api.compare(results, metric)
-    if write:
-        store.atomic_write(Path("results/LEADERBOARD.md"),
-                           f"# Leaderboard ({metric})\n\n" + render(table, "md", metric))
     if fmt == "table" and output is None:
-        _print_board(table, metric, title=f"Leaderboard ({metric})")
-        return
-    text = render(table, "md" if fmt == "table" else fmt, metric)
-    if output is not None:
-        store.atomic_write(output, text)
-        err.print(f"wrote {output}")
+        _print_table(api.table(results, view, metric), f"{view} ({metric})" if view == "board"
+                     else view)
     else:
-        click.echo(text, nl=False)
+        text = api.report(results, view, "md" if fmt == "table" else fmt, metric)
+        target = api.report_path(output, view, fmt)
+        if target is None:
+            click.echo(text, nl=False)
+        else:
+            store.atomic_write(target, text)
+            err.print(f"wrote {target}")
+    if write:
+        err.print(f"wrote {api.write_leaderboard(results, metric)}")
 
 
 @cli.command()
@@ -262,9 +225,10 @@ def compare(results: tuple[Path, ...], fmt: str, metric: str, output: Path | Non
 @click.option("--kind", type=click.Choice(["all", "pareto", "learning", "blocks"]), default="all",
               show_default=True, help="pareto: bpb vs encode speed; learning: code length vs data "
               "seen (prequential coders); blocks: block-MDL curves (labelled data).")
-@click.option("--dataset", help="Dataset label to plot (pareto needs one when results hold several).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("results/plots"), show_default=True,
-              help="Folder for the image files.")
+@click.option("--dataset", help="Dataset label (or name) to plot; pareto needs one when results "
+              "hold several.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("results/plots"),
+              show_default=True, help="Folder for the image files.")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)
 def plot(results: tuple[Path, ...], kind: str, dataset: str | None, out: Path, fmt: str) -> None:
     """Plot RESULTS (default results/runs) as PNG/SVG files."""
@@ -285,7 +249,8 @@ def plot(results: tuple[Path, ...], kind: str, dataset: str | None, out: Path, f
 def gate(baseline: Path, results: tuple[Path, ...], tolerance: str, update: bool) -> None:
     """Fail (exit 1) when any cell's bit count went up against the baseline.
 
-    Missing cells and failed round trips fail the gate too. --update rewrites the baseline.
+    Missing cells, failed round trips, cells that could not run and unverified bits fail the
+    gate too. --update rewrites the baseline.
     """
     from . import api
 
@@ -297,15 +262,18 @@ def gate(baseline: Path, results: tuple[Path, ...], tolerance: str, update: bool
         out.print(f"[red]REGRESSION[/] {name}: {old:,} -> {new:,} bits (+{new - old:,})")
     for name in rep.failed:
         out.print(f"[red]FAILED[/] {name}: round trip failed")
+    for name in rep.errors:
+        out.print(f"[red]ERROR[/] {name}: the cell could not run")
+    for name in rep.unverified:
+        out.print(f"[red]UNVERIFIED[/] {name}: bits never decoded back (--no-verify)")
     for name in rep.missing:
         out.print(f"[red]MISSING[/] {name}: in the baseline, not in the results")
     for name, old, new in rep.improvements:
         out.print(f"[green]better[/] {name}: {old:,} -> {new:,} bits ({new - old:,})")
     for name in rep.new:
         out.print(f"[dim]new[/] {name} (not in the baseline)")
-    n = len(rep.regressions) + len(rep.failed) + len(rep.missing)
     if not rep.ok:
-        out.print(f"[bold red]gate failed[/]: {n} problem(s); {rep.unchanged} cell(s) unchanged")
+        out.print(f"[bold red]gate failed[/]: {rep.problems} problem(s); {rep.unchanged} cell(s) unchanged")
         sys.exit(1)
     out.print(f"[bold green]gate passed[/]: {rep.unchanged} unchanged, {len(rep.improvements)} better")
 
@@ -343,10 +311,11 @@ def decode(input: Path, output: Path) -> None:
     err.print(f"{input} -> {output} ({len(data):,} B, length and CRC-32 verified)")
 
 
-def main() -> None:
-    """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback."""
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback.
+    `argv` (default: the process's arguments) lets tests call the CLI in process."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(args=argv, prog_name="mdlbench", standalone_mode=False)
     except click.exceptions.Abort:
         err.print("aborted")
         sys.exit(130)

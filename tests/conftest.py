@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from typing import NamedTuple
 
 import pytest
 
@@ -16,6 +18,15 @@ EDGE_INPUTS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def one_timed_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests check bits, not speed: each cell is timed once unless a test asks for more
+    (test_timing does). Benchmarks, with the real policy, are `make bench`."""
+    from mdlbench.harness import measure
+
+    monkeypatch.setattr(measure, "DEFAULT", measure.TimingPolicy(repeat=1, min_time=0))
+
+
 @pytest.fixture(params=sorted(EDGE_INPUTS))
 def edge_input(request: pytest.FixtureRequest) -> bytes:
     return EDGE_INPUTS[request.param]
@@ -24,3 +35,28 @@ def edge_input(request: pytest.FixtureRequest) -> bytes:
 @pytest.fixture
 def results_dir(tmp_path):
     return tmp_path / "runs"
+
+
+class CliResult(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def mdl(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """The console entry point called in this process: mdl("run", ...) -> (exit code, stdout,
+    stderr). What only a real process proves (exit status, kill -9) has subprocess tests."""
+    from mdlbench import cli
+
+    def call(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            cli.main(list(args))
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else int(e.code is not None)
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return call

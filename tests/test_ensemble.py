@@ -147,6 +147,6 @@ def test_fixed_share_follows_a_switch() -> None:
 def test_api_run_shows_member_bits(tmp_path) -> None:
     (rec,) = api.run(["markov:order=1,k=4,n=2000"], [f"ensemble:of=kt+{LSTM_A},streams=8"],
                      results_dir=tmp_path)
-    assert rec["verified"] is True
-    assert set(rec["extras"]["members"]) == {"kt", create(member_specs(LSTM_A)[0]).spec}
-    assert rec["bits_ideal"] < rec["bits"]
+    assert rec.verified
+    assert set(rec.extras["members"]) == {"kt", create(member_specs(LSTM_A)[0]).spec}
+    assert rec.bits_ideal < rec.bits

@@ -79,15 +79,15 @@ def test_block_boundaries():
 
 def test_uniform_digits_exact(tmp_path):
     (rec,) = api.run(["digits"], ["uniform"], results_dir=tmp_path)
-    assert rec["verified"] is True
-    assert abs(rec["bits_ideal"] - DIGITS_UNIFORM) < 1e-6
-    ex = rec["extras"]
+    assert rec.verified
+    assert abs(rec.bits_ideal - DIGITS_UNIFORM) < 1e-6
+    ex = rec.extras
     assert abs(ex["uniform_bits"] - DIGITS_UNIFORM) < 1e-6
     # the range-coded payload: within constriction's 0.02 % plus the final 32-bit words
     overhead = ex["payload_bits"] - DIGITS_UNIFORM
     assert 0 <= overhead <= 0.0003 * DIGITS_UNIFORM + 64, overhead
-    assert rec["bits"] > ex["payload_bits"]  # container header counted too
-    assert ex["compression"] == pytest.approx(DIGITS_UNIFORM / rec["bits"])
+    assert rec.bits > ex["payload_bits"]  # container header counted too
+    assert ex["compression"] == pytest.approx(DIGITS_UNIFORM / rec.bits)
 
 
 # ----------------------------------------------------------------------------- prequential
@@ -113,10 +113,10 @@ def test_preq_logreg_beats_uniform_and_round_trips(digits, digits_preq):
 
 def test_preq_mlp_beats_uniform(tmp_path):
     (rec,) = api.run(["digits"], ["preq:model=mlp,hidden=32,epochs=20"], results_dir=tmp_path)
-    assert rec["verified"] is True  # decoded by retraining on the decoded prefix
-    assert rec["bits"] < 0.3 * DIGITS_UNIFORM
-    assert rec["compressor"]["family"] == "prequential"
-    assert len(rec["extras"]["blocks"]) == 9
+    assert rec.verified  # decoded by retraining on the decoded prefix
+    assert rec.bits < 0.3 * DIGITS_UNIFORM
+    assert rec.compressor.family == "prequential"
+    assert len(rec.extras["blocks"]) == 9
 
 
 def test_one_block_by_hand(digits, digits_preq):
@@ -187,7 +187,7 @@ def test_label_coders_refuse_unlabelled_data(tmp_path):
     with pytest.raises(UsageError, match="labels given inputs"):
         create("twopart").encode(b"\x00\x01\x02")
     (rec,) = api.run(["digits"], [FAST], results_dir=tmp_path, chunk_size=100)
-    assert rec["verified"] is False and "as a whole" in rec["error"]  # a failed cell, not a crash
+    assert rec.status == "error" and "as a whole" in rec.error  # an error cell, not a crash
 
 
 def test_spec_checks():
@@ -219,7 +219,7 @@ def test_preq_round_trips_small_labelled_edge_cases(tmp_path):
         np.savez(path, X=X, y=y)
         for spec in ("preq:epochs=3", "preq:epochs=3,blocks=voita", "twopart:epochs=3"):
             (rec,) = api.run([str(path)], [spec], results_dir=tmp_path, labels="y")
-            assert rec["verified"] is True, rec["error"]
+            assert rec.verified, rec.error
 
 
 # ----------------------------------------------------------------------------- synthetic limit
@@ -398,5 +398,5 @@ def test_mixed_errors_are_mdlbench_errors(tmp_path):
                                   "preq:model=mlp,blocks=voita", "twopart:model=logreg"])
 def test_full_settings_on_digits(tmp_path, spec):
     (rec,) = api.run(["digits"], [spec], results_dir=tmp_path)
-    assert rec["verified"] is True
-    assert rec["bits"] < 0.3 * DIGITS_UNIFORM
+    assert rec.verified
+    assert rec.bits < 0.3 * DIGITS_UNIFORM

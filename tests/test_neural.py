@@ -172,9 +172,9 @@ def test_transformer_step_matches_windowed_forward() -> None:
 def test_api_run_records_segments(tmp_path) -> None:
     recs = api.run(["markov:order=1,k=4,n=3000"], [TINY["lstm"]], results_dir=tmp_path)
     (rec,) = recs
-    assert rec["verified"] is True
-    assert rec["extras"]["segments"] and rec["bits_ideal"] < rec["bits"]
-    assert rec["bits"] > rec["dataset"]["limit_bits"] - 64  # no coder beats the true source
+    assert rec.verified
+    assert rec.extras["segments"] and rec.bits_ideal < rec.bits
+    assert rec.bits > rec.dataset.limit_bits - 64  # no coder beats the true source
 
 
 @pytest.mark.slow

@@ -88,7 +88,7 @@ def test_installed_wheel_runs_the_default_job_from_an_empty_folder(installed, tm
     assert record["verified"] is True
     assert record["dataset"]["size"] == 2_810_784 and record["dataset"]["files"] == 11
     [here] = mdlbench.run(["canterbury"], ["zstd"], results_dir=None)  # the source tree's
-    assert record["bits"] == here["bits"] and record["dataset"]["sha256"] == here["dataset"]["sha256"]
+    assert record["bits"] == here.bits and record["dataset"]["sha256"] == here.dataset.sha256
 
 
 def test_installed_wheel_needs_no_torch_for_codecs(installed, tmp_path):

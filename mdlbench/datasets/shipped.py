@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, UsageError
 from ..params import Param
 from .base import Dataset, DatasetLoader, register_dataset, take_head
 from .files import read_file
@@ -50,11 +50,18 @@ class Shipped(DatasetLoader):
     folder: str
     files: tuple[str, ...] | None = None  # None: every byte-stream file in the manifest
     kind = "shipped"
-    params = (Param("head", int, 0, "only the first N bytes (0: all), for slow coders", min=0),)
+    params = (Param("head", int, 0, "only the first N bytes (0: all), for slow coders", min=0),
+              Param("file", str, "", "only this file of the corpus (default: all)"))
 
     def load(self) -> Dataset:
         m = read_manifest(self.folder)
         entries = [e for e in m["files"] if self.files is None or e["file"] in self.files]
+        if self.config["file"]:
+            names = [e["file"] for e in entries]
+            if self.config["file"] not in names:
+                raise UsageError(f"dataset {self.name}: no file {self.config['file']!r} "
+                                 f"(files: {', '.join(names)})")
+            entries = [e for e in entries if e["file"] == self.config["file"]]
         parts = [(e["file"], read_checked(self.folder, e)) for e in entries]
         parts = take_head(parts, self.config["head"])
         return Dataset(name=self.spec, parts=parts, kind="shipped", description=m["description"],

@@ -2,8 +2,9 @@
 
 Baseline format (JSON): {"schema": 1, "cells": {"DATASET_LABEL | SPEC": bits, ...}}. A cell
 regresses when its new bits exceed the baseline by more than the tolerance (bits, or a
-percentage like "0.5%"). A baseline cell with no new result, or a failed round trip, also fails
-the gate: what was not measured cannot be said to be no worse.
+percentage like "0.5%"). A baseline cell with no new result, a failed round trip, a cell that
+could not run, or bits that were never decoded back (--no-verify) also fail the gate: what was
+not measured cannot be said to be no worse.
 """
 
 from __future__ import annotations
@@ -11,17 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
 
 from ..errors import ResultsError, UsageError
-from .leaderboard import frame
+from .record import ERROR, UNVERIFIED, VERIFIED, Record, latest
 from .store import atomic_write
-
-
-def cell_name(dataset: str, spec: str) -> str:
-    return f"{dataset} | {spec}"
 
 
 @dataclass
@@ -30,12 +24,22 @@ class GateReport:
     improvements: list[tuple[str, int, int]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    """Baseline cells whose new stream did not decode back."""
+    errors: list[str] = field(default_factory=list)
+    """Baseline cells that could not run at all."""
+    unverified: list[str] = field(default_factory=list)
+    """Baseline cells whose new bits were never decoded back (--no-verify)."""
     new: list[str] = field(default_factory=list)
     unchanged: int = 0
 
     @property
+    def problems(self) -> int:
+        return (len(self.regressions) + len(self.missing) + len(self.failed) + len(self.errors)
+                + len(self.unverified))
+
+    @property
     def ok(self) -> bool:
-        return not (self.regressions or self.missing or self.failed)
+        return self.problems == 0
 
 
 def parse_tolerance(text: str | float | int) -> tuple[float, bool]:
@@ -53,19 +57,16 @@ def parse_tolerance(text: str | float | int) -> tuple[float, bool]:
     return v, rel
 
 
-def current_cells(records: list[dict[str, Any]]) -> tuple[dict[str, int], set[str]]:
-    df = frame(records)
+def current_cells(records: list[Record]) -> tuple[dict[str, int], dict[str, str]]:
+    """(verified bits by cell name, status of every cell that is not verified)."""
     cells: dict[str, int] = {}
-    failed: set[str] = set()
-    for row in df.itertuples():
-        name = cell_name(row.dataset, row.compressor)
-        if not pd.isna(row.seed):
-            name += f" | seed={int(row.seed)}"
-        if row.verified is False:
-            failed.add(name)
+    other: dict[str, str] = {}
+    for r in latest(records):
+        if r.status == VERIFIED and r.bits is not None:
+            cells[r.name] = r.bits
         else:
-            cells[name] = int(row.bits)
-    return cells, failed
+            other[r.name] = r.status
+    return cells, other
 
 
 def load_baseline(path: Path) -> dict[str, int]:
@@ -81,10 +82,11 @@ def load_baseline(path: Path) -> dict[str, int]:
     return cells
 
 
-def write_baseline(path: Path, records: list[dict[str, Any]]) -> dict[str, int]:
-    cells, failed = current_cells(records)
-    if failed:
-        raise ResultsError(f"refusing to write a baseline with failed cells: {sorted(failed)[0]}")
+def write_baseline(path: Path, records: list[Record]) -> dict[str, int]:
+    cells, other = current_cells(records)
+    if other:
+        name = sorted(other)[0]
+        raise ResultsError(f"refusing to write a baseline with {other[name]} cells: {name}")
     if not cells:
         raise ResultsError("no results to write a baseline from")
     atomic_write(Path(path), json.dumps({"schema": 1, "cells": dict(sorted(cells.items()))},
@@ -92,13 +94,14 @@ def write_baseline(path: Path, records: list[dict[str, Any]]) -> dict[str, int]:
     return cells
 
 
-def gate(baseline: dict[str, int], records: list[dict[str, Any]], tolerance: str | float = 0) -> GateReport:
+def gate(baseline: dict[str, int], records: list[Record],
+         tolerance: str | float = 0) -> GateReport:
     tol, rel = parse_tolerance(tolerance)
-    cells, failed = current_cells(records)
+    cells, other = current_cells(records)
     rep = GateReport()
     for name, old in sorted(baseline.items()):
-        if name in failed:
-            rep.failed.append(name)
+        if name in other:
+            {UNVERIFIED: rep.unverified, ERROR: rep.errors}.get(other[name], rep.failed).append(name)
             continue
         new = cells.get(name)
         if new is None:

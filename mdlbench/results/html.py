@@ -5,45 +5,37 @@ from __future__ import annotations
 
 import html
 import time
-from typing import Any
 
 import pandas as pd
 
 from ..errors import UsageError
 from . import plots
-from .leaderboard import fmt_value
+from .record import VERIFIED, Record, latest
+from .tables import html_table
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#222}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
 table{border-collapse:collapse;font-size:.85rem}th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd}
 th{background:#f4f4f4;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.limit td{font-style:italic;color:#555}td.failed{color:#b00}
+tr.limit td{font-style:italic;color:#555}td.failed,td.error{color:#b00}td.unverified{color:#a60}
+td.contended{color:#666}td.text{text-align:left}ul.legend{font-size:.8rem;color:#555}
 .plots{display:flex;flex-wrap:wrap;gap:1rem}.plots figure{margin:0;max-width:720px}
 .plots svg{width:100%;height:auto}small{color:#666}
 """
 
 
-def _table(table: pd.DataFrame, metric: str) -> str:
-    cols = list(table.columns)
-    head = "<tr><th>compressor</th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in cols) + "</tr>"
-    rows = []
-    for name, row in table.iterrows():
-        cls = ' class="limit"' if str(name).startswith("(") else ""
-        cells = []
-        for c in cols:
-            v = row[c]
-            if c in ("encode_MBps", "decode_MBps"):
-                cells.append(f'<td class="num">{"" if pd.isna(v) else f"{v:.3g}"}</td>')
-            elif c == "failed":
-                cells.append(f'<td class="failed">{html.escape(str(v))}</td>')
-            else:
-                cells.append(f'<td class="num">{fmt_value(v, metric)}</td>')
-        rows.append(f"<tr{cls}><td>{html.escape(str(name))}</td>{''.join(cells)}</tr>")
-    return f"<table>{head}{''.join(rows)}</table>"
+def _claim(records: list[Record]) -> str:
+    """What the page may say about its figures: only what the records show."""
+    cells = latest(records)
+    ok = sum(r.status == VERIFIED for r in cells)
+    if ok == len(cells):
+        return "Every figure is the length of a stream that decoded back to its input."
+    return (f"{ok} of {len(cells)} cells decoded back to their input; the others are marked "
+            "(unverified figures, failed or error cells without a figure).")
 
 
-def page(records: list[dict[str, Any]], table: pd.DataFrame, metric: str) -> str:
+def page(records: list[Record], table: pd.DataFrame, metric: str) -> str:
     figs = []
     for kind, ds in plots.available(records):
         try:
@@ -55,6 +47,5 @@ def page(records: list[dict[str, Any]], table: pd.DataFrame, metric: str) -> str
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>mdlbench leaderboard</title>"
             f"<style>{_CSS}</style></head><body><h1>mdlbench leaderboard ({html.escape(metric)})</h1>"
-            f"<p><small>{len(records)} results; generated {when}. Every figure is the length of a "
-            f"stream that decoded back to its input.</small></p>{_table(table, metric)}"
-            f"<h2>Plots</h2><div class='plots'>{''.join(figs)}</div></body></html>\n")
+            f"<p><small>{len(records)} results; generated {when}. {_claim(records)}</small></p>"
+            f"{html_table(table)}<h2>Plots</h2><div class='plots'>{''.join(figs)}</div></body></html>\n")

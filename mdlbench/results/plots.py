@@ -1,6 +1,8 @@
 """Pictures people would rather look at than read (matplotlib, PNG or SVG):
 
-- `pareto`: bits per byte vs encode speed for one dataset, the Pareto front drawn;
+- `pareto`: bits per byte vs encode speed (fastest repetition) for one dataset, the Pareto
+  front drawn; a speed measured while other cells ran is drawn hollow, an unverified point as
+  a cross, and failed cells are left out;
 - `learning`: code length vs data seen for coders that report per-segment bits (prequential
   neural coders), with the source's limit when it is known;
 - `blocks`: block-wise prequential MDL on labelled data: bits per label in each block.
@@ -11,7 +13,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -19,39 +20,69 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..errors import UsageError  # noqa: E402
-from .leaderboard import frame  # noqa: E402
+from .leaderboard import SHOWN, frame  # noqa: E402
+from .record import BLOCKS, SEGMENTS, UNVERIFIED, Record, latest  # noqa: E402
 
 KINDS = ("pareto", "learning", "blocks")
 
 
-def _latest(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    keep: dict[tuple, dict[str, Any]] = {}
-    for r in sorted(records, key=lambda r: r.get("created", "")):
-        keep[(r["dataset"]["label"], r["compressor"]["spec"], r.get("seed"))] = r
-    return [r for r in keep.values() if r.get("verified") is not False]
+def _shown(records: list[Record]) -> list[Record]:
+    """The newest record of each cell, if it has bits to show (not failed, not an error)."""
+    return [r for r in latest(records) if r.has_bits]
 
 
-def _with_extra(records: list[dict[str, Any]], key: str, dataset: str | None,
-                missing: str) -> list[dict[str, Any]]:
-    """Latest verified records that carry extras[key] (optionally for one dataset)."""
-    recs = [r for r in _latest(records) if r.get("extras", {}).get(key)
-            and (dataset is None or r["dataset"]["label"] == dataset)]
+def _label(r: Record) -> str:
+    mark = " (unverified)" if r.status == UNVERIFIED else ""
+    return f"{r.compressor.spec} on {r.dataset.label}{mark}"
+
+
+def _with_extra(records: list[Record], key: str, dataset: str | None,
+                missing: str) -> list[Record]:
+    """Records with bits that carry extras[key] (optionally for one dataset)."""
+    label = None if dataset is None else resolve_label(records, dataset)
+    recs = [r for r in _shown(records) if r.extras.get(key)
+            and (label is None or r.dataset.label == label)]
     if not recs:
         raise UsageError(missing)
     return recs
 
 
-def pareto(records: list[dict[str, Any]], dataset: str) -> plt.Figure:
+def resolve_label(records: list[Record], dataset: str) -> str:
+    """A dataset label of these records: the label itself, or a dataset name that only one
+    label has (`canterbury` for `canterbury/per-file`)."""
+    labels = sorted({r.dataset.label for r in records})
+    if dataset in labels:
+        return dataset
+    named = sorted({r.dataset.label for r in records if r.dataset.name == dataset})
+    if len(named) == 1:
+        return named[0]
+    raise UsageError(f"no results for dataset {dataset!r} (labels in these results: "
+                     f"{', '.join(labels)})")
+
+
+def pareto(records: list[Record], dataset: str) -> plt.Figure:
+    dataset = resolve_label(records, dataset)
     df = frame(records)
-    df = df[(df["dataset"] == dataset) & (df["verified"] != False) & df["encode_MBps"].notna()]  # noqa: E712
+    df = df[(df["dataset"] == dataset) & df["status"].isin(SHOWN) & df["encode_MBps"].notna()]
     if df.empty:
         raise UsageError(f"no timed results for dataset {dataset!r} to plot")
-    df = df.groupby("compressor", as_index=False)[["bpb", "encode_MBps"]].mean()
+    df = df.assign(unverified=df["status"] == UNVERIFIED).groupby(
+        "compressor", as_index=False).agg(bpb=("bpb", "mean"), encode_MBps=("encode_MBps", "mean"),
+                                          contended=("contended", "any"),
+                                          unverified=("unverified", "any"))
     fig, ax = plt.subplots(figsize=(8, 5.5))
     df = df.assign(codec=df["compressor"].str.split(":").str[0])
     for codec, g in df.groupby("codec"):  # one colour per codec: level sweeps read as lines
         g = g.sort_values("encode_MBps")
-        ax.plot(g["encode_MBps"], g["bpb"], marker="o", ms=4, lw=0.8, label=codec, zorder=3)
+        (line,) = ax.plot(g["encode_MBps"], g["bpb"], lw=0.8, label=codec, zorder=3)
+        for row in g.itertuples():
+            ax.plot(row.encode_MBps, row.bpb, marker="x" if row.unverified else "o", ms=5,
+                    color=line.get_color(), zorder=4,
+                    markerfacecolor="none" if row.contended else line.get_color())
+    if df["contended"].any() or df["unverified"].any():
+        ax.text(0.01, 0.01, "hollow: speed measured while other cells ran (contended); "
+                "×: not decoded back (unverified)", transform=ax.transAxes, fontsize=7,
+                color="#555")
     best, pts = float("inf"), []
     for row in df.sort_values("encode_MBps", ascending=False).itertuples():
         if row.bpb < best:
@@ -59,8 +90,10 @@ def pareto(records: list[dict[str, Any]], dataset: str) -> plt.Figure:
             pts.append((row.encode_MBps, row.bpb, row.compressor))
     xs, ys, names = zip(*pts, strict=True)
     ax.step(xs, ys, where="post", color="k", alpha=0.35, lw=2, label="Pareto front", zorder=2)
+    unverified = set(df.loc[df["unverified"], "compressor"])
     for x, y, name in pts:  # only the front is labelled: those are the choices worth making
-        ax.annotate(name, (x, y), fontsize=7, xytext=(4, -9), textcoords="offset points")
+        ax.annotate(name + (" (unverified)" if name in unverified else ""), (x, y), fontsize=7,
+                    xytext=(4, -9), textcoords="offset points")
     ax.legend(fontsize=8, ncol=2)
     ax.set_xscale("log")
     ax.set_xlabel("encode speed (MB/s, log scale)")
@@ -71,22 +104,22 @@ def pareto(records: list[dict[str, Any]], dataset: str) -> plt.Figure:
     return fig
 
 
-def learning(records: list[dict[str, Any]], dataset: str | None = None) -> plt.Figure:
-    recs = _with_extra(records, "segments", dataset, "no results with per-segment code lengths (prequential coders) to plot")
+def learning(records: list[Record], dataset: str | None = None) -> plt.Figure:
+    recs = _with_extra(records, SEGMENTS, dataset, "no results with per-segment code lengths (prequential coders) to plot")
     fig, ax = plt.subplots(figsize=(7.5, 5))
     limits = {}
     for r in recs:
-        seg = r["extras"]["segments"]
+        seg = r.extras[SEGMENTS]
         seen, bits, xs, ys = 0, 0.0, [], []
         for s in seg:
             seen += s["bytes"]
             bits += s["bits"]
             xs.append(seen)
             ys.append(bits / seen)
-        ax.plot(xs, ys, label=f"{r['compressor']['spec']} on {r['dataset']['label']}")
-        ds = r["dataset"]
-        if ds.get("limit_bits"):
-            limits[ds["label"]] = ds["limit_bits"] / ds["size"]
+        ax.plot(xs, ys, label=_label(r))
+        ds = r.dataset
+        if ds.limit_bits:
+            limits[ds.label] = ds.limit_bits / ds.size
     for label, v in limits.items():
         ax.axhline(v, color="k", ls="--", lw=1, label=f"source limit ({label})")
     ax.set_xscale("log")
@@ -99,18 +132,18 @@ def learning(records: list[dict[str, Any]], dataset: str | None = None) -> plt.F
     return fig
 
 
-def blocks(records: list[dict[str, Any]], dataset: str | None = None) -> plt.Figure:
-    recs = _with_extra(records, "blocks", dataset, "no results with per-block code lengths (labelled prequential) to plot")
+def blocks(records: list[Record], dataset: str | None = None) -> plt.Figure:
+    recs = _with_extra(records, BLOCKS, dataset, "no results with per-block code lengths (labelled prequential) to plot")
     fig, ax = plt.subplots(figsize=(7.5, 5))
     for r in recs:
         xs, ys = [], []
-        for b in r["extras"]["blocks"]:
+        for b in r.extras[BLOCKS]:
             n = b["end"] - b["start"]
             if n > 0:
                 xs.append(b["start"] if b["start"] > 0 else 1)
                 ys.append(b.get("bits_ideal", b["bits"]) / n)
-        ax.plot(xs, ys, marker="o", ms=3, label=f"{r['compressor']['spec']} on {r['dataset']['label']}")
-    alphabet = recs[0]["dataset"].get("alphabet")
+        ax.plot(xs, ys, marker="o", ms=3, label=_label(r))
+    alphabet = recs[0].dataset.alphabet
     if alphabet and alphabet > 1:
         import math
 
@@ -125,12 +158,12 @@ def blocks(records: list[dict[str, Any]], dataset: str | None = None) -> plt.Fig
     return fig
 
 
-def make(records: list[dict[str, Any]], kind: str, dataset: str | None = None) -> plt.Figure:
+def make(records: list[Record], kind: str, dataset: str | None = None) -> plt.Figure:
     if kind not in KINDS:
         raise UsageError(f"unknown plot kind {kind!r} (known: {', '.join(KINDS)})")
     if kind == "pareto":
         if dataset is None:
-            labels = sorted({r["dataset"]["label"] for r in records})
+            labels = sorted({r.dataset.label for r in records})
             if len(labels) != 1:
                 raise UsageError(f"pareto needs --dataset (one of: {', '.join(labels)})")
             dataset = labels[0]
@@ -138,13 +171,13 @@ def make(records: list[dict[str, Any]], kind: str, dataset: str | None = None) -
     return learning(records, dataset) if kind == "learning" else blocks(records, dataset)
 
 
-def available(records: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+def available(records: list[Record]) -> list[tuple[str, str | None]]:
     """Every plot these records support: (kind, dataset)."""
     out: list[tuple[str, str | None]] = [("pareto", d) for d in
-                                         sorted({r["dataset"]["label"] for r in records})]
-    if any(r.get("extras", {}).get("segments") for r in records):
+                                         sorted({r.dataset.label for r in records})]
+    if any(r.extras.get(SEGMENTS) for r in records):
         out.append(("learning", None))
-    if any(r.get("extras", {}).get("blocks") for r in records):
+    if any(r.extras.get(BLOCKS) for r in records):
         out.append(("blocks", None))
     return out
 
@@ -170,7 +203,7 @@ def to_svg(fig: plt.Figure) -> str:
     return text[text.index("<svg"):]
 
 
-def plot_all(records: list[dict[str, Any]], out_dir: Path, fmt: str = "png",
+def plot_all(records: list[Record], out_dir: Path, fmt: str = "png",
              kinds: Sequence[str] = KINDS) -> list[Path]:
     paths = []
     for kind, ds in available(records):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ResultsError
+from .record import Record
 
 DEFAULT_DIR = Path("results/runs")
 
@@ -38,7 +39,7 @@ def atomic_write(path: Path, text: str | bytes) -> None:
 
 
 def cell_key(fields: dict[str, Any]) -> str:
-    """A stable hash of what determines a cell's result (data, spec, library version, seed...)."""
+    """A stable hash of what determines a cell's result (data, spec, code, seed...)."""
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -46,42 +47,44 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._=,+-]+", "_", text)[:80] or "_"
 
 
-def record_path(root: Path, record: dict[str, Any]) -> Path:
-    return Path(root) / _safe(record["dataset"]["label"]) / f"{_safe(record['compressor']['spec'])}--{record['key']}.json"
+def record_path(root: Path, label: str, spec: str, key: str) -> Path:
+    return Path(root) / _safe(label) / f"{_safe(spec)}--{key}.json"
 
 
-def save(root: Path, record: dict[str, Any]) -> Path:
-    path = record_path(root, record)
-    atomic_write(path, json.dumps(record, indent=2, sort_keys=False) + "\n")
+def save(root: Path, record: Record) -> Path:
+    path = record_path(root, record.dataset.label, record.compressor.spec, record.key)
+    atomic_write(path, json.dumps(record.to_dict(), indent=2) + "\n")
     return path
 
 
-def find(root: Path, record_like: dict[str, Any]) -> dict[str, Any] | None:
-    """The finished record for this cell's key, if one exists and parses."""
-    path = record_path(root, record_like)
+def _read(f: Path) -> Record:
+    try:
+        doc = json.loads(f.read_text())
+    except (OSError, ValueError) as e:
+        raise ResultsError(f"corrupt results file {f}: {e}") from None
+    try:
+        return Record.from_dict(doc, str(f))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise ResultsError(f"corrupt results file {f}: not an mdlbench record") from None
+
+
+def find(root: Path, label: str, spec: str, key: str) -> Record | None:
+    """The finished record stored under this cell's key, if one exists and parses."""
+    path = record_path(root, label, spec, key)
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        return _read(path)
+    except ResultsError:
         return None
 
 
-def load_records(paths: Iterable[Path]) -> list[dict[str, Any]]:
+def load_records(paths: Iterable[Path]) -> list[Record]:
     """Load every record under the given files/folders; a file that does not parse is an error."""
-    out: list[dict[str, Any]] = []
+    out: list[Record] = []
     for root in paths:
         root = Path(root)
         if not root.exists():
             raise ResultsError(f"no such results file or directory: {root}")
-        files = sorted(root.rglob("*.json")) if root.is_dir() else [root]
-        for f in files:
-            try:
-                rec = json.loads(f.read_text())
-            except (OSError, ValueError) as e:
-                raise ResultsError(f"corrupt results file {f}: {e}") from None
-            if not isinstance(rec, dict) or "bits" not in rec or "compressor" not in rec:
-                raise ResultsError(f"corrupt results file {f}: not an mdlbench record")
-            rec["_path"] = str(f)
-            out.append(rec)
+        out += [_read(f) for f in (sorted(root.rglob("*.json")) if root.is_dir() else [root])]
     return out

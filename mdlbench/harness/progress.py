@@ -16,6 +16,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from ..results.record import ERROR, FAILED, UNVERIFIED, Record
+
 
 class Reporter:
     """Silent reporter: the interface the runner calls."""
@@ -32,7 +34,22 @@ class Reporter:
 
     def bytes(self, done: int, total: int, bpb: float | None = None) -> None: ...
 
-    def cell_done(self, message: str) -> None: ...
+    def skipped(self, record: Record) -> None:
+        """A finished cell was found in the results folder and is not run again."""
+
+    def cell_done(self, record: Record) -> None: ...
+
+
+def done_line(rec: Record) -> str:
+    """One line per finished cell, in rich markup."""
+    where = f"{rec.compressor.spec} on {rec.dataset.label}"
+    if rec.status in (FAILED, ERROR):
+        return f"[bold red]{rec.status.upper()}[/] {where}: {rec.error}"
+    speed = f" {rec.encode_MBps:.3g} MB/s" if rec.encode_MBps else ""
+    if rec.contended and speed:
+        speed += " (contended: other cells ran at the same time)"
+    mark = "[yellow]unverified[/]" if rec.status == UNVERIFIED else "[green]ok[/]"
+    return f"{mark} {where}: {rec.bits:,} bits, {rec.bpb:.4f} bpb{speed}"
 
 
 class RichReporter(Reporter):
@@ -76,7 +93,14 @@ class RichReporter(Reporter):
             extra = {"description": f"{self._label}  [cyan]{bpb:.4f} bpb so far[/]"} if bpb else {}
             self.bytes_progress.update(self._cell, completed=done, total=max(total, 1), **extra)
 
-    def cell_done(self, message: str) -> None:
+    def skipped(self, record: Record) -> None:
+        self._advance(f"[dim]skip {record.compressor.spec} on {record.dataset.label} (done: "
+                      f"{record.bits:,} bits, {record.status}; --force re-runs)[/dim]")
+
+    def cell_done(self, record: Record) -> None:
+        self._advance(done_line(record))
+
+    def _advance(self, line: str) -> None:
         if self._grid is not None:
             self.progress.advance(self._grid)
-        self.console.print(message)
+        self.console.print(line)

@@ -10,25 +10,30 @@ Several groups may be given as [[group]] tables with the same keys.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomllib
+from ..errors import UsageError
 
-from .errors import UsageError
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, as a package
+    import tomli as tomllib
 
 _KEYS = {"datasets", "compressors", "per_file", "chunk_size", "seeds"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Group:
+    """Datasets × compressors with the options they share: one block of a suite file."""
+
     datasets: list[str]
     compressors: list[str]
     per_file: bool = False
     chunk_size: int | None = None
     seeds: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _group(d: dict[str, Any], where: str) -> Group:

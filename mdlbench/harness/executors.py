@@ -1,19 +1,24 @@
 """Where cells run: inline (with byte-level progress), in local processes (`--jobs N`), or as Ray
 tasks (`--executor ray`). Workers only compute; the driver writes each record the moment its
 cell finishes, so a killed run loses at most the cells in flight, wherever they ran.
+
+Cells that run side by side share the machine, so their speeds are not a codec's own: each job
+carries how many cells ran at once, and the record marks its timing as contended.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import multiprocessing as mp
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import UsageError
+from ..errors import UsageError
+from ..results.record import Record
+from .measure import DEFAULT, TimingPolicy
 
 EXECUTORS = ("local", "ray")
 
@@ -29,39 +34,34 @@ class Job:
     per_file: bool
     chunk_size: int | None
     verify: bool
+    timing: TimingPolicy = DEFAULT
+    cells_at_once: int = 1
     gpu: bool = False
 
 
 @functools.lru_cache(maxsize=4)
 def _dataset(text: str, labels: str | None) -> Any:
-    from . import datasets
+    from .. import datasets
 
     return datasets.load(text, labels)
 
 
-def execute(job: Job) -> dict[str, Any]:
+def execute(job: Job) -> Record:
     """Run one cell in this process (the worker side of every executor)."""
-    from .compressors import create
+    from ..compressors import create
     from .runner import Layout, run_cell
 
-    comp = create(job.spec)
     layout = Layout(per_file=job.per_file, chunk_size=job.chunk_size)
-    return run_cell(_dataset(job.dataset, job.labels), comp, layout, seed=job.seed,
-                    verify=job.verify)
+    return run_cell(_dataset(job.dataset, job.labels), create(job.spec), layout, seed=job.seed,
+                    verify=job.verify, timing=job.timing, cells_at_once=job.cells_at_once)
 
 
-def default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def run_processes(jobs: list[Job], workers: int) -> Iterator[tuple[Job, dict[str, Any]]]:
+def run_processes(jobs: list[Job], workers: int) -> Iterator[tuple[Job, Record]]:
     """Yield (job, record) as cells finish, from a pool of `workers` fresh processes."""
     ctx = mp.get_context("spawn")  # no fork: torch/numba thread pools do not survive it
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending = {pool.submit(execute, j): j for j in jobs}
+        pending = {pool.submit(execute, dataclasses.replace(j, cells_at_once=workers)): j
+                   for j in jobs}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -69,7 +69,7 @@ def run_processes(jobs: list[Job], workers: int) -> Iterator[tuple[Job, dict[str
                 yield job, fut.result()
 
 
-def run_ray(jobs: list[Job], address: str | None) -> Iterator[tuple[Job, dict[str, Any]]]:
+def run_ray(jobs: list[Job], address: str | None) -> Iterator[tuple[Job, Record]]:
     """Yield (job, record) as Ray tasks finish; cells that use CUDA request a GPU."""
     try:
         import ray
@@ -81,8 +81,11 @@ def run_ray(jobs: list[Job], address: str | None) -> Iterator[tuple[Job, dict[st
                      configure_logging=False)
         except (ConnectionError, RuntimeError, ValueError) as e:
             raise UsageError(f"cannot connect to Ray at {address or 'a new local cluster'}: {e}") from None
+    # A cluster's cells may share a node: assume they all ran at once (the conservative mark).
+    at_once = max(1, min(len(jobs), int(ray.cluster_resources().get("CPU", 1))))
     remote: Callable[..., Any] = ray.remote(execute)
-    refs = {remote.options(num_gpus=1 if j.gpu else 0, num_cpus=1).remote(j): j for j in jobs}
+    refs = {remote.options(num_gpus=1 if j.gpu else 0, num_cpus=1)
+            .remote(dataclasses.replace(j, cells_at_once=at_once)): j for j in jobs}
     while refs:
         done, _ = ray.wait(list(refs), num_returns=1)
         for ref in done:

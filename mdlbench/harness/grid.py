@@ -1,0 +1,129 @@
+"""A grid: groups of datasets × compressors (× seeds) expanded into cells, checked before the first
+one runs, each cell either reused from the results folder or run and stored at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import datasets as dsmod
+from ..compressors.base import Compressor, create_all
+from ..datasets import Dataset
+from ..errors import UsageError
+from ..results import store
+from ..results.record import UNVERIFIED, VERIFIED, Record
+from . import executors, measure
+from .measure import TimingPolicy
+from .progress import Reporter
+from .runner import Layout, identify, run_cell
+from .suite import Group
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    """The dataset as the user wrote it (workers in other processes load it again)."""
+    dataset: Dataset
+    comp: Compressor
+    seed: int | None
+    layout: Layout
+
+
+def _seeded(comp: Compressor, seeds: int, spec_text: str) -> list[tuple[Compressor, int | None]]:
+    """Stochastic coders run once per seed (unless the spec fixes one); others once."""
+    has_seed = any(p.name == "seed" for p in comp.params)
+    if not has_seed:
+        return [(comp, None)]
+    if "seed=" in spec_text or seeds <= 1:
+        return [(comp, comp.config["seed"])]
+    return [(type(comp)(**{**comp.config, "seed": s}), s) for s in range(seeds)]
+
+
+def check_group(g: Group) -> None:
+    if not g.datasets:
+        raise UsageError("no dataset given")
+    if not g.compressors:
+        raise UsageError("no compressor given")
+    if g.chunk_size is not None and g.chunk_size < 1:
+        raise UsageError(f"--chunk-size must be positive, got {g.chunk_size}")
+    if g.seeds < 1:
+        raise UsageError(f"--seeds must be at least 1, got {g.seeds}")
+
+
+def plan(groups: Sequence[Group], labels: str | None = None,
+         overrides: dict[str, Any] | None = None) -> list[Cell]:
+    """Every cell of the groups, validated: unknown names, bad parameters, unreadable data and
+    side information a coder cannot use fail here, before anything runs."""
+    loaded: dict[str, Dataset] = {}
+    cells = []
+    for g in groups:
+        check_group(g)
+        comps = [(c, t) for t in g.compressors for c in create_all([t], **(overrides or {}))]
+        layout = Layout(per_file=g.per_file, chunk_size=g.chunk_size)
+        for text in g.datasets:
+            if text not in loaded:
+                loaded[text] = dsmod.load(text, labels)
+            ds = loaded[text]
+            for comp, spec in comps:
+                comp.check_side(ds.labelled)
+                cells += [Cell(text, ds, c, s, layout) for c, s in _seeded(comp, g.seeds, spec)]
+    return cells
+
+
+def reusable(old: Record, verify: bool) -> bool:
+    """A stored record stands for a new run only if it proves as much as the run would:
+    a verifying run reuses verified records only; failed and error cells always run again."""
+    return old.status == VERIFIED or (old.status == UNVERIFIED and not verify)
+
+
+def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verify: bool = True,
+             timing: TimingPolicy | None = None, jobs: int = 1, executor: str = "local",
+             address: str | None = None, labels: str | None = None,
+             reporter: Reporter | None = None) -> list[Record]:
+    """Run (or reuse) every cell; return their records in cell order."""
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    if executor not in executors.EXECUTORS:
+        raise UsageError(f"unknown executor {executor!r} (known: {', '.join(executors.EXECUTORS)})")
+    reporter = reporter or Reporter()
+    timing = timing or measure.policy()
+    results: dict[int, Record] = {}
+    with reporter:
+        reporter.start(len(cells))
+        todo = []
+        for i, c in enumerate(cells):
+            ident = identify(c.dataset, c.comp, c.layout, c.seed)
+            old = (None if root is None or force else
+                   store.find(root, ident.dataset.label, ident.compressor.spec, ident.key))
+            if old is not None and reusable(old, verify):
+                results[i] = old
+                reporter.skipped(old)
+            else:
+                todo.append(i)
+
+        def finish(i: int, rec: Record) -> None:
+            if root is not None:
+                store.save(root, rec)
+            results[i] = rec
+            reporter.cell_done(rec)
+
+        if executor == "local" and (jobs == 1 or len(todo) <= 1):
+            for i in todo:
+                c = cells[i]
+                finish(i, run_cell(c.dataset, c.comp, c.layout, seed=c.seed, verify=verify,
+                                   timing=timing, reporter=reporter))
+        else:
+            job_of = {}
+            for i in todo:
+                c = cells[i]
+                job = executors.Job(c.text, labels, c.comp.spec, c.seed, c.layout.per_file,
+                                    c.layout.chunk_size, verify, timing,
+                                    gpu=c.comp.config.get("device") == "cuda")
+                job_of[job] = i
+            stream = (executors.run_ray(list(job_of), address) if executor == "ray"
+                      else executors.run_processes(list(job_of), min(jobs, len(job_of))))
+            for job, rec in stream:
+                finish(job_of[job], rec)
+    return [results[i] for i in range(len(cells))]

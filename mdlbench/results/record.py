@@ -1,0 +1,263 @@
+"""One cell's result, typed: what was coded, how many bits, whether they decoded back, how fast.
+
+Records live on disk as JSON (`to_dict` / `from_dict`); every reader goes through `Record`, so a
+field has one name and one meaning. `from_dict` also reads schema-1 records (a `verified`
+flag, one timing per cell), so older result folders still load; `to_dict` writes schema 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import spec as specmod
+
+SCHEMA = 2
+
+VERIFIED, UNVERIFIED, FAILED, ERROR = "verified", "unverified", "failed", "error"
+STATUSES = (VERIFIED, UNVERIFIED, FAILED, ERROR)
+"""verified: decoded back to the input; unverified: not decoded (--no-verify); failed: a stream
+was written but did not decode back (wrong output, corrupt stream, or a repetition gave other
+bits); error: the cell could not run at all (no stream, so no bits)."""
+
+# The `extras` keys that tables and plots read, and their shapes. Coders may add other keys
+# (KL, member weights...); those are kept in the record and shown as plain numbers.
+SEGMENTS = "segments"
+"""[{"bytes": int, "bits": float}, ...]: ideal bits of each training segment in coding order
+(prequential neural coders); the `learning` plot."""
+BLOCKS = "blocks"
+"""[{"start": int, "end": int, "bits": float, "bits_ideal": float}, ...]: bits per block of
+labels (block-wise prequential codes); the `blocks` plot."""
+MEMBERS = "members"
+"""{member spec: ideal bits}: each member of an ensemble coding the data alone."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    label: str
+    sha256: str
+    size: int
+    files: int = 1
+    kind: str = "file"
+    alphabet: int = 256
+    per_file: bool = False
+    chunk_size: int | None = None
+    limit_bits: float | None = None
+    entropy_bits: float | None = None
+
+
+@dataclass(frozen=True)
+class CompressorInfo:
+    name: str
+    spec: str
+    family: str = ""
+    summary: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    library: str = "mdlbench"
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class Speed:
+    """Repeated timings of one direction (encode or decode) of a whole cell, in seconds."""
+
+    min_s: float
+    median_s: float
+    cpu_s: float | None
+    repeats: int
+
+    @classmethod
+    def of(cls, walls: Sequence[float], cpus: Sequence[float]) -> Speed:
+        return cls(min(walls), statistics.median(walls), min(cpus), len(walls))
+
+
+@dataclass(frozen=True)
+class Timing:
+    encode: Speed | None
+    decode: Speed | None
+    cells_at_once: int | None = 1
+    """Cells that ran on the machine at the same time (1: a clean measurement; None: unknown,
+    in schema-1 records)."""
+    warm_up: bool = True
+    """False in schema-1 records: one cold run, imports and compilation included."""
+
+    @property
+    def contended(self) -> bool:
+        return (self.cells_at_once or 1) > 1
+
+
+@dataclass(frozen=True)
+class Part:
+    """One independently coded unit of a --per-file run."""
+
+    name: str
+    size: int
+    bits: int | None
+    bits_ideal: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class Record:
+    key: str
+    dataset: DatasetInfo
+    compressor: CompressorInfo
+    seed: int | None
+    status: str
+    bits: int | None
+    bits_ideal: float | None = None
+    error: str | None = None
+    timing: Timing | None = None
+    peak_rss_mb: float | None = None
+    parts: list[Part] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+    code: str | None = None
+    """Fingerprint of the code that made the bits (part of `key`; see harness.env)."""
+    reproducibility: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+    path: str | None = None
+    """Where the record was loaded from (not stored)."""
+
+    @property
+    def cell(self) -> tuple[str, str, int | None]:
+        """What one cell of a grid is: later records of a cell replace earlier ones."""
+        return self.dataset.label, self.compressor.spec, self.seed
+
+    @property
+    def row(self) -> str:
+        """The compressor as a table row: without its seed, so the runs of one stochastic coder
+        over seeds share a row."""
+        if self.seed is None:
+            return self.compressor.spec
+        s = specmod.parse(self.compressor.spec)
+        return str(specmod.Spec(s.name, tuple((k, v) for k, v in s.params if k != "seed")))
+
+    @property
+    def name(self) -> str:
+        """The cell as one string, "DATASET | SPEC[ | seed=N]" (the gate's baseline names)."""
+        return f"{self.dataset.label} | {self.row}" + (
+            "" if self.seed is None else f" | seed={self.seed}")
+
+    @property
+    def verified(self) -> bool:
+        return self.status == VERIFIED
+
+    @property
+    def has_bits(self) -> bool:
+        """Bits that may be shown: verified, or unverified and marked so."""
+        return self.status in (VERIFIED, UNVERIFIED)
+
+    @property
+    def bpb(self) -> float | None:
+        return None if self.bits is None else self.bits / max(self.dataset.size, 1)
+
+    @property
+    def ratio(self) -> float | None:
+        return 8 * self.dataset.size / self.bits if self.bits else None
+
+    @property
+    def excess_bits(self) -> float | None:
+        lim = self.dataset.limit_bits
+        return None if self.bits is None or lim is None else self.bits - lim
+
+    @property
+    def excess_over_entropy(self) -> float | None:
+        h = self.dataset.entropy_bits
+        return None if self.bits is None or h is None else self.bits - h
+
+    def _mbps(self, speed: Speed | None) -> float | None:
+        if speed is None or speed.min_s <= 0:
+            return None
+        return self.dataset.size / speed.min_s / 1e6
+
+    @property
+    def encode_MBps(self) -> float | None:
+        """Speed of the fastest repetition, as lzbench and TurboBench report it."""
+        return self._mbps(self.timing.encode if self.timing else None)
+
+    @property
+    def decode_MBps(self) -> float | None:
+        return self._mbps(self.timing.decode if self.timing else None)
+
+    @property
+    def contended(self) -> bool:
+        return self.timing is not None and self.timing.contended
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form: the fields, plus the derived figures a reader of the file wants to see
+        (bpb, ratio, MB/s); `from_dict` recomputes those rather than trusting them."""
+        d = dataclasses.asdict(self)
+        d.pop("path")
+        t = self.timing
+        return {
+            "schema": SCHEMA, **d,
+            "verified": self.verified, "bpb": self.bpb, "ratio": self.ratio,
+            "excess_bits": self.excess_bits, "excess_over_entropy": self.excess_over_entropy,
+            "encode_s": t.encode.min_s if t and t.encode else None,
+            "decode_s": t.decode.min_s if t and t.decode else None,
+            "encode_MBps": self.encode_MBps, "decode_MBps": self.decode_MBps,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], path: str | None = None) -> Record:
+        """Read a stored record (schema 1 or 2); raises KeyError/TypeError/ValueError when the
+        dict is not a record."""
+        schema = d.get("schema", 1)
+        if schema == 1:
+            status, bits, timing = _schema1(d)
+        else:
+            status, bits = d["status"], d["bits"]
+            timing = _timing(d["timing"]) if d.get("timing") else None
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        return cls(
+            key=d["key"], dataset=_pick(DatasetInfo, d["dataset"]),
+            compressor=_pick(CompressorInfo, d["compressor"]), seed=d.get("seed"),
+            status=status, bits=bits, bits_ideal=d.get("bits_ideal"), error=d.get("error"),
+            timing=timing, peak_rss_mb=d.get("peak_rss_mb"),
+            parts=[_pick(Part, p) for p in d.get("parts") or []],
+            extras=d.get("extras") or {}, code=d.get("code"),
+            reproducibility=d.get("reproducibility") or {}, created=d.get("created", ""),
+            path=path,
+        )
+
+
+def _pick(cls: Any, d: dict[str, Any]) -> Any:
+    """Build a dataclass from the keys it knows (a newer writer may have added others)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _timing(d: dict[str, Any]) -> Timing:
+    enc, dec = d.get("encode"), d.get("decode")
+    return Timing(Speed(**enc) if enc else None, Speed(**dec) if dec else None,
+                  d.get("cells_at_once", 1), d.get("warm_up", True))
+
+
+def _schema1(d: dict[str, Any]) -> tuple[str, int | None, Timing]:
+    """Schema 1: `verified` True/None/False, and one cold timing per direction."""
+    v, bits = d["verified"], d["bits"]
+    if v is True:
+        status = VERIFIED
+    elif v is None:
+        status = UNVERIFIED
+    elif bits:
+        status = FAILED
+    else:  # nothing was coded at all (e.g. --device cuda without a GPU): no bits to show
+        status, bits = ERROR, None
+    enc, dec = d.get("encode_s"), d.get("decode_s")
+    timing = Timing(Speed(enc, enc, None, 1) if enc else None,
+                    Speed(dec, dec, None, 1) if dec else None, cells_at_once=None, warm_up=False)
+    return status, bits, timing
+
+
+def latest(records: Iterable[Record]) -> list[Record]:
+    """The newest record of each cell (records of older code or earlier runs are history)."""
+    keep: dict[tuple[str, str, int | None], Record] = {}
+    for r in sorted(records, key=lambda r: r.created):
+        keep[r.cell] = r
+    return list(keep.values())

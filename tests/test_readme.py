@@ -1,0 +1,51 @@
+"""The README's tour runs as written: every command of its block that is not marked slow, in a
+fresh folder, in order, through the console entry point in this process."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tour() -> list[tuple[list[str], bool]]:
+    """(argv without the program name, marked slow) for each command of the tour's block."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## A short tour\n.*?```sh\n(.*?)```", text, re.S)
+    assert block, "README.md has no tour block"
+    commands = []
+    for line in block.group(1).splitlines():
+        slow = "(slow:" in line
+        words = shlex.split(line, comments=True)
+        while words:  # `a && b` is two commands
+            cut = words.index("&&") if "&&" in words else len(words)
+            assert words[0] == "mdlbench", line
+            commands.append((words[1:cut], slow))
+            words = words[cut + 1:]
+    return commands
+
+
+def test_the_tour_marks_its_long_commands():
+    commands = tour()
+    slow = {" ".join(c) for c, s in commands if s}
+    assert len(commands) > 15 and len(slow) >= 5
+    assert any("lstm" in c for c in slow) and "run canterbury --per-file" in slow
+
+
+def test_the_tours_quick_commands_run_as_written(mdl, tmp_path, monkeypatch):
+    for name in ("datasets", "suites"):  # what the tour reads from the repository's folder
+        (tmp_path / name).symlink_to(ROOT / name)
+    monkeypatch.chdir(tmp_path)
+    ran = 0
+    for argv, slow in tour():
+        if slow:
+            continue
+        p = mdl(*argv)
+        assert p.code == 0, f"`mdlbench {' '.join(argv)}` failed: {p.err}"
+        ran += 1
+    assert ran >= 10
+    assert (tmp_path / "alice.out").read_bytes() == (ROOT / "datasets/canterbury/alice29.txt").read_bytes()
+    assert (tmp_path / "results" / "plots" / "pareto-canterbury_per_file.png").exists()
+    assert (tmp_path / "results" / "leaderboard.html").exists()
