@@ -237,7 +237,9 @@ def write_plots(results: Results = store.DEFAULT_DIR, kind: str = "all",
             raise UsageError("nothing to plot in these results")
         return paths
     fig = plot(recs, kind, dataset, x=x)
-    label = None if dataset is None else plots.resolve_label(recs, dataset)
+    labels = sorted({r.dataset.label for r in recs})
+    label = (plots.resolve_label(recs, dataset) if dataset is not None
+             else labels[0] if kind == "pareto" else None)  # pareto: one dataset's
     return [plots.save(fig, Path(out) / f"{plots.file_stem(kind, label)}.{fmt}")]
 
 
@@ -259,6 +261,7 @@ def encode_bytes(spec: str, data: bytes) -> bytes:
 
 
 def decode_bytes(blob: bytes) -> bytes:
+    """The data of an mdlbench stream (`encode_bytes`), checked against its length and CRC."""
     header, payload = container.unwrap(blob)
     try:
         comp = create(header.spec)

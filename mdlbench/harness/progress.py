@@ -114,9 +114,9 @@ class RichReporter(Reporter):
     def bytes(self, done: int, total: int, bpb: float | None = None,
               label: str | None = None) -> None:
         task = self._running.get(label or self._last or "")
-        if task is not None:
-            self.bytes_progress.update(task, completed=done, total=max(total, 1),
-                                       description=_described(label or self._last or "", bpb))
+        if task is not None:  # bits per byte stay shown while the cell decodes
+            more = {"description": _described(label or self._last or "", bpb)} if bpb else {}
+            self.bytes_progress.update(task, completed=done, total=max(total, 1), **more)
 
     def skipped(self, record: Record) -> None:
         self._advance(f"[dim]skip {label_of(record)} (done: {record.bits:,} bits, "
@@ -169,7 +169,8 @@ class TqdmReporter(Reporter):
         if bar is not None:
             bar.total = max(total, 1)
             bar.n = done
-            bar.set_description(_described(name, bpb), refresh=False)
+            if bpb:
+                bar.set_description(_described(name, bpb), refresh=False)
             bar.refresh()
 
     def skipped(self, record: Record) -> None:
@@ -183,7 +184,7 @@ class TqdmReporter(Reporter):
 
     def _advance(self, line: str) -> None:
         if self._grid is not None:
-            self._grid.write(line)
+            self._grid.write(line, file=sys.stderr)
             self._grid.update(1)
 
 

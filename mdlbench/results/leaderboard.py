@@ -167,9 +167,8 @@ def select(records: Sequence[Record], datasets: Sequence[str] = (),
     if not out:
         have = sorted({r.dataset.label for r in records}) if datasets else sorted(
             {r.row for r in records})
-        what = "--dataset " + " ".join(datasets) if datasets else ""
-        what += (" " if what else "") + ("--compressor " + " ".join(compressors)
-                                         if compressors else "")
+        what = " ".join([f"--dataset {' '.join(datasets)}"] * bool(datasets)
+                        + [f"--compressor {' '.join(compressors)}"] * bool(compressors))
         raise UsageError(f"no results match {what} (there are: {', '.join(have)})")
     return out
 
