@@ -240,7 +240,7 @@ def write_plots(results: Results = store.DEFAULT_DIR, kind: str = "all",
     labels = sorted({r.dataset.label for r in recs})
     label = (plots.resolve_label(recs, dataset) if dataset is not None
              else labels[0] if kind == "pareto" else None)  # pareto: one dataset's
-    return [plots.save(fig, Path(out) / f"{plots.file_stem(kind, label)}.{fmt}")]
+    return [plots.save(fig, Path(out) / f"{plots.file_stem(kind, label, x)}.{fmt}")]
 
 
 def gate(baseline: Path | str, results: Sequence[Path | str] = (store.DEFAULT_DIR,),

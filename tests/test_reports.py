@@ -208,4 +208,4 @@ def test_plot_returns_figures_and_the_cli_writes_files(readme, mdl, tmp_path):
     p = mdl("plot", str(README / "bible"), "--kind", "pareto", "--x", "decode", "--out",
             str(tmp_path), "--format", "svg")
     assert p.code == 0, p.err
-    assert "decode speed" in (tmp_path / "pareto-bible.svg").read_text()
+    assert "decode speed" in (tmp_path / "pareto-bible-decode.svg").read_text()

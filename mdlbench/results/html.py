@@ -34,7 +34,7 @@ nav ul{display:flex;flex-wrap:wrap;gap:.3rem 1rem;padding:0;list-style:none}
 .pair>.tables{flex:1 1 34rem;min-width:0}.pair>.plots{flex:1 1 26rem;min-width:0;max-width:46rem}
 .scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;font-size:.85rem;white-space:nowrap}
-caption{text-align:left;font-size:.8rem;color:#555;padding:.2rem 0;white-space:normal}
+p.caption{font-size:.8rem;color:#555;margin:.2rem 0}
 th,td{padding:.3rem .55rem;border-bottom:1px solid #ddd}
 thead th{background:#f3f3f3;position:sticky;top:0}
 th button{all:unset;cursor:pointer}th button:focus-visible{outline:2px solid #36c}
@@ -46,7 +46,8 @@ td.long{white-space:normal;min-width:16rem;max-width:32rem}
 tr.limit th,tr.limit td{font-style:italic;color:#555;background:#fafafa}
 td.failed,td.error{color:#b00}td.unverified{color:#a60}td.contended{color:#666}
 ul.legend{font-size:.8rem;padding-left:1.2rem}
-figure{margin:0 0 1rem}figure svg{width:100%;height:auto;display:block}
+figure{margin:0 0 1rem;overflow-x:auto}
+figure svg{width:100%;min-width:30rem;height:auto;display:block}
 figcaption{font-size:.8rem;color:#555}
 dl.machine{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2rem 1rem;
 font-size:.85rem}dl.machine dt{color:#555}dl.machine dd{margin:0}

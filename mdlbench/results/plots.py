@@ -244,9 +244,11 @@ def available(records: list[Record]) -> list[tuple[str, str]]:
     return out
 
 
-def file_stem(kind: str, dataset: str | None) -> str:
-    """A plot's file name without suffix: `pareto-bible`, `learning-bible_head_150000`."""
-    return kind + ("-" + "".join(c if c.isalnum() else "_" for c in dataset) if dataset else "")
+def file_stem(kind: str, dataset: str | None, x: str = "encode") -> str:
+    """A plot's file name without suffix: `pareto-bible`, `pareto-bible-decode` (decode speed
+    on the x axis), `learning-bible_head_150000`."""
+    name = kind + ("-" + "".join(c if c.isalnum() else "_" for c in dataset) if dataset else "")
+    return name + (f"-{x}" if kind == "pareto" and x != "encode" else "")
 
 
 def save(fig: Figure, path: Path) -> Path:
@@ -271,7 +273,7 @@ def to_svg(fig: Figure) -> str:
 def figures(records: list[Record], kinds: Sequence[str] = KINDS,
             x: str = "encode") -> dict[str, Figure]:
     """Every plot the records support, by file stem (pareto-bible, learning-bible...)."""
-    return {file_stem(kind, ds): make(records, kind, ds, x)
+    return {file_stem(kind, ds, x): make(records, kind, ds, x)
             for kind, ds in available(records) if kind in kinds}
 
 

@@ -136,7 +136,7 @@ def html_table(table: pd.DataFrame, caption: str | None = None) -> str:
             tds.append(f'<td class="{k}{" " + mark if mark else ""}"{attr}>{html.escape(t)}</td>')
         body.append(f'<tr{cls}><th scope="row">{html.escape(name)}</th>{"".join(tds)}</tr>')
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in legend(table))
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f'<div class="scroll"><table class="sortable">{cap}<thead><tr>{head}</tr></thead>'
+    cap = f'<p class="caption">{html.escape(caption)}</p>' if caption else ""
+    return (f'{cap}<div class="scroll"><table class="sortable"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>'
             + (f"<ul class='legend'>{notes}</ul>" if notes else ""))
