@@ -31,7 +31,7 @@ h1{font-size:1.5rem;margin:.5rem 0}h2{font-size:1.2rem;margin:2.2rem 0 .3rem}
 p,li{max-width:60rem}small,.meta,.legend{color:#555}.meta{margin:.2rem 0 .8rem}
 nav ul{display:flex;flex-wrap:wrap;gap:.3rem 1rem;padding:0;list-style:none}
 .pair{display:flex;flex-wrap:wrap;gap:1rem 2rem;align-items:flex-start}
-.pair>.tables{flex:1 1 34rem;min-width:0}.pair>.plots{flex:1 1 26rem;min-width:0;max-width:46rem}
+.pair>.tables{flex:1 1 34rem;min-width:0}.pair>.plots{flex:0 1 36rem;min-width:0}
 .scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;font-size:.85rem;white-space:nowrap}
 p.caption{font-size:.8rem;color:#555;margin:.2rem 0}
