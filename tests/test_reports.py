@@ -209,3 +209,11 @@ def test_plot_returns_figures_and_the_cli_writes_files(readme, mdl, tmp_path):
             str(tmp_path), "--format", "svg")
     assert p.code == 0, p.err
     assert "decode speed" in (tmp_path / "pareto-bible-decode.svg").read_text()
+
+
+def test_speeds_never_print_an_exponent():
+    from mdlbench.results.tables import fmt
+
+    shown = {v: fmt(v, "speed") for v in (1234.5, 12.345, 0.26, 0.000851, 0.0000123)}
+    assert shown == {1234.5: "1,234", 12.345: "12.3", 0.26: "0.26", 0.000851: "0.000851",
+                     0.0000123: "0.0000123"}

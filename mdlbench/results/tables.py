@@ -46,7 +46,10 @@ def fmt(value: Any, kind: str) -> str:
         return "yes" if value else "no"
     if kind in ("speed", "s") and abs(value) >= 1000:  # three significant digits, no exponent
         return f"{value:,.0f}"
-    return _FORMATS.get(kind, "{}").format(value)
+    shown = _FORMATS.get(kind, "{}").format(value)
+    if kind in ("speed", "s") and "e" in shown and value:  # a tiny speed: 0.0000123, not 1.23e-05
+        return f"{value:.{2 - math.floor(math.log10(abs(value)))}f}"
+    return shown
 
 
 def text(value: Any, kind: str, mark: str | None = None) -> str:
