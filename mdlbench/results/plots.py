@@ -223,7 +223,7 @@ def make(records: list[Record], kind: str, dataset: str | None = None,
         if dataset is None:
             labels = sorted({r.dataset.label for r in records})
             if len(labels) != 1:
-                raise UsageError(f"pareto needs a dataset (one of: {', '.join(labels)})")
+                raise UsageError(f"pareto needs a dataset (--dataset: one of {', '.join(labels)})")
             dataset = labels[0]
         return pareto(records, dataset, x)
     return _FOR_DATASETS[kind](records, dataset)
