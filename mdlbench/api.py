@@ -1,11 +1,16 @@
-"""What the CLI does, callable from Python: run, compare (and its other views), plot, gate,
-encode, decode, catalogue. The CLI only parses arguments and prints what these return."""
+"""What the CLI does, callable from Python: run, compare (and its other views), results_frame,
+plot, html_report, gate, encode, decode, catalogue. The CLI only parses arguments and prints
+what these return.
+
+Every function that reads results takes them as folders or record files (default
+results/runs), or as the records `run` returned: `compare(run(["iid:n=1000"], ["zstd"]))`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -15,11 +20,14 @@ from .compressors.base import REGISTRY, create
 from .errors import UsageError
 from .harness import grid, measure
 from .harness import suite as suitemod
-from .harness.progress import Reporter
+from .harness.progress import Reporter, reporter_for
 from .results import gate as gatemod
 from .results import leaderboard as lb
 from .results import store
 from .results.record import Record
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DEFAULT_COMPRESSORS = (
     "zlib:level=9", "bz2:level=9", "zstd:level=19", "brotli:quality=11",
@@ -32,7 +40,8 @@ LEADERBOARD_MD = Path("results/LEADERBOARD.md")
 LEADERBOARD_HTML = Path("results/leaderboard.html")
 PLOTS_DIR = Path("results/plots")
 
-Results = Sequence[Path | str]
+Results = Path | str | Record | Sequence[Path | str | Record]
+"""Results to read: a folder or record file, records from `run`, or a list of either."""
 
 
 def _groups(datasets: Sequence[str], compressors: Sequence[str] | None,
@@ -57,7 +66,7 @@ def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, 
         verify: bool = True, reporter: Reporter | None = None, labels: str | None = None,
         overrides: dict[str, Any] | None = None, jobs: int = 1, executor: str = "local",
         address: str | None = None, repeat: int | None = None,
-        min_time: float | None = None) -> list[Record]:
+        min_time: float | None = None, progress: bool | None = None) -> list[Record]:
     """Run every (dataset × compressor × seed) cell of the datasets and compressors given (the
     classical line-up by default), or of a suite (a TOML file, or a list of Groups); return
     the records. A finished cell found in `results_dir` with the same code and at least the
@@ -70,53 +79,96 @@ def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, 
     the fastest run is its speed. `jobs` > 1 runs cells in that many local processes, `executor="ray"` as Ray tasks
     (`address`: "auto", "HOST:PORT", or None for a new local cluster); their speeds are then
     marked contended.
+
+    Progress is shown where a person watches (a terminal, or a Jupyter notebook) unless
+    `progress=False`; `progress=True` shows it anywhere; a `reporter` replaces the display.
     """
     groups = _groups(datasets, compressors, suite, per_file, chunk_size, seeds)
     timing = measure.policy(repeat, min_time)
     cells = grid.plan(groups, labels, overrides)
     root = Path(results_dir) if results_dir is not None else None
     return grid.run_grid(cells, root=root, force=force, verify=verify, timing=timing, jobs=jobs,
-                         executor=executor, address=address, labels=labels, reporter=reporter)
+                         executor=executor, address=address, labels=labels,
+                         reporter=reporter or reporter_for(progress))
 
 
-def records(results: Results = (store.DEFAULT_DIR,)) -> list[Record]:
-    """Every record under the given folders/files (an empty result is a usage error)."""
-    recs = store.load_records([Path(p) for p in results])
+def _sources(results: Results) -> list[Path | str | Record]:
+    if isinstance(results, str | Path | Record):
+        return [results]
+    return list(results)
+
+
+def records(results: Results = store.DEFAULT_DIR, dataset: Sequence[str] | str = (),
+            compressor: Sequence[str] | str = ()) -> list[Record]:
+    """The records of `results` (folders, record files, or records already in hand), optionally
+    only those whose dataset and compressor match the glob patterns given (`markov*`,
+    `zstd:*`). Finding none is a usage error."""
+    items = _sources(results)
+    recs = [r for r in items if isinstance(r, Record)]
+    paths = [Path(p) for p in items if not isinstance(p, Record)]
+    if paths:
+        recs += store.load_records(paths)
     if not recs:
-        raise UsageError(f"no results found in {', '.join(map(str, results))}")
+        where = ", ".join(map(str, paths)) or "the records given"
+        raise UsageError(f"no results found in {where}")
+    if dataset or compressor:
+        recs = lb.select(recs, [dataset] if isinstance(dataset, str) else list(dataset),
+                         [compressor] if isinstance(compressor, str) else list(compressor))
     return recs
 
 
-def compare(results: Results = (store.DEFAULT_DIR,), metric: str = "bpb") -> pd.DataFrame:
-    """The leaderboard of all records under `results` (see results.leaderboard)."""
-    return lb.leaderboard(records(results), metric)
+def results_frame(results: Results = store.DEFAULT_DIR) -> pd.DataFrame:
+    """A tidy long DataFrame of `results`: one row per cell (its newest record), one column per
+    variable (dataset, compressor, seed, status, bits, bits_ideal, bits per symbol, ratio,
+    speeds, timing, memory, machine...), ready for pandas, seaborn or a CSV."""
+    return lb.frame(records(results))
 
 
-def table(results: Results = (store.DEFAULT_DIR,), view: str = "board",
-          metric: str = "bpb") -> pd.DataFrame:
-    """One view of the results: board (the leaderboard), parts (bytes per file of --per-file
-    runs), cells (everything measured, one row per cell), spread (each RESULTS folder a
-    repeated run of the same cells: how far their speeds moved)."""
+def table(results: Results = store.DEFAULT_DIR, view: str = "board", metric: str = "bpb", *,
+          dataset: Sequence[str] | str = (), compressor: Sequence[str] | str = (),
+          sort: str | None = None) -> pd.DataFrame:
+    """One view of the results: board (compressors × datasets, by mean rank), parts (bytes per
+    file of --per-file runs), cells (everything measured, one row per cell), spread (each
+    RESULTS folder a repeated run of the same cells: how far their speeds moved). `dataset` and
+    `compressor` keep the matching records (glob patterns); `sort` orders the rows by a column,
+    best first."""
     if view not in lb.VIEWS:
         raise UsageError(f"unknown view {view!r} (known: {', '.join(lb.VIEWS)})")
     if view == "spread":
-        if len(results) < 2:
+        runs = _sources(results)
+        if len(runs) < 2:
             raise UsageError("--view spread compares two or more results folders (repeated runs)")
-        return lb.spread_table([records([p]) for p in results])
-    recs = records(results)
-    if view == "parts":
-        return lb.parts_table(recs)
-    if view == "cells":
-        return lb.cells_table(recs)
-    return lb.leaderboard(recs, metric)
+        out = lb.spread_table([records([p], dataset, compressor) for p in runs])
+    else:
+        recs = records(results, dataset, compressor)
+        if view == "parts":
+            out = lb.parts_table(recs)
+        elif view == "cells":
+            out = lb.cells_table(recs)
+        else:
+            out = lb.leaderboard(recs, metric)
+    return out if sort is None else lb.sort_table(out, sort)
 
 
-def report(results: Results = (store.DEFAULT_DIR,), view: str = "board", fmt: str = "md",
-           metric: str = "bpb") -> str:
-    """A view as text: md, csv, json, or html (for the board, a whole page with the plots)."""
+def compare(results: Results = store.DEFAULT_DIR, metric: str = "bpb", *,
+            dataset: Sequence[str] | str = (), compressor: Sequence[str] | str = (),
+            sort: str | None = None) -> pd.DataFrame:
+    """The leaderboard of `results` (folders, record files, or the records `run` returned):
+    compressors × datasets of `metric`, with mean speeds; rows by mean rank unless `sort` names
+    a column; the source limit on top where there is one."""
+    return table(results, "board", metric, dataset=dataset, compressor=compressor, sort=sort)
+
+
+def report(results: Results = store.DEFAULT_DIR, view: str = "board", fmt: str = "md",
+           metric: str = "bpb", *, dataset: Sequence[str] | str = (),
+           compressor: Sequence[str] | str = (), sort: str | None = None,
+           mean_rank: bool = False) -> str:
+    """A view as text: md, csv, json, or html (for the board, the whole report page)."""
     if fmt == "html" and view == "board":
-        return html_report(results, metric)
-    return lb.render(table(results, view, metric), fmt)
+        return html_report(results, metric, dataset=dataset, compressor=compressor,
+                           mean_rank=mean_rank)
+    return lb.render(table(results, view, metric, dataset=dataset, compressor=compressor,
+                           sort=sort), fmt)
 
 
 def report_path(output: Path | str | None, view: str, fmt: str) -> Path | None:
@@ -126,41 +178,69 @@ def report_path(output: Path | str | None, view: str, fmt: str) -> Path | None:
     return LEADERBOARD_HTML if fmt == "html" and view == "board" else None
 
 
-def write_leaderboard(results: Results = (store.DEFAULT_DIR,), metric: str = "bpb") -> Path:
+def write_leaderboard(results: Results = store.DEFAULT_DIR, metric: str = "bpb") -> Path:
     """The Markdown leaderboard, written to results/LEADERBOARD.md."""
     text = f"# Leaderboard ({metric})\n\n" + lb.render(compare(results, metric), "md")
     store.atomic_write(LEADERBOARD_MD, text)
     return LEADERBOARD_MD
 
 
-def html_report(results: Results = (store.DEFAULT_DIR,), metric: str = "bpb") -> str:
-    """A self-contained HTML leaderboard with every plot the results support embedded."""
+def html_report(results: Results = store.DEFAULT_DIR, metric: str = "bpb", *,
+                dataset: Sequence[str] | str = (), compressor: Sequence[str] | str = (),
+                mean_rank: bool = False) -> str:
+    """A self-contained HTML page: one section per dataset (a sortable table, its plots beside
+    it), the timing method, the machines and library versions; `mean_rank` adds a table of
+    all datasets by mean rank of `metric`."""
     from .results import html
 
-    recs = records(results)
-    return html.page(recs, lb.leaderboard(recs, metric), metric)
+    if metric not in lb.METRICS:
+        raise UsageError(f"unknown metric {metric!r} (known: {', '.join(lb.METRICS)})")
+    return html.page(records(results, dataset, compressor), metric, mean_rank)
 
 
-def plot(results: Results = (store.DEFAULT_DIR,), kind: str = "all",
-         dataset: str | None = None, out: Path | str = PLOTS_DIR,
-         fmt: str = "png") -> list[Path]:
-    """Write plots (pareto, learning, blocks) of the results as PNG/SVG files; return the paths."""
+def plot(results: Results = store.DEFAULT_DIR, kind: str = "pareto",
+         dataset: str | None = None, *, x: str = "encode") -> Figure:
+    """One matplotlib Figure: `pareto` (bits per symbol vs `x` = encode or decode speed; needs
+    `dataset` when the results hold several), `learning` (code length vs data seen, for
+    prequential coders) or `blocks` (block-wise MDL on labelled data). A notebook shows it;
+    `fig.savefig(...)` writes it."""
     from .results import plots
 
     recs = records(results)
+    if dataset is not None:
+        dataset = plots.resolve_label(recs, dataset)
+    return plots.make(recs, kind, dataset, x)
+
+
+def figures(results: Results = store.DEFAULT_DIR, *, x: str = "encode") -> dict[str, Figure]:
+    """Every plot the results support (per dataset), as Figures keyed by their file stem."""
+    from .results import plots
+
+    return plots.figures(records(results), x=x)
+
+
+def write_plots(results: Results = store.DEFAULT_DIR, kind: str = "all",
+                dataset: str | None = None, out: Path | str = PLOTS_DIR, fmt: str = "png", *,
+                x: str = "encode") -> list[Path]:
+    """What `mdlbench plot` does: write plots as PNG/SVG files into `out`; return the paths.
+    `kind="all"` writes every plot the results support."""
+    from .results import plots
+
     if fmt not in ("png", "svg"):
         raise UsageError(f"plot format must be png or svg, got {fmt!r}")
-    out = Path(out)
+    recs = records(results)
     if kind == "all":
-        paths = plots.plot_all(recs, out, fmt)
+        if dataset is not None:
+            recs = [r for r in recs if r.dataset.label == plots.resolve_label(recs, dataset)]
+        paths = plots.plot_all(recs, Path(out), fmt, x=x)
         if not paths:
             raise UsageError("nothing to plot in these results")
         return paths
-    if dataset is not None and kind == "pareto":
-        dataset = plots.resolve_label(recs, dataset)
-    fig = plots.make(recs, kind, dataset)
-    name = kind + ("-" + "".join(c if c.isalnum() else "_" for c in dataset) if dataset else "")
-    return [plots.save(fig, out / f"{name}.{fmt}")]
+    fig = plot(recs, kind, dataset, x=x)
+    labels = sorted({r.dataset.label for r in recs})
+    label = (plots.resolve_label(recs, dataset) if dataset is not None
+             else labels[0] if kind == "pareto" else None)  # pareto: one dataset's
+    return [plots.save(fig, Path(out) / f"{plots.file_stem(kind, label, x)}.{fmt}")]
 
 
 def gate(baseline: Path | str, results: Sequence[Path | str] = (store.DEFAULT_DIR,),
@@ -181,6 +261,7 @@ def encode_bytes(spec: str, data: bytes) -> bytes:
 
 
 def decode_bytes(blob: bytes) -> bytes:
+    """The data of an mdlbench stream (`encode_bytes`), checked against its length and CRC."""
     header, payload = container.unwrap(blob)
     try:
         comp = create(header.spec)

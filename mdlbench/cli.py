@@ -129,11 +129,15 @@ def fetch(datasets: tuple[str, ...]) -> None:
               "GPU; speeds are marked contended.")
 @click.option("--address", help="Ray cluster address (auto, HOST:PORT); default starts a local one.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or per-cell lines.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="json: print this run's records (a JSON list, as stored "
+              "under --results) on stdout instead of the tables, for scripts; progress still "
+              "goes to stderr.")
 def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | None,
         results_dir: Path, per_file: bool, chunk_size: int | None, seeds: int, force: bool,
         no_verify: bool, labels: str | None, device: str | None, repeat: int | None,
         min_time: float | None,
-        jobs: int, executor: str, address: str | None, quiet: bool) -> None:
+        jobs: int, executor: str, address: str | None, quiet: bool, fmt: str) -> None:
     """Measure the description length of DATASETS under each compressor.
 
     DATASETS are shipped names (canterbury, bible), corpora downloaded on first use (enwik8,
@@ -152,7 +156,11 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
                       labels=labels, overrides={"device": device} if device else None,
                       jobs=jobs, executor=executor, address=address, repeat=repeat,
                       min_time=min_time)
-    if not quiet:
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps([r.to_dict() for r in records], indent=2))
+    elif not quiet:
         _print_table(leaderboard(records, "bpb"), "This run (bits per input byte)")
         if any(r.parts for r in records):
             _print_table(parts_table(records), "Per file (compressed bytes)")
@@ -198,18 +206,32 @@ def _print_table(table: Any, title: str) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write to this file (atomically). The html board defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")
+@click.option("--dataset", "datasets", multiple=True, metavar="PATTERN",
+              help="Only these datasets (label or name; glob patterns: 'markov*'); repeatable.")
+@click.option("--compressor", "compressors", multiple=True, metavar="PATTERN",
+              help="Only these compressors (spec or name; glob patterns: 'zstd:*'); repeatable.")
+@click.option("--sort", metavar="COLUMN",
+              help="Order rows by this column (a dataset, encode_MBps, ...; a glob naming one), "
+              "best first. The board's default is the mean rank over its datasets.")
+@click.option("--mean-rank", is_flag=True,
+              help="html: add a table of all datasets by mean rank (off by default: ranks of "
+              "unrelated datasets do not add up).")
 def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output: Path | None,
-            write: bool) -> None:
+            write: bool, datasets: tuple[str, ...], compressors: tuple[str, ...],
+            sort: str | None, mean_rank: bool) -> None:
     """Tables of RESULTS (folders or record files; default results/runs). The leaderboard has
-    compressors as rows, datasets as columns, best first, with encode/decode MB/s."""
+    compressors as rows, datasets as columns, best first, with encode/decode MB/s; the html
+    page has one section per dataset, sortable, with its plots."""
     from . import api
 
     results = results or (store.DEFAULT_DIR,)
+    chosen = {"dataset": datasets, "compressor": compressors, "sort": sort}
     if fmt == "table" and output is None:
-        _print_table(api.table(results, view, metric), f"{view} ({metric})" if view == "board"
-                     else view)
+        _print_table(api.table(results, view, metric, **chosen),
+                     f"{view} ({metric})" if view == "board" else view)
     else:
-        text = api.report(results, view, "md" if fmt == "table" else fmt, metric)
+        text = api.report(results, view, "md" if fmt == "table" else fmt, metric, **chosen,
+                          mean_rank=mean_rank)
         target = api.report_path(output, view, fmt)
         if target is None:
             click.echo(text, nl=False)
@@ -223,18 +245,22 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
 @cli.command()
 @click.argument("results", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--kind", type=click.Choice(["all", "pareto", "learning", "blocks"]), default="all",
-              show_default=True, help="pareto: bpb vs encode speed; learning: code length vs data "
-              "seen (prequential coders); blocks: block-MDL curves (labelled data).")
+              show_default=True, help="pareto: bits per byte (per label for labelled data) vs "
+              "speed; learning: code length vs data seen (prequential coders); blocks: block-MDL "
+              "curves (labelled data).")
+@click.option("--x", "x", type=click.Choice(["encode", "decode"]), default="encode",
+              show_default=True, help="pareto: the speed on the x axis.")
 @click.option("--dataset", help="Dataset label (or name) to plot; pareto needs one when results "
               "hold several.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/plots"),
               show_default=True, help="Folder for the image files.")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)
-def plot(results: tuple[Path, ...], kind: str, dataset: str | None, out: Path, fmt: str) -> None:
+def plot(results: tuple[Path, ...], kind: str, x: str, dataset: str | None, out: Path,
+         fmt: str) -> None:
     """Plot RESULTS (default results/runs) as PNG/SVG files."""
     from . import api
 
-    for p in api.plot(results or (store.DEFAULT_DIR,), kind, dataset, out, fmt):
+    for p in api.write_plots(results or (store.DEFAULT_DIR,), kind, dataset, out, fmt, x=x):
         err.print(f"wrote {p}")
 
 

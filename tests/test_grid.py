@@ -70,11 +70,11 @@ def test_kill_minus_nine_loses_at_most_the_cell_in_flight(tmp_path, mdl):
 def test_plots_and_html(tmp_path):
     runs = tmp_path / "runs"
     mdlbench.run(["iid:n=5000", "canterbury:head=100000"], GRID, results_dir=runs)
-    paths = mdlbench.plot([runs], "pareto", "canterbury:head=100000", tmp_path / "p", "png")
+    paths = mdlbench.write_plots([runs], "pareto", "canterbury:head=100000", tmp_path / "p", "png")
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    svg = mdlbench.plot([runs], "pareto", "iid:n=5000", tmp_path / "p", "svg")[0]
+    svg = mdlbench.write_plots([runs], "pareto", "iid:n=5000", tmp_path / "p", "svg")[0]
     assert "<svg" in svg.read_text()
-    assert len(mdlbench.plot([runs], "all", None, tmp_path / "all")) == 2
+    assert len(mdlbench.write_plots([runs], "all", None, tmp_path / "all")) == 2
     page = mdlbench.html_report([runs])
     assert page.startswith("<!doctype html>") and page.count("<svg") == 2
     assert "zlib:level=3" in page

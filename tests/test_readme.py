@@ -47,5 +47,18 @@ def test_the_tours_quick_commands_run_as_written(mdl, tmp_path, monkeypatch):
         ran += 1
     assert ran >= 10
     assert (tmp_path / "alice.out").read_bytes() == (ROOT / "datasets/canterbury/alice29.txt").read_bytes()
-    assert (tmp_path / "results" / "plots" / "pareto-canterbury_per_file.png").exists()
+    assert (tmp_path / "results" / "plots" / "pareto-canterbury_per_file-decode.png").exists()
     assert (tmp_path / "results" / "leaderboard.html").exists()
+
+
+def test_the_python_example_runs_as_written(tmp_path, monkeypatch):
+    """The README's Python block, run in a fresh folder (a notebook would show each value)."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"\*\*From Python\*\*.*?```python\n(.*?)```", text, re.S)
+    assert block, "README.md has no Python example"
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, object] = {}
+    exec(compile(block.group(1), "README.md", "exec"), scope)  # noqa: S102
+    assert scope["html"].startswith("<!doctype html>")
+    assert type(scope["fig"]).__name__ == "Figure"
+    assert {r.dataset.label for r in scope["recs"]} == {"canterbury", "markov:n=20000"}

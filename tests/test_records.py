@@ -149,7 +149,7 @@ def test_unverified_cells_are_marked_in_the_html_and_the_plots(tmp_path):
 
 def test_pareto_accepts_a_dataset_name_for_its_only_label(tmp_path):
     mdlbench.run(["canterbury:head=30000"], ["zlib", "lz4"], per_file=True, results_dir=tmp_path)
-    (path,) = mdlbench.plot([tmp_path], "pareto", "canterbury:head=30000", tmp_path / "p")
+    (path,) = mdlbench.write_plots([tmp_path], "pareto", "canterbury:head=30000", tmp_path / "p")
     assert path.name == "pareto-canterbury_head_30000_per_file.png"
     with pytest.raises(mdlbench.errors.UsageError, match="labels in these results"):
-        mdlbench.plot([tmp_path], "pareto", "bible", tmp_path / "p")
+        mdlbench.write_plots([tmp_path], "pareto", "bible", tmp_path / "p")

@@ -4,6 +4,9 @@ cell finishes, so a killed run loses at most the cells in flight, wherever they 
 
 Cells that run side by side share the machine, so their speeds are not a codec's own: each job
 carries how many cells ran at once, and the record marks its timing as contended.
+
+Local worker processes report each cell's progress to the driver through a queue (see
+harness.progress), so -j N shows every running cell; Ray tasks report only when they finish.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import multiprocessing as mp
+import queue as queuemod
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from typing import Any
 from ..errors import UsageError
 from ..results.record import Record
 from .measure import DEFAULT, TimingPolicy
+from .progress import QueueReporter, Reporter, label_of, relay
 
 EXECUTORS = ("local", "ray")
 
@@ -46,27 +51,60 @@ def _dataset(text: str, labels: str | None) -> Any:
     return datasets.load(text, labels)
 
 
+_PROGRESS: Any = None
+"""In a worker process: the queue its cells report progress to (set by `_report_to`)."""
+
+
+def _report_to(queue: Any) -> None:
+    global _PROGRESS
+    _PROGRESS = queue
+
+
 def execute(job: Job) -> Record:
     """Run one cell in this process (the worker side of every executor)."""
     from ..compressors import create
     from .runner import Layout, run_cell
 
     layout = Layout(per_file=job.per_file, chunk_size=job.chunk_size)
+    reporter = QueueReporter(_PROGRESS) if _PROGRESS is not None else None
     return run_cell(_dataset(job.dataset, job.labels), create(job.spec), layout, seed=job.seed,
-                    verify=job.verify, timing=job.timing, cells_at_once=job.cells_at_once)
+                    verify=job.verify, timing=job.timing, cells_at_once=job.cells_at_once,
+                    reporter=reporter)
 
 
-def run_processes(jobs: list[Job], workers: int) -> Iterator[tuple[Job, Record]]:
-    """Yield (job, record) as cells finish, from a pool of `workers` fresh processes."""
+def _relay_all(queue: Any, reporter: Reporter, finished: set[str]) -> None:
+    """Show every progress message waiting on the queue (none of a cell already done)."""
+    while True:
+        try:
+            message = queue.get_nowait()
+        except queuemod.Empty:
+            return
+        if message[1] not in finished:
+            relay(message, reporter)
+
+
+def run_processes(jobs: list[Job], workers: int, reporter: Reporter | None = None
+                  ) -> Iterator[tuple[Job, Record]]:
+    """Yield (job, record) as cells finish, from a pool of `workers` fresh processes; their
+    progress goes to `reporter` meanwhile."""
     ctx = mp.get_context("spawn")  # no fork: torch/numba thread pools do not survive it
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    reporter = reporter or Reporter()
+    progress = ctx.Queue()
+    finished: set[str] = set()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_report_to,
+                             initargs=(progress,)) as pool:
         pending = {pool.submit(execute, dataclasses.replace(j, cells_at_once=workers)): j
                    for j in jobs}
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            _relay_all(progress, reporter, finished)
             for fut in done:
                 job = pending.pop(fut)
-                yield job, fut.result()
+                rec = fut.result()
+                finished.add(label_of(rec))
+                yield job, rec
+    progress.close()
+    progress.join_thread()
 
 
 def run_ray(jobs: list[Job], address: str | None) -> Iterator[tuple[Job, Record]]:

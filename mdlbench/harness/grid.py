@@ -123,7 +123,8 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
                                     gpu=c.comp.config.get("device") == "cuda")
                 job_of[job] = i
             stream = (executors.run_ray(list(job_of), address) if executor == "ray"
-                      else executors.run_processes(list(job_of), min(jobs, len(job_of))))
+                      else executors.run_processes(list(job_of), min(jobs, len(job_of)),
+                                                   reporter))
             for job, rec in stream:
                 finish(job_of[job], rec)
     return [results[i] for i in range(len(cells))]

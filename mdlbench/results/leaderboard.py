@@ -5,7 +5,12 @@
   read against the bound no coder can beat;
 - `parts_table`: compressed bytes per file of --per-file runs, as published Canterbury tables;
 - `cells_table`: one row per cell with everything measured (the benchmark view);
-- `spread_table`: the same cells in repeated runs, and how far their speeds moved.
+- `spread_table`: the same cells in repeated runs, and how far their speeds moved;
+- `dataset_table`: one dataset's results in full (sizes, ratio, bits, bits per symbol, speeds,
+  how they were timed, the coder's library), as the HTML page shows each dataset.
+
+`select` filters records by dataset and compressor (glob patterns) before any table is built;
+`sort_table` orders any table by one of its columns, best first.
 
 Each table carries in `attrs` how to read it (results.tables), and every renderer goes through
 that one formatter.
@@ -13,6 +18,9 @@ that one formatter.
 
 from __future__ import annotations
 
+import fnmatch
+import math
+import statistics
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +31,9 @@ from ..errors import UsageError
 from . import tables
 from .record import ERROR, FAILED, UNVERIFIED, VERIFIED, Record, latest
 
+HIGHER_IS_BETTER = ("ratio",)
+"""Metrics and column kinds where the larger figure is the better one (speeds too)."""
+
 METRICS = ("bits", "bpb", "ratio", "excess")
 VIEWS = ("board", "parts", "cells", "spread")
 LIMIT_ROW = "(source limit)"
@@ -30,15 +41,30 @@ SHOWN = (VERIFIED, UNVERIFIED)
 
 
 def frame(records: Sequence[Record]) -> pd.DataFrame:
-    """One row per cell: the newest record of each."""
-    rows = [{
-        "dataset": r.dataset.label,
-        "compressor": r.row,
-        "family": r.compressor.family, "seed": r.seed, "size": r.dataset.size,
-        "bits": r.bits, "bits_ideal": r.bits_ideal, "bpb": r.bpb, "ratio": r.ratio,
-        "encode_MBps": r.encode_MBps, "decode_MBps": r.decode_MBps, "status": r.status,
-        "contended": r.contended, "limit_bits": r.dataset.limit_bits, "created": r.created,
-    } for r in latest(records)]
+    """One row per cell (the newest record of each), one column per variable: the tidy long
+    form every table here pivots from, and what `mdlbench.results_frame` returns."""
+    rows = []
+    for r in latest(records):
+        t, env = r.timing, r.reproducibility
+        enc, dec = (t.encode, t.decode) if t else (None, None)
+        rows.append({
+            "dataset": r.dataset.label, "dataset_name": r.dataset.name, "kind": r.dataset.kind,
+            "unit": tables.unit_of(r.dataset.kind), "size": r.dataset.size,
+            "files": r.dataset.files, "compressor": r.row, "spec": r.compressor.spec,
+            "name": r.compressor.name, "family": r.compressor.family,
+            "library": r.compressor.library, "version": r.compressor.version, "seed": r.seed,
+            "status": r.status, "bits": r.bits, "bits_ideal": r.bits_ideal, "bpb": r.bpb,
+            "ratio": r.ratio, "limit_bits": r.dataset.limit_bits, "excess_bits": r.excess_bits,
+            "encode_MBps": r.encode_MBps, "decode_MBps": r.decode_MBps,
+            "encode_s": enc.min_s if enc else None, "decode_s": dec.min_s if dec else None,
+            "encode_repeats": enc.repeats if enc else None,
+            "decode_repeats": dec.repeats if dec else None,
+            "contended": r.contended, "cells_at_once": t.cells_at_once if t else None,
+            "peak_rss_mb": r.peak_rss_mb, "error": r.error, "created": r.created,
+            "cpu": env.get("cpu"), "gpu": env.get("gpu"), "python": env.get("python"),
+            "mdlbench": env.get("mdlbench"), "git_commit": env.get("git_commit"),
+            "key": r.key, "path": r.path,
+        })
     return pd.DataFrame(rows)
 
 
@@ -109,11 +135,162 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     table = table.join(speeds, how="left")
     table["notes"] = pd.Series({c: "; ".join(n) for c, n in notes.items()}).reindex(
         table.index).fillna("")
-    score = table[cols].rank(ascending=metric != "ratio").mean(axis=1)
-    table = table.assign(_score=score).sort_values("_score").drop(columns="_score")
+    coders = table.drop(index=LIMIT_ROW, errors="ignore")
+    score = coders[cols].rank(ascending=metric not in HIGHER_IS_BETTER).mean(axis=1)
+    table = table.reindex(_pinned(table) + list(score.sort_values(kind="stable").index))
     table.index.name = "compressor"
-    table.attrs = {"metric": metric, "formats": {"notes": "text"}, "marks": marks}
+    table.attrs = {"metric": metric, "formats": {"notes": "text"}, "marks": marks,
+                   "sort": "mean rank over the datasets of each row"}
     return table
+
+
+def _pinned(table: pd.DataFrame) -> list[Any]:
+    """The rows that stay on top however a table is sorted: the source limit is the bound every
+    row is read against, not a competitor."""
+    return [LIMIT_ROW] if LIMIT_ROW in table.index else []
+
+
+def _matches(patterns: Sequence[str], *names: str) -> bool:
+    return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
+
+
+def select(records: Sequence[Record], datasets: Sequence[str] = (),
+           compressors: Sequence[str] = ()) -> list[Record]:
+    """The records whose dataset (label or name) matches one of `datasets` and whose compressor
+    (spec, table row or name) matches one of `compressors`: glob patterns (`markov*`,
+    `zstd:level=1?`); an empty list keeps all. Nothing left is a usage error that lists what
+    there was."""
+    out = [r for r in records
+           if (not datasets or _matches(datasets, r.dataset.label, r.dataset.name))
+           and (not compressors or _matches(compressors, r.compressor.spec, r.row,
+                                            r.compressor.name))]
+    if not out:
+        have = sorted({r.dataset.label for r in records}) if datasets else sorted(
+            {r.row for r in records})
+        what = " ".join([f"--dataset {' '.join(datasets)}"] * bool(datasets)
+                        + [f"--compressor {' '.join(compressors)}"] * bool(compressors))
+        raise UsageError(f"no results match {what} (there are: {', '.join(have)})")
+    return out
+
+
+def sort_table(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """`table` ordered by `column` (exact name, or a glob that names one column), best first:
+    ascending for sizes and bits, descending for ratios and speeds; blanks (failed cells) last,
+    the source limit on top."""
+    if table.empty:
+        return table
+    names = [str(c) for c in table.columns]
+    if column in names:
+        col = table.columns[names.index(column)]
+    else:
+        hits = [c for c, n in zip(table.columns, names, strict=True)
+                if fnmatch.fnmatchcase(n, column)]
+        if len(hits) != 1:
+            raise UsageError(f"cannot sort by {column!r}: "
+                             f"{'it names several columns' if hits else 'no such column'} "
+                             f"(columns: {', '.join(names)})")
+        col = hits[0]
+    kind = tables.kind_of(table, col)
+    rest = table.drop(index=_pinned(table))
+    marks = table.attrs.get("marks", {})
+    key = pd.Series([None if marks.get((i, col)) in (FAILED, ERROR) else v
+                     for i, v in rest[col].items()], index=rest.index)
+    if kind == "text":
+        order = key.fillna("").astype(str).str.lower().sort_values(kind="stable")
+        order = pd.concat([order[order != ""], order[order == ""]])
+    else:
+        higher = kind in HIGHER_IS_BETTER or kind == "speed"
+        order = pd.to_numeric(key, errors="coerce").sort_values(
+            ascending=not higher, na_position="last", kind="stable")
+    out = table.reindex(_pinned(table) + list(order.index))
+    out.attrs = {**table.attrs, "sort": str(col)}
+    return out
+
+
+def dataset_table(records: Sequence[Record], label: str) -> pd.DataFrame:
+    """One dataset in full, one row per compressor (seeds averaged, their spread shown): the
+    compressed size, ratio, bits and bits per symbol (per label for labelled data), Σ -log2 p,
+    speeds (fastest repetition) with how many repetitions were timed, and the coder's library.
+    The source limit, where the dataset has one, is the first row. Rows are ordered by bits;
+    failed and error cells come last, with no figure."""
+    recs = [r for r in latest(records) if r.dataset.label == label]
+    if not recs:
+        raise UsageError(f"no results for dataset {label!r}")
+    info = recs[0].dataset
+    per = f"bits/{tables.unit_of(info.kind)}"
+    by_row: dict[str, list[Record]] = {}
+    for r in recs:
+        by_row.setdefault(r.row, []).append(r)
+    seeded = any(len(rs) > 1 for rs in by_row.values())
+    rows: dict[str, dict[str, Any]] = {}
+    marks: dict[tuple[str, Any], str] = {}
+    if info.limit_bits is not None:
+        lim = info.limit_bits
+        rows[LIMIT_ROW] = {"bytes": lim / 8, "ratio": 8 * info.size / lim if lim else None,
+                           "bits": lim, per: lim / max(info.size, 1),
+                           "notes": "exact code length under the true source"}
+    for name, rs in by_row.items():
+        ok = [r for r in rs if r.has_bits]
+        mark = _worst([r.status for r in rs])
+        bits = [float(r.bits) for r in ok if r.bits is not None]
+        mean = statistics.fmean(bits) if bits and len(ok) == len(rs) else None
+        ideal = [r.bits_ideal for r in ok if r.bits_ideal is not None]
+        enc = [r.encode_MBps for r in ok if r.encode_MBps]
+        dec = [r.decode_MBps for r in ok if r.decode_MBps]
+        first = rs[0]
+        t = first.timing
+        reps = (f"{t.encode.repeats if t.encode else 0}/{t.decode.repeats if t.decode else 0}"
+                if t else "")
+        row: dict[str, Any] = {
+            "bytes": None if mean is None else math.ceil(mean / 8),
+            "ratio": None if not mean else 8 * info.size / mean,
+            "bits": mean, per: None if mean is None else mean / max(info.size, 1)}
+        if seeded:
+            row[f"{per} ±std"] = (statistics.stdev(bits) / max(info.size, 1)
+                                  if len(bits) > 1 else None)
+        row.update({
+            "Σ -log2 p": statistics.fmean(ideal) if ideal and len(ideal) == len(rs) else None,
+            "encode MB/s": statistics.fmean(enc) if enc else None,
+            "decode MB/s": statistics.fmean(dec) if dec else None,
+            "runs": reps,
+            "library": f"{first.compressor.library} {first.compressor.version}".strip(),
+            "notes": _row_notes(rs),
+        })
+        rows[name] = row
+        if mark is not None:
+            marks[(name, "bits")] = mark
+            if mark == UNVERIFIED:
+                for c in ("bytes", "ratio", per):
+                    marks[(name, c)] = mark
+        if any(r.contended for r in ok):
+            for c in ("encode MB/s", "decode MB/s"):
+                marks[(name, c)] = tables.CONTENDED
+    formats = {"bytes": "bytes", "ratio": "ratio", "bits": "bits", per: "bpb",
+               f"{per} ±std": "bpb", "Σ -log2 p": "bits", "encode MB/s": "speed",
+               "decode MB/s": "speed", "runs": "text", "library": "text", "notes": "text"}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = table[[c for c in formats if c in table.columns]]
+    table.index.name = "compressor"
+    table.attrs = {"metric": "bits", "marks": marks, "formats": formats, "unit": per}
+    return sort_table(table, "bits")
+
+
+def _row_notes(rs: list[Record]) -> str:
+    """Why a row's figures are marked, and over which seeds it is a mean."""
+    notes = []
+    for r in rs:
+        if r.status in (FAILED, ERROR):
+            why = " ".join((r.error or "").split())
+            notes.append(f"{r.status}{'' if r.seed is None else f' (seed {r.seed})'}"
+                         + (f": {why[:120]}" if why else ""))
+    if any(r.status == UNVERIFIED for r in rs):
+        notes.append("not decoded back")
+    if any(r.contended for r in rs if r.has_bits):
+        notes.append("contended speeds")
+    seeds = sorted(r.seed for r in rs if r.seed is not None)
+    if len(seeds) > 1:
+        notes.append(f"mean of seeds {', '.join(map(str, seeds))}")
+    return "; ".join(notes)
 
 
 def parts_table(records: Sequence[Record]) -> pd.DataFrame:

@@ -1,29 +1,55 @@
-"""Pictures people would rather look at than read (matplotlib, PNG or SVG):
+"""Pictures people would rather look at than read (matplotlib figures; PNG or SVG files):
 
-- `pareto`: bits per byte vs encode speed (fastest repetition) for one dataset, the Pareto
-  front drawn; a speed measured while other cells ran is drawn hollow, an unverified point as
-  a cross, and failed cells are left out;
-- `learning`: code length vs data seen for coders that report per-segment bits (prequential
-  neural coders), with the source's limit when it is known;
+- `pareto`: bits per symbol vs encode or decode speed (fastest repetition) for one dataset, the
+  Pareto front drawn and labelled (labels moved apart by adjustText), the source limit where
+  the dataset has one; a speed measured while other cells ran is drawn hollow, an unverified
+  point as a cross, and failed cells are left out;
+- `learning`: cumulative code length vs data seen for every coder that reports per-segment bits
+  (`extras["segments"]`: the neural coders, and any other prequential coder that fills it),
+  with the source limit where it is known;
 - `blocks`: block-wise prequential MDL on labelled data: bits per label in each block.
+
+The y axis is in bits per byte, or bits per label for labelled data (the labels are what is
+coded). Figures are built with matplotlib's object API (no pyplot state): a library caller or a
+notebook gets a Figure to show or save, and nothing is drawn on a screen behind its back.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-import matplotlib
+from adjustText import adjust_text
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from ..errors import UsageError  # noqa: E402
-from .leaderboard import SHOWN, frame  # noqa: E402
-from .record import BLOCKS, SEGMENTS, UNVERIFIED, Record, latest  # noqa: E402
+from ..errors import UsageError
+from .leaderboard import SHOWN, frame
+from .record import BLOCKS, SEGMENTS, UNVERIFIED, Record, latest
+from .tables import unit_of
 
 KINDS = ("pareto", "learning", "blocks")
+AXES = ("encode", "decode")
+"""What the pareto plot's x axis can be: encode or decode speed."""
+CAPTIONS = {"pareto": "bits vs speed", "learning": "prequential learning curves",
+            "blocks": "block-wise prequential MDL"}
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)  # a renderer of its own: text extents (adjustText) and saving
+    return fig, fig.subplots()
+
+
+def _unit(records: Sequence[Record]) -> str:
+    """The symbol the y axis counts bits per: one unit for all the records drawn."""
+    units = {unit_of(r.dataset.kind) for r in records}
+    return units.pop() if len(units) == 1 else "symbol"
 
 
 def _shown(records: list[Record]) -> list[Record]:
@@ -31,9 +57,9 @@ def _shown(records: list[Record]) -> list[Record]:
     return [r for r in latest(records) if r.has_bits]
 
 
-def _label(r: Record) -> str:
+def _label(r: Record, with_dataset: bool = True) -> str:
     mark = " (unverified)" if r.status == UNVERIFIED else ""
-    return f"{r.compressor.spec} on {r.dataset.label}{mark}"
+    return r.compressor.spec + (f" on {r.dataset.label}" if with_dataset else "") + mark
 
 
 def _with_extra(records: list[Record], key: str, dataset: str | None,
@@ -60,81 +86,108 @@ def resolve_label(records: list[Record], dataset: str) -> str:
                      f"{', '.join(labels)})")
 
 
-def pareto(records: list[Record], dataset: str) -> plt.Figure:
+def pareto(records: list[Record], dataset: str, x: str = "encode") -> Figure:
+    """Bits per symbol against `x` speed ("encode" or "decode") for one dataset."""
+    if x not in AXES:
+        raise UsageError(f"unknown x axis {x!r} (known: {', '.join(AXES)})")
     dataset = resolve_label(records, dataset)
+    speed = f"{x}_MBps"
     df = frame(records)
-    df = df[(df["dataset"] == dataset) & df["status"].isin(SHOWN) & df["encode_MBps"].notna()]
+    df = df[(df["dataset"] == dataset) & df["status"].isin(SHOWN) & df[speed].notna()]
     if df.empty:
         raise UsageError(f"no timed results for dataset {dataset!r} to plot")
+    info = next(r.dataset for r in records if r.dataset.label == dataset)
     df = df.assign(unverified=df["status"] == UNVERIFIED).groupby(
-        "compressor", as_index=False).agg(bpb=("bpb", "mean"), encode_MBps=("encode_MBps", "mean"),
+        "compressor", as_index=False).agg(bpb=("bpb", "mean"), speed=(speed, "mean"),
                                           contended=("contended", "any"),
                                           unverified=("unverified", "any"))
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = _figure(8, 5.5)
     df = df.assign(codec=df["compressor"].str.split(":").str[0])
+    codecs = df["codec"].nunique()  # a colour of its own for each codec, up to 20
+    ax.set_prop_cycle(color=colormaps["tab10" if codecs <= 10 else "tab20"].colors)
+    points = []
     for codec, g in df.groupby("codec"):  # one colour per codec: level sweeps read as lines
-        g = g.sort_values("encode_MBps")
-        (line,) = ax.plot(g["encode_MBps"], g["bpb"], lw=0.8, label=codec, zorder=3)
+        g = g.sort_values("speed")
+        (line,) = ax.plot(g["speed"], g["bpb"], lw=0.8, label=codec, zorder=3)
         for row in g.itertuples():
-            ax.plot(row.encode_MBps, row.bpb, marker="x" if row.unverified else "o", ms=5,
-                    color=line.get_color(), zorder=4,
-                    markerfacecolor="none" if row.contended else line.get_color())
+            (pt,) = ax.plot(row.speed, row.bpb, marker="x" if row.unverified else "o", ms=5,
+                            color=line.get_color(), zorder=4,
+                            markerfacecolor="none" if row.contended else line.get_color())
+            points.append(pt)
     if df["contended"].any() or df["unverified"].any():
         ax.text(0.01, 0.01, "hollow: speed measured while other cells ran (contended); "
                 "×: not decoded back (unverified)", transform=ax.transAxes, fontsize=7,
                 color="#555")
-    best, pts = float("inf"), []
-    for row in df.sort_values("encode_MBps", ascending=False).itertuples():
+    best, front = float("inf"), []
+    for row in df.sort_values("speed", ascending=False).itertuples():
         if row.bpb < best:
             best = row.bpb
-            pts.append((row.encode_MBps, row.bpb, row.compressor))
-    xs, ys, names = zip(*pts, strict=True)
+            front.append((row.speed, row.bpb, row.compressor))
+    xs, ys, _ = zip(*front, strict=True)
     ax.step(xs, ys, where="post", color="k", alpha=0.35, lw=2, label="Pareto front", zorder=2)
-    unverified = set(df.loc[df["unverified"], "compressor"])
-    for x, y, name in pts:  # only the front is labelled: those are the choices worth making
-        ax.annotate(name + (" (unverified)" if name in unverified else ""), (x, y), fontsize=7,
-                    xytext=(4, -9), textcoords="offset points")
-    ax.legend(fontsize=8, ncol=2)
+    if info.limit_bits is not None:
+        ax.axhline(info.limit_bits / max(info.size, 1), color="k", ls="--", lw=1,
+                   label="source limit", zorder=1)
     ax.set_xscale("log")
-    ax.set_xlabel("encode speed (MB/s, log scale)")
-    ax.set_ylabel("bits per byte")
-    ax.set_title(f"{dataset}: size vs speed")
+    ax.set_xlabel(f"{x} speed (MB/s, fastest run, log scale)")
+    ax.set_ylabel(f"bits per {unit_of(info.kind)}")
+    ax.set_title(f"{dataset}: size vs {x} speed")
     ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
+    unverified = set(df.loc[df["unverified"], "compressor"])
+    labels = [ax.text(x0, y0, name + (" (unverified)" if name in unverified else ""), fontsize=7,
+                      zorder=5) for x0, y0, name in front]  # the front: the choices worth making
+    _spread(ax, labels, points)
     return fig
 
 
-def learning(records: list[Record], dataset: str | None = None) -> plt.Figure:
-    recs = _with_extra(records, SEGMENTS, dataset, "no results with per-segment code lengths (prequential coders) to plot")
-    fig, ax = plt.subplots(figsize=(7.5, 5))
+def _spread(ax: Axes, labels: list[Any], points: list[Any]) -> None:
+    """Move the labels apart and off the points (adjustText), each tied to its point by a thin
+    line when it had to move."""
+    if labels:
+        adjust_text(labels, ax=ax, objects=points, expand=(1.15, 1.4), time_lim=2,
+                    arrowprops={"arrowstyle": "-", "color": "#888", "lw": 0.5})
+
+
+def learning(records: list[Record], dataset: str | None = None) -> Figure:
+    """Cumulative bits per symbol against symbols coded, for every coder with segments."""
+    recs = _with_extra(records, SEGMENTS, dataset, "no results with per-segment code lengths "
+                       "(prequential coders) to plot")
+    unit = _unit(recs)
+    fig, ax = _figure(7.5, 5)
     limits = {}
     for r in recs:
-        seg = r.extras[SEGMENTS]
         seen, bits, xs, ys = 0, 0.0, [], []
-        for s in seg:
+        for s in r.extras[SEGMENTS]:
             seen += s["bytes"]
             bits += s["bits"]
-            xs.append(seen)
-            ys.append(bits / seen)
-        ax.plot(xs, ys, label=_label(r))
+            if seen:
+                xs.append(seen)
+                ys.append(bits / seen)
+        ax.plot(xs, ys, label=_label(r, dataset is None))
         ds = r.dataset
         if ds.limit_bits:
             limits[ds.label] = ds.limit_bits / ds.size
     for label, v in limits.items():
-        ax.axhline(v, color="k", ls="--", lw=1, label=f"source limit ({label})")
+        ax.axhline(v, color="k", ls="--", lw=1,
+                   label="source limit" + ("" if dataset else f" ({label})"))
     ax.set_xscale("log")
-    ax.set_xlabel("bytes coded so far")
-    ax.set_ylabel("cumulative bits per byte")
-    ax.set_title("Prequential code length vs data seen")
+    ax.set_xlabel(f"{unit}s coded so far")
+    ax.set_ylabel(f"cumulative bits per {unit} (Σ -log2 p)")
+    ax.set_title("Prequential code length vs data seen"
+                 + (f": {recs[0].dataset.label}" if dataset else ""))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
-def blocks(records: list[Record], dataset: str | None = None) -> plt.Figure:
-    recs = _with_extra(records, BLOCKS, dataset, "no results with per-block code lengths (labelled prequential) to plot")
-    fig, ax = plt.subplots(figsize=(7.5, 5))
+def blocks(records: list[Record], dataset: str | None = None) -> Figure:
+    """Bits per label in each block of a block-wise prequential code."""
+    recs = _with_extra(records, BLOCKS, dataset, "no results with per-block code lengths "
+                       "(labelled prequential) to plot")
+    fig, ax = _figure(7.5, 5)
     for r in recs:
         xs, ys = [], []
         for b in r.extras[BLOCKS]:
@@ -142,47 +195,63 @@ def blocks(records: list[Record], dataset: str | None = None) -> plt.Figure:
             if n > 0:
                 xs.append(b["start"] if b["start"] > 0 else 1)
                 ys.append(b.get("bits_ideal", b["bits"]) / n)
-        ax.plot(xs, ys, marker="o", ms=3, label=_label(r))
+        ax.plot(xs, ys, marker="o", ms=3, label=_label(r, dataset is None))
     alphabet = recs[0].dataset.alphabet
     if alphabet and alphabet > 1:
-        import math
-
         ax.axhline(math.log2(alphabet), color="k", ls="--", lw=1, label="uniform code")
     ax.set_xscale("log")
     ax.set_xlabel("examples already sent (block start)")
     ax.set_ylabel("bits per label in the block (Σ -log2 p)")
-    ax.set_title("Block-wise prequential MDL")
+    ax.set_title("Block-wise prequential MDL" + (f": {recs[0].dataset.label}" if dataset else ""))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
-def make(records: list[Record], kind: str, dataset: str | None = None) -> plt.Figure:
+_FOR_DATASETS: dict[str, Callable[[list[Record], str | None], Figure]] = {
+    "learning": learning, "blocks": blocks}
+"""Kinds drawn for one dataset or for all of them at once (pareto is one dataset's)."""
+
+
+def make(records: list[Record], kind: str, dataset: str | None = None,
+         x: str = "encode") -> Figure:
+    """One figure of `kind` (pareto needs a dataset when the records hold several)."""
     if kind not in KINDS:
         raise UsageError(f"unknown plot kind {kind!r} (known: {', '.join(KINDS)})")
     if kind == "pareto":
         if dataset is None:
             labels = sorted({r.dataset.label for r in records})
             if len(labels) != 1:
-                raise UsageError(f"pareto needs --dataset (one of: {', '.join(labels)})")
+                raise UsageError(f"pareto needs a dataset (--dataset: one of {', '.join(labels)})")
             dataset = labels[0]
-        return pareto(records, dataset)
-    return learning(records, dataset) if kind == "learning" else blocks(records, dataset)
+        return pareto(records, dataset, x)
+    return _FOR_DATASETS[kind](records, dataset)
 
 
-def available(records: list[Record]) -> list[tuple[str, str | None]]:
-    """Every plot these records support: (kind, dataset)."""
-    out: list[tuple[str, str | None]] = [("pareto", d) for d in
-                                         sorted({r.dataset.label for r in records})]
-    if any(r.extras.get(SEGMENTS) for r in records):
-        out.append(("learning", None))
-    if any(r.extras.get(BLOCKS) for r in records):
-        out.append(("blocks", None))
+def available(records: list[Record]) -> list[tuple[str, str]]:
+    """Every plot these records support, one per dataset: (kind, dataset label)."""
+    shown = _shown(records)
+    out = []
+    for label in sorted({r.dataset.label for r in records}):
+        mine = [r for r in shown if r.dataset.label == label]
+        if any(r.timing and r.timing.encode for r in mine):
+            out.append(("pareto", label))
+        if any(r.extras.get(SEGMENTS) for r in mine):
+            out.append(("learning", label))
+        if any(r.extras.get(BLOCKS) for r in mine):
+            out.append(("blocks", label))
     return out
 
 
-def save(fig: plt.Figure, path: Path) -> Path:
+def file_stem(kind: str, dataset: str | None, x: str = "encode") -> str:
+    """A plot's file name without suffix: `pareto-bible`, `pareto-bible-decode` (decode speed
+    on the x axis), `learning-bible_head_150000`."""
+    name = kind + ("-" + "".join(c if c.isalnum() else "_" for c in dataset) if dataset else "")
+    return name + (f"-{x}" if kind == "pareto" and x != "encode" else "")
+
+
+def save(fig: Figure, path: Path) -> Path:
     from .store import atomic_write
 
     fmt = path.suffix.lstrip(".").lower()
@@ -190,24 +259,26 @@ def save(fig: plt.Figure, path: Path) -> Path:
         raise UsageError(f"plot format must be .png or .svg, got {path.name!r}")
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=120)
-    plt.close(fig)
     atomic_write(path, buf.getvalue())
     return path
 
 
-def to_svg(fig: plt.Figure) -> str:
+def to_svg(fig: Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg")
-    plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]
 
 
+def figures(records: list[Record], kinds: Sequence[str] = KINDS,
+            x: str = "encode") -> dict[str, Figure]:
+    """Every plot the records support, by file stem (pareto-bible, learning-bible...)."""
+    return {file_stem(kind, ds, x): make(records, kind, ds, x)
+            for kind, ds in available(records) if kind in kinds}
+
+
 def plot_all(records: list[Record], out_dir: Path, fmt: str = "png",
-             kinds: Sequence[str] = KINDS) -> list[Path]:
-    paths = []
-    for kind, ds in available(records):
-        if kind in kinds:
-            name = kind + ("-" + "".join(c if c.isalnum() else "_" for c in ds) if ds else "")
-            paths.append(save(make(records, kind, ds), Path(out_dir) / f"{name}.{fmt}"))
-    return paths
+             kinds: Sequence[str] = KINDS, x: str = "encode") -> list[Path]:
+    """Write every plot the records support; return the paths."""
+    return [save(fig, Path(out_dir) / f"{stem}.{fmt}")
+            for stem, fig in figures(records, kinds, x).items()]

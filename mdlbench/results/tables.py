@@ -46,7 +46,10 @@ def fmt(value: Any, kind: str) -> str:
         return "yes" if value else "no"
     if kind in ("speed", "s") and abs(value) >= 1000:  # three significant digits, no exponent
         return f"{value:,.0f}"
-    return _FORMATS.get(kind, "{}").format(value)
+    shown = _FORMATS.get(kind, "{}").format(value)
+    if kind in ("speed", "s") and "e" in shown and value:  # a tiny speed: 0.0000123, not 1.23e-05
+        return f"{value:.{2 - math.floor(math.log10(abs(value)))}f}"
+    return shown
 
 
 def text(value: Any, kind: str, mark: str | None = None) -> str:
@@ -56,6 +59,12 @@ def text(value: Any, kind: str, mark: str | None = None) -> str:
         return mark
     shown = fmt(value, kind)
     return shown + SIGNS.get(mark or "", "") if shown else shown
+
+
+def unit_of(kind: str) -> str:
+    """What one input symbol is: a label for labelled data (the labels are what is coded),
+    else a byte."""
+    return "label" if kind == "labelled" else "byte"
 
 
 def kind_of(table: pd.DataFrame, column: Any) -> str:
@@ -99,17 +108,38 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n" + ("\n" + "  \n".join(notes) + "\n" if notes else "")
 
 
-def html_table(table: pd.DataFrame) -> str:
+def _sort_value(value: Any) -> str | None:
+    """The number a browser sorts a cell by (None for text and blanks)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if math.isnan(value) else repr(float(value))
+
+
+def html_table(table: pd.DataFrame, caption: str | None = None) -> str:
+    """A sortable table element (results.html's script sorts any `table.sortable` by the
+    `data-v` of its cells), inside a container that scrolls sideways on its own, so a wide
+    table never widens the page."""
     cols = list(table.columns)
     first = html.escape(str(table.index.name or ""))
-    head = f"<tr><th>{first}</th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
-    kinds = ["text" if kind_of(table, c) == "text" else "num" for c in cols]
+
+    def th(label: str, cls: str) -> str:
+        return (f'<th scope="col" class="{cls}"><button type="button">{label}</button></th>')
+
+    kinds = ["num" if kind_of(table, c) != "text" else
+             "text long" if table[c].astype(str).str.len().max() > 40 else "text" for c in cols]
+    head = th(first, "text") + "".join(th(html.escape(str(c)), k)
+                                       for c, k in zip(cols, kinds, strict=True))
     body = []
-    for name, cells in rows(table):
+    for (name, cells), (_, raw) in zip(rows(table), table.iterrows(), strict=True):
         cls = ' class="limit"' if name.startswith("(") else ""
-        tds = "".join(f'<td class="{k}{" " + mark if mark else ""}">{html.escape(t)}</td>'
-                      for (t, mark), k in zip(cells, kinds, strict=True))
-        body.append(f"<tr{cls}><td>{html.escape(name)}</td>{tds}</tr>")
+        tds = []
+        for (t, mark), k, v in zip(cells, kinds, raw, strict=True):
+            sort = _sort_value(v) if k == "num" and mark not in (FAILED, ERROR) else None
+            attr = f' data-v="{sort}"' if sort is not None else ""
+            tds.append(f'<td class="{k}{" " + mark if mark else ""}"{attr}>{html.escape(t)}</td>')
+        body.append(f'<tr{cls}><th scope="row">{html.escape(name)}</th>{"".join(tds)}</tr>')
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in legend(table))
-    return (f"<table>{head}</tr>{''.join(body)}</table>"
+    cap = f'<p class="caption">{html.escape(caption)}</p>' if caption else ""
+    return (f'{cap}<div class="scroll"><table class="sortable"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>'
             + (f"<ul class='legend'>{notes}</ul>" if notes else ""))

@@ -1,0 +1,219 @@
+"""What people read: the HTML report (one section per dataset, its figures and marks, machine
+and versions), the per-dataset table, compare's filters and sort, `run --format json`, and the
+plots (x axis, units, source limit, labels that do not overlap, learning curves of any coder).
+The committed records of results/readme are the input where no run is needed."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+import mdlbench
+from mdlbench.errors import UsageError
+from mdlbench.results import leaderboard as lb
+from mdlbench.results import plots
+from mdlbench.results.record import Record
+from mdlbench.results.store import load_records
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "results" / "readme"
+TWO = ["bible", "markov*"]
+
+
+@pytest.fixture(scope="module")
+def readme() -> list[Record]:
+    return load_records([README])
+
+
+def test_html_is_one_section_per_dataset_without_a_mean_rank(readme):
+    page = mdlbench.html_report(readme, dataset=TWO)
+    assert re.findall(r'<section id="(ds-[^"]+)"', page) == ["ds-bible", "ds-markov-n-200000"]
+    assert "<meta name='viewport' content='width=device-width, initial-scale=1'>" in page
+    assert "<script>" in page and "<link" not in page and "src=" not in page
+    assert 'id="mean-rank"' not in page
+    assert 'id="mean-rank"' in mdlbench.html_report(readme, dataset=TWO, mean_rank=True)
+    heads = re.findall(r'<th scope="col" class="[^"]*"><button type="button">([^<]*)</button>',
+                       page)
+    for h in ("bytes", "ratio", "bits", "bits/byte", "Σ -log2 p", "encode MB/s", "decode MB/s",
+              "runs", "library", "notes"):
+        assert h in heads
+    figures = re.findall(r"<figure>.*?</figure>", page, re.S)
+    assert len(figures) == 3  # pareto of each, the Bible's learning curves
+    numbers = re.findall(r'<td class="num[^"]*"[^>]*>([^<]*)</td>', page)
+    assert numbers and not [n for n in numbers if re.search(r"\de[+-]?\d", n)]  # no 1.2e+03
+    assert "fastest of 1 timed run(s)" in page
+
+
+def test_html_names_the_machine_and_library_versions(readme):
+    page = mdlbench.html_report(readme, dataset=TWO)
+    machine = page[page.index("<section id='machine'>"):]
+    env = readme[0].reproducibility
+    assert env["cpu"] in machine and f"Python</dt><dd>{env['python']}" in machine
+    for name, version in env["packages"].items():
+        assert f"{name} {version}" in machine
+    assert ">zstandard 0.25.0</td>" in page  # each row's own library
+
+
+def test_html_marks_failed_cells_and_counts_labels_not_bytes(readme):
+    page = mdlbench.html_report(readme, dataset=["canterbury/per-file", "digits"])
+    assert 'class="num failed">failed</td>' in page and "only 10 of" not in page
+    assert "failed: the stream did not decode back" in page
+    digits = page[page.index('id="ds-digits"'):]
+    assert ">bits/label</button>" in digits and "1,797 labels" in digits
+    assert "bits per label" in plots.to_svg(plots.make(readme, "pareto", "digits"))
+
+
+def test_dataset_table_sizes_ratio_and_the_limit_first(readme):
+    table = lb.dataset_table(readme, "markov:n=200000")
+    assert list(table.index)[0] == lb.LIMIT_ROW
+    bits = table["bits"].iloc[1:]
+    assert list(bits) == sorted(bits)
+    rec = next(r for r in readme if r.dataset.label == "markov:n=200000"
+               and r.compressor.spec == "kt")
+    row = table.loc["kt"]
+    assert row["bytes"] == math.ceil(rec.bits / 8) and row["bits"] == rec.bits
+    assert row["ratio"] == pytest.approx(8 * rec.dataset.size / rec.bits)
+    assert row["bits/byte"] == pytest.approx(rec.bpb) and row["Σ -log2 p"] == rec.bits_ideal
+    assert table.loc[lb.LIMIT_ROW, "bits"] == rec.dataset.limit_bits
+    failed = lb.dataset_table(readme, "canterbury/per-file")
+    assert failed.index[-1] == "ppmd:mem=256" and math.isnan(failed["bits"].iloc[-1])
+    assert failed.attrs["marks"][("ppmd:mem=256", "bits")] == "failed"
+
+
+def test_compare_filters_and_sorts(readme):
+    board = mdlbench.compare(readme, dataset=TWO, sort="encode_MBps")
+    assert set(board.columns) >= {"bible", "markov:n=200000"}
+    assert "digits" not in board.columns and board.index[0] == lb.LIMIT_ROW
+    speeds = board["encode_MBps"].iloc[1:].dropna()
+    assert list(speeds) == sorted(speeds, reverse=True)  # fastest first
+    kt = mdlbench.compare(readme, dataset="markov*", compressor=["kt*"], sort="markov*")
+    assert list(kt.index) == [lb.LIMIT_ROW, "kt", "kt:order=3", "kt:order=1", "kt:order=0"]
+    per_file = mdlbench.compare(readme, dataset="canterbury/per-file", sort="canterbury*")
+    assert per_file.index[-1] == "ppmd:mem=256"  # a failed cell has no figure: last
+    with pytest.raises(UsageError, match=r"no results match --dataset nope \(there are: "):
+        mdlbench.compare(readme, dataset="nope")
+    with pytest.raises(UsageError, match="no such column"):
+        mdlbench.compare(readme, sort="nope")
+    with pytest.raises(UsageError, match="several columns"):
+        mdlbench.compare(readme, dataset=TWO, sort="*MBps")
+
+
+def test_compare_options_on_the_command_line(mdl):
+    p = mdl("compare", str(README), "--dataset", "markov*", "--compressor", "kt*",
+            "--compressor", "zpaq", "--sort", "markov*", "--format", "csv")
+    assert p.code == 0, p.err
+    rows = [ln.split(",")[0] for ln in p.out.splitlines()[1:]]
+    assert rows == [lb.LIMIT_ROW, "kt", "kt:order=3", "zpaq", "kt:order=1", "kt:order=0"]
+    p = mdl("compare", str(README), "--dataset", "nope")
+    assert p.code == 2 and p.err.startswith("mdlbench: error: no results match --dataset nope")
+    p = mdl("compare", str(README), "--sort", "nope")
+    assert p.code == 2 and "cannot sort by 'nope'" in p.err and len(p.err.splitlines()) == 1
+
+
+def test_html_from_the_command_line(mdl, tmp_path):
+    out = tmp_path / "two.html"
+    p = mdl("compare", str(README), "--dataset", "bible", "--dataset", "markov*", "--format",
+            "html", "-o", str(out))
+    assert p.code == 0, p.err
+    assert out.read_text().count('<section id="ds-') == 2
+
+
+def test_run_format_json_prints_the_records(mdl, tmp_path):
+    p = mdl("run", "iid:n=2000", "-c", "zlib", "-c", "bz2", "--results", str(tmp_path),
+            "--format", "json")
+    assert p.code == 0, p.err
+    docs = json.loads(p.out)  # stdout is the JSON and nothing else
+    recs = [Record.from_dict(d) for d in docs]
+    assert [r.compressor.spec for r in recs] == ["zlib", "bz2"]
+    stored = {r.key: r.bits for r in load_records([tmp_path])}
+    assert {r.key: r.bits for r in recs} == stored and all(r.verified for r in recs)
+
+
+def _xy(fig) -> set[tuple[float, float]]:
+    """The plotted points (single-marker lines) of a figure's first axes."""
+    return {(float(ln.get_xdata()[0]), float(ln.get_ydata()[0]))
+            for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) == 1}
+
+
+def test_pareto_x_axis_unit_and_source_limit(readme):
+    bible = [r for r in readme if r.dataset.label == "bible" and r.has_bits]
+    for x in ("encode", "decode"):
+        fig = mdlbench.plot(readme, "pareto", "bible", x=x)
+        speeds = {(round(getattr(r, f"{x}_MBps"), 9), round(r.bpb, 9)) for r in bible}
+        assert {(round(a, 9), round(b, 9)) for a, b in _xy(fig)} == speeds
+        assert fig.axes[0].get_xlabel().startswith(f"{x} speed")
+        assert fig.axes[0].get_ylabel() == "bits per byte"
+    with pytest.raises(UsageError, match="unknown x axis"):
+        mdlbench.plot(readme, "pareto", "bible", x="memory")
+    fig = mdlbench.plot(readme, "pareto", "markov:n=200000")
+    (limit,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "source limit"]
+    info = next(r.dataset for r in readme if r.dataset.label == "markov:n=200000")
+    assert limit.get_ydata()[0] == pytest.approx(info.limit_bits / info.size)
+
+
+def _overlaps(fig, texts) -> list[tuple[str, str]]:
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    return [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:]
+            if ba.overlaps(bb)]
+
+
+def test_pareto_labels_do_not_overlap(readme):
+    """The Markov source's front has kt and kt:order=3 almost on one point: labels written at
+    their points overlap; the plot's do not."""
+    fig = mdlbench.plot(readme, "pareto", "markov:n=200000")
+    labels = [t for t in fig.axes[0].texts if t.get_text() != ""]
+    assert {"kt", "kt:order=3"} <= {t.get_text() for t in labels}
+    assert _overlaps(fig, labels) == []
+    naive, ax = plots._figure(8, 5.5)
+    ax.set_xscale("log")
+    ax.set_xlim(*fig.axes[0].get_xlim())
+    ax.set_ylim(*fig.axes[0].get_ylim())
+    where = {r.compressor.spec: (r.encode_MBps, r.bpb) for r in readme
+             if r.dataset.label == "markov:n=200000"}
+    at_points = [ax.text(*where[t.get_text()], t.get_text(), fontsize=7) for t in labels]
+    assert _overlaps(naive, at_points)  # the case the test is about exists
+
+
+def test_learning_curves_for_any_coder_with_segments(readme):
+    """Any record with per-segment bits gets a curve: here a kt record given the segments kt's
+    coder will report (the same format as the neural coders')."""
+    kt = next(r for r in readme if r.dataset.label == "markov:n=200000"
+              and r.compressor.spec == "kt:order=3")
+    half = kt.dataset.size // 2
+    segs = [{"bytes": half, "bits": kt.bits_ideal * 0.6},
+            {"bytes": kt.dataset.size - half, "bits": kt.bits_ideal * 0.4}]
+    with_segments = dataclasses.replace(kt, extras={**kt.extras, "segments": segs})
+    recs = [r for r in readme if r is not kt] + [with_segments]
+    assert ("learning", "markov:n=200000") in plots.available(recs)
+    fig = mdlbench.plot(recs, "learning", "markov:n=200000")
+    (curve,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "kt:order=3"]
+    assert curve.get_ydata()[-1] == pytest.approx(kt.bits_ideal / kt.dataset.size)
+    assert [ln.get_label() for ln in fig.axes[0].get_lines()].count("source limit") == 1
+    assert fig.axes[0].get_ylabel().startswith("cumulative bits per byte")
+
+
+def test_plot_returns_figures_and_the_cli_writes_files(readme, mdl, tmp_path):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    figs = mdlbench.figures(readme)
+    assert {"pareto-bible", "learning-bible", "pareto-digits", "blocks-digits"} <= set(figs)
+    assert plt.get_fignums() == before  # no pyplot state: nothing shown behind the caller's back
+    p = mdl("plot", str(README / "bible"), "--kind", "pareto", "--x", "decode", "--out",
+            str(tmp_path), "--format", "svg")
+    assert p.code == 0, p.err
+    assert "decode speed" in (tmp_path / "pareto-bible-decode.svg").read_text()
+
+
+def test_speeds_never_print_an_exponent():
+    from mdlbench.results.tables import fmt
+
+    shown = {v: fmt(v, "speed") for v in (1234.5, 12.345, 0.26, 0.000851, 0.0000123)}
+    assert shown == {1234.5: "1,234", 12.345: "12.3", 0.26: "0.26", 0.000851: "0.000851",
+                     0.0000123: "0.0000123"}
