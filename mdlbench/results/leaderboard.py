@@ -23,7 +23,7 @@ from ..errors import UsageError
 from . import tables
 from .record import ERROR, FAILED, UNVERIFIED, VERIFIED, Record, latest
 
-METRICS = ("bits", "bpb", "ratio", "excess")
+METRICS = ("bits", "bpb", "ratio", "excess", "adjusted")
 VIEWS = ("board", "parts", "cells", "spread")
 LIMIT_ROW = "(source limit)"
 SHOWN = (VERIFIED, UNVERIFIED)
@@ -35,7 +35,8 @@ def frame(records: Sequence[Record]) -> pd.DataFrame:
         "dataset": r.dataset.label,
         "compressor": r.row,
         "family": r.compressor.family, "seed": r.seed, "size": r.dataset.size,
-        "bits": r.bits, "bits_ideal": r.bits_ideal, "bpb": r.bpb, "ratio": r.ratio,
+        "bits": r.bits, "bits_ideal": r.bits_ideal, "bits_with_model": r.bits_with_model,
+        "bpb": r.bpb, "ratio": r.ratio,
         "encode_MBps": r.encode_MBps, "decode_MBps": r.decode_MBps, "status": r.status,
         "contended": r.contended, "limit_bits": r.dataset.limit_bits, "created": r.created,
     } for r in latest(records)]
@@ -50,6 +51,8 @@ def _metric(df: pd.DataFrame, metric: str) -> pd.Series:
         return bits / df["size"]
     if metric == "excess":  # bits above the source's exact code length (synthetic data only)
         return bits - df["limit_bits"].astype(float)
+    if metric == "adjusted":  # bits per byte with a pretrained model's size counted (LMIC)
+        return df["bits_with_model"].astype(float) / df["size"]
     return 8 * df["size"] / bits.replace(0, np.nan)
 
 
@@ -93,7 +96,7 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
                        for s in (FAILED, ERROR, UNVERIFIED) if (g["status"] == s).any()]
     limits = df.dropna(subset=["limit_bits"]).drop_duplicates("dataset")
     if not limits.empty:
-        lim = limits.assign(bits=limits["limit_bits"])
+        lim = limits.assign(bits=limits["limit_bits"], bits_with_model=limits["limit_bits"])
         for ds, v in zip(lim["dataset"], _metric(lim, metric), strict=True):
             table.loc[LIMIT_ROW, ds] = v
     speeds = ok.groupby("compressor")[list(tables.SPEEDS)].mean()
