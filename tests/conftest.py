@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import pytest
@@ -60,3 +61,26 @@ def mdl(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, out, err)
 
     return call
+
+
+@pytest.fixture
+def fresh_registries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """mdlbench's own compressors and datasets, no plugin loaded, before and after the test:
+    what a test registers or loads stays in it."""
+    from mdlbench import plugins
+    from mdlbench.compressors import REGISTRY
+    from mdlbench.datasets import DATASETS
+
+    saved = dict(REGISTRY), dict(DATASETS)
+    modules = set(sys.modules)
+    monkeypatch.setattr(plugins, "_loaded", plugins._Loaded())
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delenv(plugins.ENV, raising=False)
+    yield
+    for table, old in zip((REGISTRY, DATASETS), saved, strict=True):
+        table.clear()
+        table.update(old)
+    for name in set(sys.modules) - modules:
+        if name.startswith("mdlbench_plugin_"):
+            del sys.modules[name]
+    plugins._snapshot.cache_clear()

@@ -14,7 +14,6 @@ import pytest
 import mdlbench
 from mdlbench import plugins
 from mdlbench.compressors import REGISTRY, Compressor, create, register
-from mdlbench.datasets import DATASETS
 from mdlbench.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,21 +52,13 @@ class Squares(DatasetLoader):
 
 
 @pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch):
+def isolated(fresh_registries):
     """Each test starts with mdlbench's own registries and no plugin loaded, and leaves them so."""
-    saved = dict(REGISTRY), dict(DATASETS)
     modules = set(sys.modules)
-    monkeypatch.setattr(plugins, "_loaded", plugins._Loaded())
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.delenv(plugins.ENV, raising=False)
     yield
-    for table, old in zip((REGISTRY, DATASETS), saved, strict=True):
-        table.clear()
-        table.update(old)
     for name in set(sys.modules) - modules:
-        if name.startswith(("mdlbench_plugin_", "mycodecs", "mdlbench_fake")):
+        if name.startswith(("mycodecs", "mdlbench_fake")):
             del sys.modules[name]
-    plugins._snapshot.cache_clear()
 
 
 def _records(root: Path) -> list[dict]:
@@ -88,6 +79,18 @@ def test_file_plugin_runs_in_worker_processes(mdl, tmp_path):
     assert f"snappy_codec.py:{plugin['sha256']}" in recs[0]["code"]
     listed = mdl("--plugin", str(SNAPPY), "list")
     assert "snappy" in listed.out and "snappy_codec.py" in listed.out
+
+
+def test_torch_example_runs_in_worker_processes(mdl, tmp_path):
+    runs = tmp_path / "runs"
+    r = mdl("--plugin", str(ROOT / "examples" / "gru_coder.py"), "run", "canterbury:head=3000",
+            "bible:head=3000", "-c", "gru:hidden=16,embed=4", "-j", "2", "--results", str(runs),
+            "-q")
+    assert r.code == 0, r.err
+    recs = _records(runs)
+    assert [d["status"] for d in recs] == ["verified"] * 2
+    assert all(d["extras"]["segments"] and d["bits_ideal"] < d["bits"] for d in recs)
+    assert recs[0]["compressor"]["plugin"]["file"].endswith("gru_coder.py")
 
 
 def test_module_plugin_from_the_environment(mdl, tmp_path, monkeypatch):
