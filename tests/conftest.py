@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -84,3 +86,22 @@ def fresh_registries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith("mdlbench_plugin_"):
             del sys.modules[name]
     plugins._snapshot.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GPT-2-style causal LM with a byte-level BPE tokenizer, trained for a few seconds on the
+    first 100 kB of the shipped bible by scripts/train-tiny-lm.py and saved in the transformers
+    format: what `hf:model=FOLDER` loads where no hub model can be downloaded."""
+    pytest.importorskip("transformers")
+    from mdlbench.datasets import load
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train-tiny-lm.py"
+    spec = importlib.util.spec_from_file_location("train_tiny_lm", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path_factory.mktemp("tiny-lm")
+    module.train(load("bible").data[:100_000].decode(), out, vocab=400, layers=1, dim=32,
+                 heads=2, context=64, steps=80, batch=8, lr=1e-2)
+    return out
