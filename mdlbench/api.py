@@ -190,7 +190,8 @@ def decode_bytes(blob: bytes) -> bytes:
     try:
         comp = create(header.spec)
     except UsageError as e:  # the header check passed: a real stream, from another mdlbench
-        raise UsageError(f"stream names a compressor this mdlbench cannot build: {e}") from None
+        raise UsageError(f"stream names a compressor this mdlbench cannot build: {e}; a "
+                         f"plugin's compressor needs its plugin (--plugin)") from None
     data = comp.decompress(blob) if comp.self_describing else comp.decompress(payload)
     return container.check(header, data)
 

@@ -214,7 +214,7 @@ def origin(cls: type) -> dict[str, str] | None:
     if ours(module):
         return None
     out = {"module": module}
-    file = _loaded.modules.get(module)
+    file = _loaded.modules.get(module) or _source(cls)
     if file is not None:
         out["file"] = str(file)
     dist = _loaded.dists.get(module) or _distribution(module.partition(".")[0])
@@ -225,13 +225,24 @@ def origin(cls: type) -> dict[str, str] | None:
     return out
 
 
+def _source(cls: type) -> Path | None:
+    if home(cls) == MAIN:  # a notebook's, or a script's that a worker runs under another name
+        return None
+    try:
+        src = inspect.getsourcefile(cls)
+    except TypeError:
+        return None
+    return Path(src).resolve() if src is not None and Path(src).is_file() else None
+
+
 def key(cls: type) -> str | None:
-    """A plugin class's part of the cell key: its file name (a plugin file) or module, the
-    distribution's version, and the digest; the same wherever the plugin file lies."""
+    """A plugin class's part of the cell key: its file's name (its module's for a package),
+    the distribution's version, and the digest; the same wherever the plugin's file lies."""
     src = origin(cls)
     if src is None:
         return None
-    where = Path(src["file"]).name if "file" in src else src["module"]
+    name = Path(src.get("file", "__init__.py")).name
+    where = src["module"] if name == "__init__.py" else name
     version = f"=={src['version']}" if "version" in src else ""
     return f"{where}{version}:{src['sha256']}"
 
@@ -254,13 +265,9 @@ def _packages(_path: tuple[str, ...]) -> dict[str, list[str]]:
 def digest(cls: type) -> str:
     """Hash of a class's source file; of its code (and its bases' outside mdlbench) where it
     has no file of its own, as in a notebook or a class shipped to a worker by value."""
-    if home(cls) != MAIN:
-        try:
-            src = inspect.getsourcefile(cls)
-        except TypeError:
-            src = None
-        if src is not None and Path(src).is_file():
-            return _sha(Path(src).read_bytes())
+    src = _source(cls)
+    if src is not None:
+        return _sha(src.read_bytes())
     h = hashlib.sha256()
     for c in cls.__mro__:
         if ours(home(c)) or c.__module__ == "builtins" or c.__module__ == "abc":
