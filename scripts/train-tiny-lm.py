@@ -23,7 +23,7 @@ BOS = "<|endoftext|>"
 
 
 def train(text: str, out: Path, *, vocab: int = 2048, layers: int = 2, dim: int = 128,
-          heads: int = 4, context: int = 256, steps: int = 1500, batch: int = 16,
+          heads: int = 4, context: int = 256, steps: int = 1000, batch: int = 16,
           lr: float = 3e-3, seed: int = 0, threads: int = 1, log: bool = False) -> dict:
     """Tokenizer and model trained on `text`, saved to `out`; returns what was trained."""
     from mdlbench.models import runtime
@@ -92,7 +92,7 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--context", type=int, default=256, help="tokens")
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)

@@ -164,7 +164,8 @@ def test_an_edited_model_runs_again_and_old_streams_refuse_it(tiny_lm, tmp_path)
         create(spec).decode(blob)
 
 
-def test_bad_models_are_one_line_exit_2(tiny_lm, tmp_path, mdl):
+def test_bad_models_are_one_line_exit_2(tiny_lm, tmp_path, mdl, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # a hub id: from the cache alone, not the network
     distil = tmp_path / "distilbert"
     transformers.DistilBertModel(transformers.DistilBertConfig(
         vocab_size=50, dim=8, n_layers=1, n_heads=2, hidden_dim=16)).save_pretrained(distil)
@@ -172,6 +173,7 @@ def test_bad_models_are_one_line_exit_2(tiny_lm, tmp_path, mdl):
         f"hf:model={tmp_path / 'nowhere'}": f"hf: no model folder at {tmp_path / 'nowhere'}",
         f"hf:model={distil}": "is a 'distilbert' model, not a causal language model",
         "hf": "hf: which model?",
+        "hf:model=mdlbench-tests/no-such-model": "hf: cannot load 'mdlbench-tests/no-such-model'",
         f"hf:model={tiny_lm},context=65": "context=65 is more than the 64 positions",
         f"hf:model={tiny_lm},stride=64,context=64": "stride=64 must be at least 1 and below",
     }

@@ -270,3 +270,12 @@ def test_recurrent_example_plugin_by_hand(fresh_registries) -> None:
         bits -= float(np.log2(p[np.arange(b), streams[t]] / p.sum(axis=1)).sum())
         model.update(streams[t])
     assert enc.extras["segments"][0]["bits"] == pytest.approx(bits, rel=1e-9)
+
+
+def test_a_torch_coder_without_its_parameters_is_refused() -> None:
+    class Bare(TorchCoder):
+        name = "bare"
+        params = (Param("hidden", int, 8, "units"),)
+
+    with pytest.raises(UsageError, match=r"params end with \*torch_params\(\) \(missing: coder"):
+        Bare()

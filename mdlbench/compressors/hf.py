@@ -374,21 +374,34 @@ def _offline(model: str) -> bool:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """No progress bars or warnings from transformers while it loads (restored afterwards)."""
+    """No progress bars, warnings or retry messages from transformers and the hub client while
+    a model loads (their settings restored afterwards): an error becomes our one line."""
+    from huggingface_hub.utils import logging as hub_logging
+
     logging = _transformers().utils.logging
-    level, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    level, hub_level = logging.get_verbosity(), hub_logging.get_verbosity()
+    bars = logging.is_progress_bar_enabled()
     logging.set_verbosity_error()
+    hub_logging.set_verbosity(hub_logging.CRITICAL)
     logging.disable_progress_bar()
     try:
         yield
     finally:
         logging.set_verbosity(level)
+        hub_logging.set_verbosity(hub_level)
         if bars:
             logging.enable_progress_bar()
 
 
 def _first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _cannot_load(model: str, e: BaseException) -> UsageError:
+    hint = "" if _looks_like_path(model) else (
+        " (a hub id loads where it is cached, or the hub is reachable; HF_HUB_OFFLINE=1 uses "
+        "the cache alone; a folder written by save_pretrained loads anywhere)")
+    return UsageError(f"hf: cannot load {model!r}: {_first_line(e)}{hint}")
 
 
 @functools.lru_cache(maxsize=8)
@@ -402,7 +415,7 @@ def _config(model: str) -> Any:
             cfg = transformers.AutoConfig.from_pretrained(model,
                                                           local_files_only=_offline(model))
     except (OSError, ValueError) as e:
-        raise UsageError(f"hf: cannot load {model!r}: {_first_line(e)}") from None
+        raise _cannot_load(model, e) from None
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
     if cfg.model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
@@ -439,8 +452,8 @@ def _load(model: str, dtype: str, device: str) -> tuple[Any, Any]:
             with runtime.seeded(0):  # weights a checkpoint lacks are drawn the same every time
                 lm = transformers.AutoModelForCausalLM.from_pretrained(
                     model, dtype=getattr(torch, dtype), local_files_only=_offline(model))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"hf: cannot load {model!r}: {_first_line(e)}") from None
+    except (OSError, ValueError, RuntimeError) as e:  # missing files, bad config, shapes
+        raise _cannot_load(model, e) from None
     return lm.eval().to(device), tok
 
 

@@ -77,6 +77,12 @@ class TorchCoder(LockstepCoder):
     stochastic = True
     params: tuple[Param, ...] = torch_params()
 
+    def validate(self) -> None:
+        missing = sorted({p.name for p in torch_params()} - set(self.config))
+        if missing:
+            raise UsageError(f"{self.name}: a TorchCoder's params end with *torch_params() "
+                             f"(missing: {', '.join(missing)})")
+
     def build(self, alphabet: int) -> Any:
         """A fresh torch.nn.Module over `alphabet` symbols (inputs 0..alphabet, the last being
         the start symbol), following the protocol of models/adapter.py."""
@@ -148,6 +154,7 @@ class TransformerCoder(TorchCoder):
     )
 
     def validate(self) -> None:
+        super().validate()
         if self.config["dim"] % self.config["heads"]:
             raise UsageError(f"transformer: dim={self.config['dim']} is not a multiple of "
                              f"heads={self.config['heads']}")
