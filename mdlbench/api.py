@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import datasets as dsmod
+from . import plugins as pluginmod
 from .coding import container
-from .compressors.base import REGISTRY, create
+from .compressors.base import REGISTRY, Compressor, create, library_version
 from .errors import UsageError
 from .harness import grid, measure
 from .harness import suite as suitemod
@@ -66,7 +67,8 @@ def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, 
         verify: bool = True, reporter: Reporter | None = None, labels: str | None = None,
         overrides: dict[str, Any] | None = None, jobs: int = 1, executor: str = "local",
         address: str | None = None, repeat: int | None = None,
-        min_time: float | None = None, progress: bool | None = None) -> list[Record]:
+        min_time: float | None = None, progress: bool | None = None,
+        plugins: Sequence[str] = ()) -> list[Record]:
     """Run every (dataset × compressor × seed) cell of the datasets and compressors given (the
     classical line-up by default), or of a suite (a TOML file, or a list of Groups); return
     the records. A finished cell found in `results_dir` with the same code and at least the
@@ -78,11 +80,13 @@ def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, 
     up to `repeat` times (default 5) or until `min_time` seconds (default 0.5) were measured;
     the fastest run is its speed. `jobs` > 1 runs cells in that many local processes, `executor="ray"` as Ray tasks
     (`address`: "auto", "HOST:PORT", or None for a new local cluster); their speeds are then
-    marked contended.
+    marked contended. `plugins`: modules or .py files that register compressors and datasets
+    (as `--plugin`); installed entry points and MDLBENCH_PLUGINS load by themselves.
 
     Progress is shown where a person watches (a terminal, or a Jupyter notebook) unless
     `progress=False`; `progress=True` shows it anywhere; a `reporter` replaces the display.
     """
+    pluginmod.activate(plugins)
     groups = _groups(datasets, compressors, suite, per_file, chunk_size, seeds)
     timing = measure.policy(repeat, min_time)
     cells = grid.plan(groups, labels, overrides)
@@ -254,6 +258,7 @@ def gate(baseline: Path | str, results: Sequence[Path | str] = (store.DEFAULT_DI
 
 def encode_bytes(spec: str, data: bytes) -> bytes:
     """A self-describing mdlbench stream for `data`; `decode_bytes` needs nothing else."""
+    pluginmod.activate()
     comp = create(spec)
     if comp.self_describing:
         return comp.compress(data)
@@ -263,21 +268,35 @@ def encode_bytes(spec: str, data: bytes) -> bytes:
 def decode_bytes(blob: bytes) -> bytes:
     """The data of an mdlbench stream (`encode_bytes`), checked against its length and CRC."""
     header, payload = container.unwrap(blob)
+    pluginmod.activate()
     try:
         comp = create(header.spec)
     except UsageError as e:  # the header check passed: a real stream, from another mdlbench
-        raise UsageError(f"stream names a compressor this mdlbench cannot build: {e}") from None
+        raise UsageError(f"stream names a compressor this mdlbench cannot build: {e}; a "
+                         f"plugin's compressor needs its plugin (--plugin)") from None
     data = comp.decompress(blob) if comp.self_describing else comp.decompress(payload)
     return container.check(header, data)
 
 
 def catalogue() -> dict[str, list[dict[str, Any]]]:
     """What `mdlbench list` shows: compressors with parameters, datasets with provenance."""
+    pluginmod.activate()
     comps = []
     for name in sorted(REGISTRY):
         cls = REGISTRY[name]
+        src = pluginmod.origin(cls)
         comps.append({"name": name, "family": cls.family, "summary": cls.summary,
                       "params": ", ".join(p.describe() for p in cls.params),
-                      "version": cls().version()})
+                      "version": _version(cls),
+                      "plugin": src and src.get("file", src["module"])})
     datasets = [dsmod.DATASETS[n]().listing() for n in sorted(dsmod.DATASETS)]
     return {"compressors": comps, "datasets": datasets}
+
+
+def _version(cls: type[Compressor]) -> str:
+    """The library version a compressor records; from its class where it cannot be built
+    without a parameter (hf: a model)."""
+    try:
+        return cls().version()
+    except UsageError:
+        return library_version(cls.library)

@@ -26,7 +26,7 @@ def _console(stderr: bool = False) -> Console:
 out = _console()
 err = _console(stderr=True)
 
-OPTIONAL = {"torch": "torch", "ray": "ray"}
+OPTIONAL = {"torch": "torch", "ray": "ray", "transformers": "hf", "tokenizers": "hf"}
 """Packages of the optional extras (pyproject.toml), by module: a coder that needs a missing one
 fails with the install line, not a traceback."""
 
@@ -36,7 +36,11 @@ SPEC_HELP = ("Compressor spec NAME[:key=value,...]; repeatable. Ranges sweep: zs
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="mdlbench")
-def cli() -> None:
+@click.option("--plugin", "plugins", multiple=True, metavar="MODULE_OR_FILE",
+              help="Load compressors and datasets from a module or .py file; repeatable (also "
+              "$MDLBENCH_PLUGINS, colon-separated). Installed packages' entry points load by "
+              "themselves.")
+def cli(plugins: tuple[str, ...]) -> None:
     """Total description length in bits, from real bitstreams.
 
     Run compressors on datasets (`run`), read the leaderboard (`compare`), gate CI on bit
@@ -44,6 +48,9 @@ def cli() -> None:
     stream that decodes back to the input, in bits; `bits_ideal` (Σ -log2 p) is shown beside it
     for model-based coders.
     """
+    from . import plugins as pluginmod
+
+    pluginmod.activate(plugins)
 
 
 @cli.command("list")
@@ -63,7 +70,8 @@ def list_cmd(as_json: bool) -> None:
     for col in ("name", "family", "parameters (default, range)", "version", "summary"):
         t.add_column(col, overflow="fold")
     for c in cat["compressors"]:
-        t.add_row(c["name"], c["family"], c["params"], c["version"], c["summary"])
+        where = f" (plugin: {c['plugin']})" if c.get("plugin") else ""
+        t.add_row(c["name"], c["family"], c["params"], c["version"], c["summary"] + where)
     out.print(t)
     t = Table(title="Datasets", title_justify="left")
     for col in ("name", "kind", "present", "size / parameters", "source, licence", "sha256"):
@@ -201,8 +209,11 @@ def _print_table(table: Any, title: str) -> None:
               "RESULTS are repeated runs of the same cells, and how far their speeds moved.")
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "json", "html"]),
               default="table", show_default=True)
-@click.option("--metric", type=click.Choice(["bits", "bpb", "ratio", "excess"]), default="bpb",
-              show_default=True, help="excess: bits above the source limit (synthetic data).")
+@click.option("--metric", type=click.Choice(["bits", "bpb", "ratio", "excess", "adjusted"]),
+              default="bpb", show_default=True,
+              help="excess: bits above the source limit (synthetic data); adjusted: bits per "
+              "byte with a pretrained model's size added (LMIC's adjusted rate; the same as bpb "
+              "for coders that send no model).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write to this file (atomically). The html board defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")

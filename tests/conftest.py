@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -60,3 +63,45 @@ def mdl(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, out, err)
 
     return call
+
+
+@pytest.fixture
+def fresh_registries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """mdlbench's own compressors and datasets, no plugin loaded, before and after the test:
+    what a test registers or loads stays in it."""
+    from mdlbench import plugins
+    from mdlbench.compressors import REGISTRY
+    from mdlbench.datasets import DATASETS
+
+    saved = dict(REGISTRY), dict(DATASETS)
+    modules = set(sys.modules)
+    monkeypatch.setattr(plugins, "_loaded", plugins._Loaded())
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delenv(plugins.ENV, raising=False)
+    yield
+    for table, old in zip((REGISTRY, DATASETS), saved, strict=True):
+        table.clear()
+        table.update(old)
+    for name in set(sys.modules) - modules:
+        if name.startswith("mdlbench_plugin_"):
+            del sys.modules[name]
+    plugins._snapshot.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GPT-2-style causal LM with a byte-level BPE tokenizer, trained for a few seconds on the
+    first 100 kB of the shipped bible by scripts/train-tiny-lm.py and saved in the transformers
+    format: what `hf:model=FOLDER` loads where no hub model can be downloaded."""
+    pytest.importorskip("transformers")
+    from mdlbench.datasets import load
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train-tiny-lm.py"
+    spec = importlib.util.spec_from_file_location("train_tiny_lm", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path_factory.mktemp("tiny-lm")
+    module.train(load("bible").data[:100_000].decode(), out, vocab=400, layers=1, dim=32,
+                 heads=2, context=64, steps=80, batch=8, lr=1e-2)
+    return out

@@ -11,6 +11,8 @@ built from its default spec, since a run's `bits` count only that raw stream.
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -20,7 +22,7 @@ from mdlbench.compressors import REGISTRY, Compressor, create
 from mdlbench.datasets.labelled import LabelledData
 from mdlbench.errors import MdlbenchError, UsageError
 
-NAMES = sorted(REGISTRY)
+NAMES = sorted(n for n in REGISTRY if n != "hf" or importlib.util.find_spec("transformers"))
 
 FAST = {
     "mix": "mem=16",
@@ -55,6 +57,15 @@ OTHER = {
 }
 """Non-default parameters that the decoder must learn from the stream. A name missing here
 gets one derived from its declared parameters (`_derived`)."""
+OTHER["hf"] = "chunk=200,context=48,stride=16,coder=ans"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _hf_model(request: pytest.FixtureRequest) -> None:
+    """hf needs a model: the session's tiny one (tests/conftest.py), in small chunks coded side
+    by side so the many round trips here stay quick."""
+    if "hf" in NAMES:
+        FAST["hf"] = f"model={request.getfixturevalue('tiny_lm')},chunk=256,batch=64"
 
 SAMPLE = b"the quick brown fox jumps over the lazy dog. " * 30 + bytes(range(256))
 
@@ -117,9 +128,14 @@ def other(name: str) -> str:
 
 
 def needs_side(name: str) -> bool:
-    """Label coders refuse to code without a labelled dataset's inputs."""
+    """Label coders refuse to code without a labelled dataset's inputs. (A coder that cannot
+    be built without a parameter, hf without its model, is not one of them.)"""
     try:
-        REGISTRY[name]().check_side(None)
+        comp = REGISTRY[name]()
+    except UsageError:
+        return False
+    try:
+        comp.check_side(None)
     except UsageError:
         return True
     return False

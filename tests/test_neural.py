@@ -1,21 +1,25 @@
-"""Neural prequential coders (lstm, transformer): ragged layouts, payload near the ideal, device
-checks, segment bits by hand, and the step path against the training path. Tiny models, small
-data. (Edge inputs, determinism and damaged streams: tests/test_compressors.py.)"""
+"""Neural prequential coders (lstm, transformer, and users' models through the TorchCoder
+adapter): ragged layouts, payload near the ideal, device checks, segment bits by hand, the step
+path against the training path, window and recurrent protocols. Tiny models, small data. (Edge
+inputs, determinism and damaged streams: tests/test_compressors.py.)"""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from mdlbench import api
+from mdlbench import api, plugins
 from mdlbench.coding import container
 from mdlbench.coding.streams import coarsen, layout
 from mdlbench.compressors import create
+from mdlbench.compressors.neural import TorchCoder, torch_params
 from mdlbench.errors import CorruptStreamError, UsageError
 from mdlbench.models.runtime import fingerprint, write_meta
+from mdlbench.params import Param
 
 TINY = {
     "lstm": "lstm:hidden=16,embed=8,streams=16,train_every=4",
@@ -185,3 +189,93 @@ def test_default_models_round_trip_on_bible() -> None:
     for spec in ("lstm", "transformer"):
         enc = roundtrip(spec, data)
         assert enc.bits / len(data) < 4.5
+
+
+# ----------------------------------------------------------------------------- the adapter
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+class CausalConv(torch.nn.Module):
+    """A window model with no cache: one causal convolution over the last C symbols."""
+
+    def __init__(self, alphabet: int, context: int) -> None:
+        super().__init__()
+        self.context = context
+        self.embed = torch.nn.Embedding(alphabet + 1, 8)
+        self.conv = torch.nn.Conv1d(8, 16, context)
+        self.head = torch.nn.Linear(16, alphabet)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.nn.functional.pad(self.embed(x).transpose(1, 2), (self.context - 1, 0))
+        return self.head(torch.tanh(self.conv(h)).transpose(1, 2))
+
+
+class ConvCoder(TorchCoder):
+    name = "conv"
+    params = (Param("context", int, 6, "window", min=2), *torch_params(streams=8, train_every=4,
+                                                                        lr=0.01))
+
+    def build(self, alphabet: int) -> torch.nn.Module:
+        return CausalConv(alphabet, self.config["context"])
+
+    def context(self) -> int | None:
+        return self.config["context"]
+
+    def optimizer(self, params):
+        return torch.optim.SGD(params, lr=self.config["lr"] * 10)
+
+
+def test_window_model_without_a_cache() -> None:
+    """Each prediction runs forward on the last C inputs again; the decoder does the same."""
+    comp = ConvCoder()
+    enc = comp.encode(TEXT[:1500])
+    assert comp.decode(enc.blob) == TEXT[:1500]
+    assert ConvCoder().encode(TEXT[:1500]).blob == enc.blob
+    assert isinstance(comp.step_model(256, 8).opt, torch.optim.SGD)
+    segs = enc.extras["segments"]
+    assert sum(s["bits"] for s in segs) == pytest.approx(enc.bits_ideal, rel=1e-12)
+    last = sum(s["bits"] for s in segs[-5:]) / sum(s["bytes"] for s in segs[-5:])
+    assert last < 0.7 * segs[0]["bits"] / segs[0]["bytes"]  # it learned
+
+
+def test_window_prediction_sees_only_the_last_c_symbols() -> None:
+    """Histories whose last C inputs agree get the same distribution; others do not."""
+    def after(history: list[int]) -> np.ndarray:
+        model = ConvCoder(context=4, train_every=100).step_model(5, 1)  # no training here
+        for s in history:
+            model.predict()
+            model.update(np.array([s]))
+        return model.predict()
+
+    np.testing.assert_array_equal(after([1, 2, 3, 0, 4, 4, 1]), after([3, 3, 0, 4, 4, 1]))
+    assert not np.array_equal(after([1, 2, 3, 0, 4, 4, 1]), after([3, 3, 2, 4, 4, 1]))
+
+
+def test_recurrent_example_plugin_by_hand(fresh_registries) -> None:
+    """examples/gru_coder.py (no `step`: forward on T = 1 codes): round trip from the stream
+    alone, and the first segment's bits redone from the model's own probabilities."""
+    plugins.load_file(EXAMPLES / "gru_coder.py")
+    comp = create("gru:hidden=16,embed=4,streams=4,train_every=4")
+    data = TEXT[:400]
+    enc = comp.encode(data)
+    assert api.decode_bytes(enc.blob) == data
+    k, (b, q, _r) = max(data) + 1, layout(len(data), 4)
+    model = comp.step_model(k, b)
+    assert type(model.opt).__name__ == "RMSprop"
+    streams = np.frombuffer(data, dtype=np.uint8).reshape(b, q).T.astype(np.int64)
+    bits = 0.0
+    for t in range(4):
+        p = model.predict()
+        bits -= float(np.log2(p[np.arange(b), streams[t]] / p.sum(axis=1)).sum())
+        model.update(streams[t])
+    assert enc.extras["segments"][0]["bits"] == pytest.approx(bits, rel=1e-9)
+
+
+def test_a_torch_coder_without_its_parameters_is_refused() -> None:
+    class Bare(TorchCoder):
+        name = "bare"
+        params = (Param("hidden", int, 8, "units"),)
+
+    with pytest.raises(UsageError, match=r"params end with \*torch_params\(\) \(missing: coder"):
+        Bare()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from .. import registry
 from .. import spec as specmod
 from ..errors import UsageError
 from ..params import Param, canonical, resolve
@@ -96,7 +97,20 @@ class Compressor(ABC):
     def version(self) -> str:
         return library_version(self.library)
 
+    def fingerprint(self) -> str:
+        """What decides the bits besides the spec and the code, for the cell key: empty when
+        the spec says it all; a pretrained model's coder hashes the model's files."""
+        return ""
+
+    def pretrained(self) -> dict[str, Any] | None:
+        """A model the decoder must already hold, since the stream does not carry it:
+        {"parameters": count, "bits": size at stored precision, ...}. None when the spec alone
+        determines the model (classical codecs, prequential coders that start untrained)."""
+        return None
+
     def describe(self) -> dict[str, Any]:
+        from .. import plugins
+
         return {
             "name": self.name,
             "spec": self.spec,
@@ -105,6 +119,8 @@ class Compressor(ABC):
             "params": dict(self.config),
             "library": self.library or "mdlbench",
             "version": self.version(),
+            "plugin": plugins.origin(type(self)),
+            "model": self.pretrained(),
         }
 
     def __repr__(self) -> str:
@@ -115,11 +131,10 @@ REGISTRY: dict[str, type[Compressor]] = {}
 
 
 def register(cls: type[Compressor]) -> type[Compressor]:
-    """Class decorator: add a compressor to the registry under `cls.name`."""
-    if cls.name in REGISTRY:
-        raise RuntimeError(f"compressor {cls.name!r} registered twice")
-    REGISTRY[cls.name] = cls
-    return cls
+    """Class decorator: add a compressor to the registry under `cls.name`. Registering a name
+    again from the same module replaces it (a notebook cell run twice); from another module it
+    is an error naming both (mdlbench/registry.py)."""
+    return registry.add(REGISTRY, cls, Compressor, "compressor")
 
 
 @functools.cache
@@ -142,6 +157,11 @@ def create(text: str | specmod.Spec, **overrides: Any) -> Compressor:
     """Build a compressor from a spec string (no ranges); unknown names and values raise."""
     s = specmod.parse(text) if isinstance(text, str) else text
     cls = REGISTRY.get(s.name)
+    if cls is None:
+        from .. import plugins
+
+        plugins.load_entry_points()  # a Python caller who never went through api or the CLI
+        cls = REGISTRY.get(s.name)
     if cls is None:
         known = ", ".join(sorted(REGISTRY))
         raise UsageError(f"unknown compressor {s.name!r} (known: {known})")

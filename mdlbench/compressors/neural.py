@@ -1,10 +1,12 @@
-"""Neural prequential coders: an LSTM and a Transformer that learn while they code.
+"""Neural prequential coders: a user's torch model (`TorchCoder`, the adapter), and the built-in
+LSTM and Transformer on it.
 
 The input is coded as B lockstep streams (coding/streams.py, the layout of Bellard's NNCP): each
 step the network predicts the next byte of all B streams at once with its *step* function, the B
 distributions go to the coder in one call, and the model is told the true bytes. Every T steps
-(`train_every`) it takes one Adam step on the segment just coded. The decoder runs the very same
-step and training calls in the same order, so it sees bit-identical probabilities.
+(`train_every`) it takes one optimiser step on the segment just coded. The decoder runs the very
+same step and training calls in the same order, so it sees bit-identical probabilities. The
+protocol a network follows, and the step function that drives it, are in models/adapter.py.
 
 Floats: softmax in float32 on the device, then float64 (floored at `PROB_FLOOR` so no symbol has
 probability zero), moved to the host as one array per step. They depend on the device, the torch
@@ -18,118 +20,24 @@ code length Σ -log2 p of that segment in bits: a learning curve.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
-from ..coding.core import PROB_FLOOR
 from ..coding.streams import StreamCode, coarsen
 from ..errors import UsageError
 from ..models import runtime
+from ..models.adapter import TorchStep
 from ..params import Param
 from .base import register
 from .lockstep import LockstepCoder
 
-# --------------------------------------------------------------------------- step models
 
-
-class NeuralStep:
-    """The one step function of a neural coder (a StepModel): predict with the network's step
-    path; after every `train_every` steps, one optimiser step on the segment just coded."""
-
-    def __init__(self, net: Any, alphabet: int, streams: int, device: str, lr: float,
-                 train_every: int, threads: int) -> None:
-        import torch
-
-        self.torch = torch
-        self.net, self.alphabet, self.streams = net, alphabet, streams
-        self.device = torch.device(device)
-        self.threads = threads
-        self.train_every = train_every
-        self.opt = torch.optim.Adam(net.parameters(), lr=lr, foreach=True)
-        self.x = torch.full((streams,), alphabet, dtype=torch.long, device=self.device)  # start
-        self.buf = torch.zeros((train_every, streams), dtype=torch.long, device=self.device)
-        self.n = 0
-        self.updates = 0
-
-    def predict(self) -> np.ndarray:
-        runtime.settle(self.threads)
-        with self.torch.no_grad():
-            if self.n == 0:
-                self._segment_start()
-            logits = self._step(self.x)
-            probs = logits.float().softmax(-1).double().clamp_min_(PROB_FLOOR)
-        return probs.cpu().numpy()
-
-    def update(self, symbols: np.ndarray) -> None:
-        x = self.torch.from_numpy(np.ascontiguousarray(symbols, dtype=np.int64)).to(self.device)
-        self.buf[self.n] = x
-        self.x = x
-        self.n += 1
-        if self.n == self.train_every:
-            runtime.settle(self.threads)
-            loss = self._loss()
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt.step()
-            self.n = 0
-            self.updates += 1
-
-    def _segment_start(self) -> None: ...
-
-    def _step(self, x: Any) -> Any:
-        raise NotImplementedError
-
-    def _loss(self) -> Any:
-        raise NotImplementedError
-
-
-class LSTMStep(NeuralStep):
-    def __init__(self, net: Any, *args: Any) -> None:
-        super().__init__(net, *args)
-        self.state = net.initial_state(self.streams, self.device)
-        self.seg_state = self.state
-        self.seg_input = self.x
-
-    def _segment_start(self) -> None:
-        self.seg_state, self.seg_input = self.state, self.x
-
-    def _step(self, x: Any) -> Any:
-        logits, self.state = self.net.step(x, self.state)
-        return logits
-
-    def _loss(self) -> Any:
-        inputs = self.torch.cat([self.seg_input[None], self.buf[:-1]])
-        logits, _ = self.net(inputs, self.seg_state)
-        return self.torch.nn.functional.cross_entropy(
-            logits.reshape(-1, self.alphabet), self.buf.reshape(-1))
-
-
-class TransformerStep(NeuralStep):
-    """Trains on the T symbols just coded, with up to min(T, context - 1) earlier symbols in
-    front as context only: every symbol gets one gradient, and costs about two forward passes."""
-
-    def __init__(self, net: Any, *args: Any) -> None:
-        super().__init__(net, *args)
-        self.cache = net.new_cache(self.streams, self.device)
-        self.keep = min(self.train_every, net.cfg.context - 1)
-        self.hist = self.x[:, None]  # (B, <= keep + 1): earlier symbols, start symbol first
-
-    def _step(self, x: Any) -> Any:
-        return self.net.step(x, self.cache)
-
-    def _loss(self) -> Any:
-        seq = self.torch.cat([self.hist, self.buf.T], 1)  # (B, <= keep + 1 + T)
-        self.hist = seq[:, seq.shape[1] - self.keep - 1:]
-        logits = self.net(seq[:, :-1])[:, -self.train_every:]
-        return self.torch.nn.functional.cross_entropy(
-            logits.reshape(-1, self.alphabet), self.buf.T.reshape(-1))
-
-
-# --------------------------------------------------------------------------- compressors
-
-def common_params(streams: int, train_every: int) -> tuple[Param, ...]:
+def torch_params(streams: int = 16, train_every: int = 8, lr: float = 1e-3) -> tuple[Param, ...]:
+    """The parameters every TorchCoder declares, after its own: the learning rate of the default
+    optimiser, the stream layout, the seed of the initial weights, and where the floats come
+    from (device, threads) and which entropy coder writes the stream."""
     return (
+        Param("lr", float, lr, "Adam learning rate", min=0.0, max=10.0),
         Param("streams", int, streams, "parallel streams coded in lockstep (B)", min=1,
               max=65536),
         Param("train_every", int, train_every, "steps per training segment (T)", min=1,
@@ -142,54 +50,90 @@ def common_params(streams: int, train_every: int) -> tuple[Param, ...]:
     )
 
 
-class NeuralCoder(LockstepCoder):
+class TorchCoder(LockstepCoder):
+    """The adapter: a torch next-symbol model (models/adapter.py) as a prequential coder.
+
+    Subclass it, give the class a `name` and `params` (your own, then `*torch_params(...)`),
+    implement `build(alphabet)` to return your network, and register it::
+
+        @register
+        class GRUCoder(TorchCoder):
+            name = "gru"
+            params = (Param("hidden", int, 64, "GRU units"), *torch_params())
+
+            def build(self, alphabet):
+                return GRUNet(alphabet, self.config["hidden"])
+
+    The network is built from the spec alone (weights seeded by `seed`, on the CPU, then moved
+    to the device), so the decoder builds the same one and no weights are sent. Override
+    `optimizer(params)` for another optimiser than Adam(lr), and `context()` to return C for a
+    window model (a recurrent one returns None). Real arithmetic coding (constriction),
+    `bits_ideal`, the learning curve in `extras["segments"]`, and the device and determinism
+    rules of models/runtime.py come with it.
+    """
+
     family = "neural"
     library = "torch"
     stochastic = True
-    step_class: type[NeuralStep]
+    params: tuple[Param, ...] = torch_params()
 
-    def build_net(self, alphabet: int) -> Any:
+    def validate(self) -> None:
+        missing = sorted({p.name for p in torch_params()} - set(self.config))
+        if missing:
+            raise UsageError(f"{self.name}: a TorchCoder's params end with *torch_params() "
+                             f"(missing: {', '.join(missing)})")
+
+    def build(self, alphabet: int) -> Any:
+        """A fresh torch.nn.Module over `alphabet` symbols (inputs 0..alphabet, the last being
+        the start symbol), following the protocol of models/adapter.py."""
         raise NotImplementedError
 
-    def step_model(self, alphabet: int, streams: int) -> NeuralStep:
+    def optimizer(self, params: Iterable[Any]) -> Any:
+        import torch
+
+        return torch.optim.Adam(params, lr=self.config["lr"], foreach=True)
+
+    def context(self) -> int | None:
+        """None for a recurrent model; C for a window model over the last C symbols."""
+        return None
+
+    def step_model(self, alphabet: int, streams: int) -> TorchStep:
         """A fresh network (initialised from `seed`) wrapped as a StepModel."""
         c = self.config
         device = runtime.resolve_device(c["device"])
         runtime.settle(c["threads"])
         with runtime.seeded(c["seed"]):
-            net = self.build_net(alphabet)  # initialised on the CPU: same weights everywhere
+            net = self.build(alphabet)  # initialised on the CPU: same weights everywhere
         net = net.to(device)
-        return self.step_class(net, alphabet, streams, device, c["lr"], c["train_every"],
-                               c["threads"])
+        return TorchStep(net, self.optimizer, alphabet, streams, device, c["train_every"],
+                         c["threads"], self.context())
 
     def segment_steps(self) -> int:
         return self.config["train_every"]
 
-    def report(self, model: NeuralStep | None, code: StreamCode | None, streams: int,
+    def report(self, model: TorchStep | None, code: StreamCode | None, streams: int,
                device: str) -> dict[str, Any]:
         extras: dict[str, Any] = {"device": device, "streams": streams}
         if model is None or code is None:
             return {**extras, "segments": []}
-        extras["parameters"] = sum(p.numel() for p in model.net.parameters())
+        extras["parameters"] = model.parameters
         extras["segments"] = coarsen(code.segments)
         extras["updates"] = model.updates
         return extras
 
 
 @register
-class LSTMCoder(NeuralCoder):
+class LSTMCoder(TorchCoder):
     name = "lstm"
     summary = "prequential byte-level LSTM (NNCP layout), learns while it codes"
     params = (
         Param("hidden", int, 128, "LSTM units per layer", min=1, max=8192),
         Param("layers", int, 1, "LSTM layers", min=1, max=16),
         Param("embed", int, 16, "input embedding width", min=1, max=4096),
-        Param("lr", float, 0.02, "Adam learning rate", min=0.0, max=10.0),
-        *common_params(streams=16, train_every=8),
+        *torch_params(streams=16, train_every=8, lr=0.02),
     )
-    step_class = LSTMStep
 
-    def build_net(self, alphabet: int) -> Any:
+    def build(self, alphabet: int) -> Any:
         from ..models.lstm import LSTMConfig, LSTMModel
 
         c = self.config
@@ -197,7 +141,7 @@ class LSTMCoder(NeuralCoder):
 
 
 @register
-class TransformerCoder(NeuralCoder):
+class TransformerCoder(TorchCoder):
     name = "transformer"
     summary = "prequential byte-level decoder-only Transformer (ALiBi, KV cache), learns while coding"
     params = (
@@ -206,17 +150,19 @@ class TransformerCoder(NeuralCoder):
         Param("heads", int, 4, "attention heads (must divide dim)", min=1, max=256),
         Param("context", int, 64, "attention window in bytes (also the training window)",
               min=2, max=65536),
-        Param("lr", float, 0.01, "Adam learning rate", min=0.0, max=10.0),
-        *common_params(streams=16, train_every=16),
+        *torch_params(streams=16, train_every=16, lr=0.01),
     )
-    step_class = TransformerStep
 
     def validate(self) -> None:
+        super().validate()
         if self.config["dim"] % self.config["heads"]:
             raise UsageError(f"transformer: dim={self.config['dim']} is not a multiple of "
                              f"heads={self.config['heads']}")
 
-    def build_net(self, alphabet: int) -> Any:
+    def context(self) -> int | None:
+        return self.config["context"]
+
+    def build(self, alphabet: int) -> Any:
         from ..models.transformer import TransformerConfig, TransformerModel
 
         c = self.config
@@ -224,4 +170,4 @@ class TransformerCoder(NeuralCoder):
                                                   c["context"]))
 
 
-__all__ = ["LSTMCoder", "TransformerCoder", "NeuralStep"]
+__all__ = ["LSTMCoder", "TorchCoder", "TransformerCoder", "torch_params"]

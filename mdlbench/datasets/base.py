@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
 
+from .. import registry
 from ..params import Param, canonical, resolve
 
 
@@ -105,7 +106,6 @@ DATASETS: dict[str, type[DatasetLoader]] = {}
 
 
 def register_dataset(cls: type[DatasetLoader]) -> type[DatasetLoader]:
-    if cls.name in DATASETS:
-        raise RuntimeError(f"dataset {cls.name!r} registered twice")
-    DATASETS[cls.name] = cls
-    return cls
+    """Class decorator: add a dataset loader under `cls.name` (same rules as compressors'
+    `register`: the same module replaces, another module is an error naming both)."""
+    return registry.add(DATASETS, cls, DatasetLoader, "dataset")

@@ -4,7 +4,7 @@ and the fingerprint of the code that goes into each cell's key.
 A finished cell is reused only when the code that made it is the same. The fingerprint hashes
 the package's own source files (so it is the same for a checkout and an installed copy, and a
 README or test edit does not invalidate results), leaving out only the modules that print and
-plot records; a compressor defined outside the package (a plugin) adds its own file's hash.
+plot records; a compressor defined outside the package (a plugin) adds its own (plugins.origin).
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
-import inspect
 import platform
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .. import __version__, plugins
 
 PACKAGE = Path(__file__).resolve().parents[1]
 PRESENTATION = ("cli.py", "results", "harness/progress.py")
@@ -102,12 +101,15 @@ def source_hash(root: Path = PACKAGE) -> str:
 
 
 def code_fingerprint(comp: Any) -> str:
-    """What code made a compressor's bits: mdlbench's version and source hash and, for a
-    compressor class defined outside the package (a plugin), that file's hash. This is the one
-    place where code joins the cell key."""
+    """What code made a compressor's bits: mdlbench's version and source hash; for a compressor
+    class from outside the package (a plugin), its module, the hash of its file (or code) and
+    its distribution's version; and what else the compressor says decides its bits (a
+    pretrained model's files). This is the one place where code joins the cell key."""
     parts = [__version__, source_hash()]
-    src = inspect.getsourcefile(type(comp))
-    if src is not None and PACKAGE not in Path(src).resolve().parents:
-        path = Path(src).resolve()
-        parts.append(f"{path.name}:{_digest([path], path.parent)}")
+    plugin = plugins.key(type(comp))
+    if plugin is not None:
+        parts.append(plugin)
+    extra = comp.fingerprint()
+    if extra:
+        parts.append(extra)
     return "+".join(parts)

@@ -17,10 +17,11 @@ import multiprocessing as mp
 import queue as queuemod
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
+from ..plugins import Snapshot, restore, snapshot
 from ..results.record import Record
 from .measure import DEFAULT, TimingPolicy
 from .progress import QueueReporter, Reporter, label_of, relay
@@ -42,6 +43,9 @@ class Job:
     timing: TimingPolicy = DEFAULT
     cells_at_once: int = 1
     gpu: bool = False
+    plugins: Snapshot = field(default_factory=snapshot)
+    """The driver's plugin compressors and datasets, taken when the job is made: the worker
+    restores them before it rebuilds the cell (mdlbench/plugins.py)."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -65,6 +69,7 @@ def execute(job: Job) -> Record:
     from ..compressors import create
     from .runner import Layout, run_cell
 
+    restore(job.plugins)
     layout = Layout(per_file=job.per_file, chunk_size=job.chunk_size)
     reporter = QueueReporter(_PROGRESS) if _PROGRESS is not None else None
     return run_cell(_dataset(job.dataset, job.labels), create(job.spec), layout, seed=job.seed,

@@ -3,6 +3,7 @@ harness.measure describes, with every stream decoded back and compared, into one
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
@@ -73,8 +74,7 @@ def identify(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | Non
         alphabet=dataset.alphabet, per_file=layout.per_file, chunk_size=layout.chunk_size,
         limit_bits=dataset.limit_bits, entropy_bits=dataset.entropy_bits)
     desc = comp.describe()
-    info = CompressorInfo(**{k: desc[k] for k in ("name", "spec", "family", "summary", "params",
-                                                   "library", "version")})
+    info = CompressorInfo(**{f.name: desc[f.name] for f in dataclasses.fields(CompressorInfo)})
     code = code_fingerprint(comp)
     key = cell_key({"dataset": ds.sha256, "label": ds.label, "spec": info.spec,
                     "version": info.version, "code": code, "seed": seed})

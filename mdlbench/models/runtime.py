@@ -98,22 +98,22 @@ def warm_up() -> None:
         pass
 
 
-def write_meta(device: str, threads: int, alphabet: int) -> bytes:
-    """A torch coder's stream meta, [device 1B][threads varint][CRC-32 of fingerprint 4B]
-    [alphabet-1 1B]: 7 bytes."""
+def write_setup(device: str, threads: int) -> bytes:
+    """What decides a torch coder's floats besides the spec, for its stream's meta:
+    [device 1B][threads varint][CRC-32 of fingerprint 4B]."""
     crc = zlib.crc32(fingerprint(device).encode())
-    return (bytes([DEVICES.index(device)]) + varint.encode(threads)
-            + crc.to_bytes(4, "little") + bytes([alphabet - 1]))
+    return bytes([DEVICES.index(device)]) + varint.encode(threads) + crc.to_bytes(4, "little")
 
 
-def read_meta(meta: bytes, device: str, threads: int) -> int:
-    """Check that this machine reproduces the encoder's floats; return the alphabet size."""
-    if len(meta) < 7 or meta[0] >= len(DEVICES):
-        raise CorruptStreamError("corrupt stream (bad neural coder meta)")
+def read_setup(meta: bytes, device: str, threads: int) -> int:
+    """Check that this machine reproduces the encoder's floats (`write_setup` at the start of
+    `meta`); return where the rest of the meta starts."""
+    if len(meta) < 6 or meta[0] >= len(DEVICES):
+        raise CorruptStreamError("corrupt stream (bad torch coder meta)")
     enc_device = DEVICES[meta[0]]
     enc_threads, pos = varint.decode(meta, 1)
-    if pos + 5 != len(meta):
-        raise CorruptStreamError("corrupt stream (bad neural coder meta)")
+    if pos + 4 > len(meta):
+        raise CorruptStreamError("corrupt stream (bad torch coder meta)")
     if enc_device != device:
         raise UsageError(f"this stream was encoded on {enc_device}, but decoding would run on "
                          f"{device}: floats differ across devices, so decode with "
@@ -127,4 +127,17 @@ def read_meta(meta: bytes, device: str, threads: int) -> int:
         raise UsageError(f"this stream was encoded with another torch build, CPU kernel set or "
                          f"GPU model than this one ({here}); its floats would differ: decode "
                          f"it where it was encoded")
-    return meta[pos + 4] + 1
+    return pos + 4
+
+
+def write_meta(device: str, threads: int, alphabet: int) -> bytes:
+    """A neural byte coder's stream meta: `write_setup`, then [alphabet-1 1B]: 7 bytes."""
+    return write_setup(device, threads) + bytes([alphabet - 1])
+
+
+def read_meta(meta: bytes, device: str, threads: int) -> int:
+    """Check that this machine reproduces the encoder's floats; return the alphabet size."""
+    pos = read_setup(meta, device, threads)
+    if pos + 1 != len(meta):
+        raise CorruptStreamError("corrupt stream (bad neural coder meta)")
+    return meta[pos] + 1

@@ -34,7 +34,7 @@ from .record import ERROR, FAILED, UNVERIFIED, VERIFIED, Record, latest
 HIGHER_IS_BETTER = ("ratio",)
 """Metrics and column kinds where the larger figure is the better one (speeds too)."""
 
-METRICS = ("bits", "bpb", "ratio", "excess")
+METRICS = ("bits", "bpb", "ratio", "excess", "adjusted")
 VIEWS = ("board", "parts", "cells", "spread")
 LIMIT_ROW = "(source limit)"
 SHOWN = (VERIFIED, UNVERIFIED)
@@ -53,7 +53,8 @@ def frame(records: Sequence[Record]) -> pd.DataFrame:
             "files": r.dataset.files, "compressor": r.row, "spec": r.compressor.spec,
             "name": r.compressor.name, "family": r.compressor.family,
             "library": r.compressor.library, "version": r.compressor.version, "seed": r.seed,
-            "status": r.status, "bits": r.bits, "bits_ideal": r.bits_ideal, "bpb": r.bpb,
+            "status": r.status, "bits": r.bits, "bits_ideal": r.bits_ideal,
+            "bits_with_model": r.bits_with_model, "bpb": r.bpb,
             "ratio": r.ratio, "limit_bits": r.dataset.limit_bits, "excess_bits": r.excess_bits,
             "encode_MBps": r.encode_MBps, "decode_MBps": r.decode_MBps,
             "encode_s": enc.min_s if enc else None, "decode_s": dec.min_s if dec else None,
@@ -76,6 +77,8 @@ def _metric(df: pd.DataFrame, metric: str) -> pd.Series:
         return bits / df["size"]
     if metric == "excess":  # bits above the source's exact code length (synthetic data only)
         return bits - df["limit_bits"].astype(float)
+    if metric == "adjusted":  # bits per byte with a pretrained model's size counted (LMIC)
+        return df["bits_with_model"].astype(float) / df["size"]
     return 8 * df["size"] / bits.replace(0, np.nan)
 
 
@@ -119,7 +122,7 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
                        for s in (FAILED, ERROR, UNVERIFIED) if (g["status"] == s).any()]
     limits = df.dropna(subset=["limit_bits"]).drop_duplicates("dataset")
     if not limits.empty:
-        lim = limits.assign(bits=limits["limit_bits"])
+        lim = limits.assign(bits=limits["limit_bits"], bits_with_model=limits["limit_bits"])
         for ds, v in zip(lim["dataset"], _metric(lim, metric), strict=True):
             table.loc[LIMIT_ROW, ds] = v
     speeds = ok.groupby("compressor")[list(tables.SPEEDS)].mean()

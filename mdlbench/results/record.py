@@ -59,6 +59,10 @@ class CompressorInfo:
     params: dict[str, Any] = field(default_factory=dict)
     library: str = "mdlbench"
     version: str = ""
+    plugin: dict[str, str] | None = None
+    """Where a compressor from outside mdlbench comes from (mdlbench.plugins.origin)."""
+    model: dict[str, Any] | None = None
+    """A pretrained model the decoder must hold besides the stream: {"parameters", "bits", ...}."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,15 @@ class Record:
         return None if self.bits is None else self.bits / max(self.dataset.size, 1)
 
     @property
+    def bits_with_model(self) -> int | None:
+        """`bits` plus the size of a pretrained model the decoder needs (LMIC's adjusted rate
+        counts it); the same as `bits` for coders whose spec determines their model."""
+        model = self.compressor.model
+        if self.bits is None:
+            return None
+        return self.bits + (int(model["bits"]) if model else 0)
+
+    @property
     def ratio(self) -> float | None:
         return 8 * self.dataset.size / self.bits if self.bits else None
 
@@ -195,7 +208,8 @@ class Record:
         t = self.timing
         return {
             "schema": SCHEMA, **d,
-            "verified": self.verified, "bpb": self.bpb, "ratio": self.ratio,
+            "verified": self.verified, "bits_with_model": self.bits_with_model,
+            "bpb": self.bpb, "ratio": self.ratio,
             "excess_bits": self.excess_bits, "excess_over_entropy": self.excess_over_entropy,
             "encode_s": t.encode.min_s if t and t.encode else None,
             "decode_s": t.decode.min_s if t and t.decode else None,

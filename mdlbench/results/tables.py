@@ -32,7 +32,7 @@ LEGEND = {
 
 _FORMATS = {
     "bits": "{:,.0f}", "excess": "{:,.0f}", "bytes": "{:,.0f}", "count": "{:,.0f}",
-    "bpb": "{:.4f}", "ratio": "{:.3f}", "speed": "{:.3g}", "spread": "{:.1f} %", "s": "{:.3g}",
+    "bpb": "{:.4f}", "adjusted": "{:.4f}", "ratio": "{:.3f}", "speed": "{:.3g}", "spread": "{:.1f} %", "s": "{:.3g}",
 }
 
 

@@ -1,0 +1,133 @@
+"""Your torch model as a prequential coder: the next-symbol protocol, and the one step function
+(`TorchStep`) that drives any model that follows it, for the encoder and the decoder alike.
+
+A next-symbol model is a `torch.nn.Module` over B streams at once. Its inputs are int64 symbols
+in 0..K, where K (the alphabet size) is the start symbol in front of every stream, so an
+embedding needs K + 1 rows; its outputs are logits over the K symbols. Two shapes fit:
+
+recurrent: state in, state out (an LSTM, a GRU, a state-space model)
+    forward(x, state) -> (logits, state)      x (T, B) -> logits (T, B, K); time first, as
+                                              torch's RNNs. `state` starts as
+                                              initial_state(B, device) if the module has that
+                                              method, else None (what nn.GRU/nn.LSTM take).
+    step(x, state) -> (logits, state)         optional, x (B,) -> (B, K): a faster path for one
+                                              symbol; by default forward on T = 1.
+
+window: a causal model over the last C symbols (a Transformer, a causal CNN); C is the
+coder's `context`
+    forward(x) -> logits                      x (B, L) -> (B, L, K), batch first; logits[:, i]
+                                              may depend on x[:, :i + 1] only.
+    new_cache(B, device), step(x, cache)      optional fast path, x (B,) -> (B, K), advancing
+                                              the cache by one position (a ring-buffer KV
+                                              cache); without it every prediction runs forward
+                                              on the last C inputs again.
+
+How `TorchStep` drives it (a StepModel of coding/loop.py, which runs the same calls in the same
+order when decoding, so both sides see bit-identical floats; models/runtime.py fixes the torch
+settings those floats depend on):
+- predict: the coding path (step, or forward on the window) under no_grad; softmax in float32,
+  then float64 floored at PROB_FLOOR: the (B, K) distributions the entropy coder gets.
+- update(symbols): every T = `train_every` steps, one optimiser step on the mean cross-entropy
+  of the T×B symbols just coded. A recurrent model trains with forward over the segment's inputs
+  from the state the segment started in; a window model with forward over the segment with up
+  to min(T, C - 1) earlier symbols in front as context only (so L ≤ T + min(T, C - 1): a model
+  that cannot take windows longer than C needs T ≤ C / 2), the loss on its last T positions.
+  The training forward never predicts: a batched pass and a step path give different floats
+  (REFERENCE §11), and only the step path is the same in encoder and decoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ..coding.core import PROB_FLOOR
+from . import runtime
+
+OptimizerFactory = Callable[[Iterable[Any]], Any]
+"""params -> torch.optim.Optimizer."""
+
+
+class TorchStep:
+    """A next-symbol model as a StepModel: predict with its coding path; every `train_every`
+    steps, one optimiser step on the segment just coded. `context` None: a recurrent model;
+    an int C: a window model over the last C symbols."""
+
+    def __init__(self, net: Any, optimizer: OptimizerFactory, alphabet: int, streams: int,
+                 device: str, train_every: int, threads: int, context: int | None = None) -> None:
+        import torch
+
+        self.torch = torch
+        self.net, self.alphabet, self.streams = net, alphabet, streams
+        self.device = torch.device(device)
+        self.threads, self.train_every, self.context = threads, train_every, context
+        self.opt = optimizer(net.parameters())
+        self.x = torch.full((streams,), alphabet, dtype=torch.long, device=self.device)  # start
+        self.buf = torch.zeros((train_every, streams), dtype=torch.long, device=self.device)
+        self.n = 0
+        self.updates = 0
+        if context is None:
+            init = getattr(net, "initial_state", None)
+            self.state = init(streams, self.device) if init is not None else None
+            self.seg_state, self.seg_input = self.state, self.x
+        else:
+            cache = getattr(net, "new_cache", None)
+            self.cache = cache(streams, self.device) if cache is not None else None
+            self.window = self.x[:, None][:, :0]  # what the next prediction sees (no cache)
+            self.keep = min(train_every, context - 1)
+            self.hist = self.x[:, None]  # (B, <= keep + 1): earlier symbols, start symbol first
+
+    @property
+    def parameters(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())
+
+    def predict(self) -> np.ndarray:
+        runtime.settle(self.threads)
+        with self.torch.no_grad():
+            if self.n == 0 and self.context is None:
+                self.seg_state, self.seg_input = self.state, self.x
+            logits = self._step(self.x)
+            probs = logits.float().softmax(-1).double().clamp_min_(PROB_FLOOR)
+        return probs.cpu().numpy()
+
+    def update(self, symbols: np.ndarray) -> None:
+        x = self.torch.from_numpy(np.ascontiguousarray(symbols, dtype=np.int64)).to(self.device)
+        self.buf[self.n] = x
+        self.x = x
+        self.n += 1
+        if self.n == self.train_every:
+            runtime.settle(self.threads)
+            loss = self._loss()
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            self.n = 0
+            self.updates += 1
+
+    def _step(self, x: Any) -> Any:
+        """(B,) inputs -> (B, K) logits, advancing the model's state: the coding path."""
+        net = self.net
+        if self.context is None:
+            if hasattr(net, "step"):
+                logits, self.state = net.step(x, self.state)
+                return logits
+            logits, self.state = net(x[None], self.state)
+            return logits[0]
+        if self.cache is not None:
+            return net.step(x, self.cache)
+        self.window = self.torch.cat([self.window, x[:, None]], 1)[:, -self.context:]
+        return net(self.window)[:, -1]
+
+    def _loss(self) -> Any:
+        t, k = self.train_every, self.alphabet
+        cross_entropy = self.torch.nn.functional.cross_entropy
+        if self.context is None:
+            inputs = self.torch.cat([self.seg_input[None], self.buf[:-1]])
+            logits, _ = self.net(inputs, self.seg_state)
+            return cross_entropy(logits.reshape(-1, k), self.buf.reshape(-1))
+        seq = self.torch.cat([self.hist, self.buf.T], 1)  # (B, <= keep + 1 + T)
+        self.hist = seq[:, seq.shape[1] - self.keep - 1:]
+        logits = self.net(seq[:, :-1])[:, -t:]
+        return cross_entropy(logits.reshape(-1, k), self.buf.T.reshape(-1))

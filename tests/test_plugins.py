@@ -1,0 +1,307 @@
+"""Plugins: compressors and datasets from outside the package, by file, module, environment,
+entry point and notebook; in records and cell keys; in worker processes and Ray; and broken
+plugins as one line with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import mdlbench
+from mdlbench import plugins
+from mdlbench.compressors import REGISTRY, Compressor, create, register
+from mdlbench.errors import UsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPPY = ROOT / "examples" / "snappy_codec.py"
+
+MYCODECS = '''
+import zlib
+
+from mdlbench.compressors import Compressor, register
+from mdlbench.datasets import Dataset, DatasetLoader, register_dataset
+from mdlbench.params import Param
+
+
+@register
+class MyZlib(Compressor):
+    name = "myzlib"
+    summary = "zlib at a level of my choosing"
+    params = (Param("level", int, 1, "zlib level", min=0, max=9),)
+
+    def compress(self, data):
+        return zlib.compress(data, self.config["level"])
+
+    def decompress(self, blob):
+        return zlib.decompress(blob)
+
+
+@register_dataset
+class Squares(DatasetLoader):
+    name = "squares"
+    params = (Param("n", int, 3000, "how many", min=1),)
+
+    def load(self):
+        data = "".join(f"{i * i}\\n" for i in range(self.config["n"])).encode()
+        return Dataset(self.spec, [(self.spec, data)])
+'''
+
+
+@pytest.fixture(autouse=True)
+def isolated(fresh_registries):
+    """Each test starts with mdlbench's own registries and no plugin loaded, and leaves them so."""
+    modules = set(sys.modules)
+    yield
+    for name in set(sys.modules) - modules:
+        if name.startswith(("mycodecs", "mdlbench_fake")):
+            del sys.modules[name]
+
+
+def _records(root: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(root.rglob("*.json"))]
+
+
+def test_file_plugin_runs_in_worker_processes(mdl, tmp_path):
+    runs = tmp_path / "runs"
+    r = mdl("--plugin", str(SNAPPY), "run", "canterbury:head=30000", "bible:head=30000",
+            "-c", "snappy", "-j", "2", "--results", str(runs), "-q")
+    assert r.code == 0, r.err
+    recs = _records(runs)
+    assert len(recs) == 2 and all(d["status"] == "verified" for d in recs)
+    assert all(d["timing"]["cells_at_once"] == 2 for d in recs)  # they did run in workers
+    plugin = recs[0]["compressor"]["plugin"]
+    assert plugin["file"] == str(SNAPPY) and len(plugin["sha256"]) == 16
+    assert recs[0]["compressor"]["version"] == mdlbench.compressors.base.library_version("cramjam")
+    assert f"snappy_codec.py:{plugin['sha256']}" in recs[0]["code"]
+    listed = mdl("--plugin", str(SNAPPY), "list")
+    assert "snappy" in listed.out and "snappy_codec.py" in listed.out
+
+
+def test_torch_example_runs_in_worker_processes(mdl, tmp_path):
+    runs = tmp_path / "runs"
+    r = mdl("--plugin", str(ROOT / "examples" / "gru_coder.py"), "run", "canterbury:head=3000",
+            "bible:head=3000", "-c", "gru:hidden=16,embed=4", "-j", "2", "--results", str(runs),
+            "-q")
+    assert r.code == 0, r.err
+    recs = _records(runs)
+    assert [d["status"] for d in recs] == ["verified"] * 2
+    assert all(d["extras"]["segments"] and d["bits_ideal"] < d["bits"] for d in recs)
+    assert recs[0]["compressor"]["plugin"]["file"].endswith("gru_coder.py")
+
+
+def test_module_plugin_from_the_environment(mdl, tmp_path, monkeypatch):
+    (tmp_path / "mycodecs.py").write_text(MYCODECS)
+    monkeypatch.chdir(tmp_path)  # `--plugin mycodecs` finds ./mycodecs.py, as python -m would
+    monkeypatch.setenv(plugins.ENV, "mycodecs")
+    r = mdl("run", "squares:n=2000", "-c", "myzlib:level=9", "--results", "runs", "-q")
+    assert r.code == 0, r.err
+    (rec,) = _records(tmp_path / "runs")
+    assert rec["compressor"]["plugin"]["module"] == "mycodecs"
+    assert rec["compressor"]["spec"] == "myzlib:level=9" and rec["status"] == "verified"
+    bad = mdl("run", "squares", "-c", "nosuch", "--results", "runs")
+    assert bad.code == 2 and "myzlib" in bad.err  # known names include the plugin's
+    bad = mdl("run", "nosuchdata", "-c", "myzlib", "--results", "runs")
+    assert bad.code == 2 and "squares" in bad.err
+
+
+def test_edited_plugin_runs_again(tmp_path):
+    plug = tmp_path / "plug.py"
+    plug.write_text(MYCODECS)
+    args = dict(results_dir=tmp_path / "runs", plugins=[str(plug)])
+    (first,) = mdlbench.run(["squares:n=500"], ["myzlib"], **args)
+    (again,) = mdlbench.run(["squares:n=500"], ["myzlib"], **args)
+    assert again.created == first.created  # the same code: reused
+    plug.write_text(MYCODECS.replace("zlib.compress(data, ", "zlib.compress(data, level=")
+                    .replace('self.config["level"])', 'self.config["level"])  # edited'))
+    (edited,) = mdlbench.run(["squares:n=500"], ["myzlib"], **args)
+    assert edited.created != first.created and edited.code != first.code
+    assert edited.compressor.plugin["sha256"] != first.compressor.plugin["sha256"]
+
+
+def _fake_distribution(site: Path, body: str, entry: str = "fakezip = mdlbench_fake:FakeZip"
+                       ) -> None:
+    """An installed distribution as pip leaves it: a package and its .dist-info."""
+    (site / "mdlbench_fake").mkdir(parents=True)
+    (site / "mdlbench_fake" / "__init__.py").write_text(body)
+    info = site / "mdlbench_fake-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mdlbench-fake\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(f"[mdlbench.compressors]\n{entry}\n")
+    (info / "top_level.txt").write_text("mdlbench_fake\n")
+
+
+FAKEZIP = '''
+import bz2
+
+from mdlbench.compressors import Compressor
+
+
+class FakeZip(Compressor):  # not decorated: the entry point registers it
+    name = "fakezip"
+
+    def compress(self, data):
+        return bz2.compress(data, 1)
+
+    def decompress(self, blob):
+        return bz2.decompress(blob)
+'''
+
+
+def test_entry_point_plugin(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    _fake_distribution(site, FAKEZIP)
+    monkeypatch.syspath_prepend(str(site))
+    recs = mdlbench.run(["iid:n=3000", "markov:n=3000"], ["fakezip"], results_dir=None, jobs=2)
+    assert [r.status for r in recs] == ["verified", "verified"]
+    plugin = recs[0].compressor.plugin
+    assert (plugin["distribution"], plugin["version"]) == ("mdlbench-fake", "1.2.3")
+    assert "mdlbench_fake==1.2.3:" in recs[0].code
+    assert "fakezip" in {c["name"] for c in mdlbench.catalogue()["compressors"]}
+
+
+def test_broken_entry_point_is_one_line(mdl, tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    _fake_distribution(site, "raise RuntimeError('half-installed')\n")
+    monkeypatch.syspath_prepend(str(site))
+    r = mdl("list")
+    assert r.code == 2
+    assert r.err.strip() == ("mdlbench: error: plugin mdlbench-fake (entry point fakezip = "
+                             "mdlbench_fake:FakeZip): RuntimeError: half-installed")
+
+
+BROKEN = {
+    "import_error": ("import no_such_module_anywhere\n",
+                     "ModuleNotFoundError: No module named 'no_such_module_anywhere'"),
+    "syntax_error": ("def (:\n", "SyntaxError"),
+    "registers_nothing": ("X = 1\n", "registers no compressor or dataset"),
+    "not_a_compressor": ("from mdlbench.compressors import register\n"
+                         "@register\nclass X:\n    name = 'x'\n", "not a Compressor subclass"),
+    "abstract": ("from mdlbench.compressors import Compressor, register\n"
+                 "@register\nclass X(Compressor):\n    name = 'x'\n"
+                 "    def compress(self, data):\n        return data\n",
+                 "does not implement decompress"),
+    "bad_name": ("from mdlbench.compressors import Compressor, register\n"
+                 "@register\nclass X(Compressor):\n    name = 'has space'\n"
+                 "    def compress(self, data):\n        return data\n"
+                 "    def decompress(self, blob):\n        return blob\n", "must be a letter"),
+    "taken_name": ("from mdlbench.compressors import Compressor, register\n"
+                   "@register\nclass X(Compressor):\n    name = 'zstd'\n"
+                   "    def compress(self, data):\n        return data\n"
+                   "    def decompress(self, blob):\n        return blob\n",
+                   "compressor 'zstd' is registered by mdlbench.compressors.classical and again "
+                   "by mdlbench_plugin_taken_name_"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_plugin_is_one_line_exit_2(mdl, tmp_path, case):
+    body, message = BROKEN[case]
+    path = tmp_path / f"{case}.py"
+    path.write_text(body)
+    r = mdl("--plugin", str(path), "run", "iid:n=100", "-c", "zlib", "--results",
+            str(tmp_path / "runs"))
+    assert r.code == 2
+    assert len(r.err.strip().splitlines()) == 1, r.err
+    assert r.err.startswith(f"mdlbench: error: plugin {path}: ") and message in r.err
+    assert not (tmp_path / "runs").exists()  # nothing ran, nothing half-written
+    assert "zstd" in REGISTRY and REGISTRY["zstd"].__module__ == "mdlbench.compressors.classical"
+
+
+def test_missing_plugins(mdl, tmp_path):
+    r = mdl("--plugin", str(tmp_path / "nowhere.py"), "list")
+    assert r.code == 2 and r.err.strip().endswith("nowhere.py: no such file")
+    r = mdl("--plugin", "no_such_plugin_module", "list")
+    assert r.code == 2 and "no module named 'no_such_plugin_module'" in r.err
+
+
+def _compressor(module: str, summary: str) -> type[Compressor]:
+    """A compressor class as a notebook cell (or another module) defines it."""
+    def compress(self, data: bytes) -> bytes:
+        return data
+
+    return type("Cell", (Compressor,), {"__module__": module, "name": "cellcodec",
+                                        "summary": summary, "compress": compress,
+                                        "decompress": compress})
+
+
+def test_same_module_replaces_another_module_is_an_error():
+    register(_compressor("__main__", "first run of the cell"))
+    register(_compressor("__main__", "second run of the cell"))
+    assert create("cellcodec").summary == "second run of the cell"
+    register(_compressor("__mp_main__", "the script again, in a spawned worker"))
+    with pytest.raises(UsageError, match="registered by __main__ and again by elsewhere"):
+        register(_compressor("elsewhere", "someone else's"))
+
+
+NOTEBOOK = '''
+import json, sys, zlib
+import mdlbench
+from mdlbench.compressors import Compressor, register
+from mdlbench.datasets import Dataset, DatasetLoader, register_dataset
+
+for run in (1, 2):  # the cell, run twice
+    @register
+    class NotebookZlib(Compressor):
+        name = "nbzlib"
+        summary = f"defined in __main__, run {run}"
+
+        def compress(self, data):
+            return zlib.compress(data, 6)
+
+        def decompress(self, blob):
+            return zlib.decompress(blob)
+
+    @register_dataset
+    class Ramp(DatasetLoader):
+        name = "ramp"
+
+        def load(self):
+            return Dataset("ramp", [("ramp", bytes(i % 251 for i in range(20000)))])
+
+recs = mdlbench.run(["ramp", "iid:n=2000"], ["nbzlib"], results_dir=sys.argv[1], jobs=2)
+again = mdlbench.run(["ramp", "iid:n=2000"], ["nbzlib"], results_dir=sys.argv[1], jobs=2)
+print(json.dumps([[r.status, r.contended, r.compressor.plugin["module"], r.created == s.created]
+                  for r, s in zip(recs, again)]))
+'''
+
+
+def test_notebook_classes_run_with_jobs_2(tmp_path):
+    """Classes registered in __main__ with no file behind it (a notebook; here a script given
+    with -c) travel to the spawned workers by value."""
+    p = subprocess.run([sys.executable, "-c", NOTEBOOK, str(tmp_path / "runs")],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert p.returncode == 0, p.stderr
+    # the workers' cell keys are the driver's: the second run reuses both cells
+    assert json.loads(p.stdout) == [["verified", True, "__main__", True]] * 2
+
+
+def test_snapshot_round_trip_in_this_process():
+    """What a worker restores: a file plugin by path, a __main__ class by value."""
+    plugins.load_file(SNAPPY)
+    register(_compressor("__main__", "by value"))
+    snap = plugins.snapshot()
+    kinds = sorted(how for _, how, _, _ in snap.entries)
+    assert kinds == ["file"] and snap.values
+    del REGISTRY["snappy"], REGISTRY["cellcodec"]
+    plugins.restore(snap)
+    assert create("cellcodec").summary == "by value" and "snappy" in REGISTRY
+    assert plugins.digest(REGISTRY["cellcodec"]) == plugins.digest(
+        _compressor("__main__", "by value"))  # code digests agree across processes
+    assert plugins.digest(REGISTRY["cellcodec"]) != plugins.digest(
+        _compressor("__main__", "edited"))
+
+
+def test_ray_workers_load_the_plugin(tmp_path):
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        recs = mdlbench.run(["iid:n=3000", "markov:n=3000"], ["snappy"], results_dir=None,
+                            executor="ray", plugins=[str(SNAPPY)])
+    finally:
+        ray.shutdown()
+    assert [r.status for r in recs] == ["verified", "verified"] and all(r.contended for r in recs)
+
