@@ -143,11 +143,12 @@ def _atomic(path: Path, blob: bytes, old: os.stat_result | None) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = stat.S_IMODE(old.st_mode) if old is not None else 0o666 & ~umask
-        os.fchmod(fd, mode)  # mkstemp makes 0600; an output is an ordinary file
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            os.fchmod(fd, mode)  # mkstemp makes 0600; an output is an ordinary file
+            _write_all(fd, blob)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         now = os.lstat(path) if os.path.lexists(path) else None
         if now is not None and not stat.S_ISREG(now.st_mode):  # swapped since we looked
             raise OutputError(f"cannot write {path}: it became {kind(now.st_mode)}")
@@ -158,6 +159,12 @@ def _atomic(path: Path, blob: bytes, old: os.stat_result | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_all(fd: int, blob: bytes) -> None:
+    view = memoryview(blob)
+    while view:
+        view = view[os.write(fd, view[:_CHUNK]):]
 
 
 def _stream(path: Path, blob: bytes, st: os.stat_result) -> None:
@@ -174,9 +181,7 @@ def _stream(path: Path, blob: bytes, st: os.stat_result) -> None:
         if (now.st_mode, now.st_rdev) != (st.st_mode, st.st_rdev):
             raise OutputError(f"cannot write {path}: it was replaced while being opened")
         os.set_blocking(fd, True)
-        view = memoryview(blob)
-        while view:
-            view = view[os.write(fd, view[:_CHUNK]):]
+        _write_all(fd, blob)
     except OSError as e:
         why = "the reader closed the FIFO" if e.errno == errno.EPIPE else _why(e)
         raise OutputError(f"cannot write {path}: {why}") from None

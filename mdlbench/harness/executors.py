@@ -107,30 +107,39 @@ def run_processes(jobs: list[Job], workers: int) -> Iterator[tuple[Job, Record |
                                    initializer=_worker_init, initargs=(os.getpid(),))
         running: dict[Future[Record], Job] = {}
         try:
-            while (todo or suspects or running):
+            while todo or suspects or running:
+                broken = False
                 alone = bool(suspects)  # a suspect of a broken pool runs alone
                 while (suspects or todo) and len(running) < (1 if alone else workers):
-                    if alone and running:
+                    queue = suspects or todo
+                    try:
+                        fut = pool.submit(execute, dataclasses.replace(
+                            queue[0], cells_at_once=1 if alone else workers))
+                    except BrokenProcessPool:
+                        broken = True
                         break
-                    job = (suspects or todo).pop(0)
-                    running[pool.submit(execute, dataclasses.replace(
-                        job, cells_at_once=1 if alone else workers))] = job
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
-                    lost = list(running.values())
-                    running.clear()
+                    running[fut] = queue.pop(0)
+                if not broken:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
+                if broken:  # every future ends now: a result, or the break
+                    wait(running)
+                    done = set(running)
+                lost = [running.pop(f) for f in list(done)
+                        if isinstance(f.exception(), BrokenProcessPool)]
+                for fut in [f for f in done if f in running]:
+                    job = running.pop(fut)
+                    exc = fut.exception()
+                    if exc is not None and not isinstance(exc, Exception):  # SystemExit...
+                        exc = WorkerDied(f"the cell ended its worker ({type(exc).__name__})")
+                    yield job, exc if exc is not None else fut.result()
+                if broken:
                     if len(lost) == 1:
                         yield lost[0], WorkerDied("the worker process running this cell died "
                                                   "(killed, crashed, or out of memory)")
                     else:
                         suspects += lost
                     break
-                for fut in done:
-                    job = running.pop(fut)
-                    exc = fut.exception()
-                    if exc is not None and not isinstance(exc, Exception):  # SystemExit...
-                        exc = WorkerDied(f"the cell ended its worker ({type(exc).__name__})")
-                    yield job, exc if exc is not None else fut.result()
         finally:
             _kill(pool) if running else pool.shutdown(wait=True)
 

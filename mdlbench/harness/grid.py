@@ -74,9 +74,10 @@ def plan(groups: Sequence[Group], labels: str | None = None,
                 loaded[text] = dsmod.load(text, labels)
             ds = loaded[text]
             unit = _largest_unit(ds, layout)
+            what = ds.name if unit == ds.size else f"the largest unit of {ds.name}"
             for comp, spec in comps:
                 comp.check_side(ds.labelled)
-                comp.check_input(unit, f"{ds.name} ({unit:,} B to code at once)")
+                comp.check_input(unit, what)
                 cells += [Cell(text, ds, c, s, layout) for c, s in _seeded(comp, g.seeds, spec)]
     return cells
 
