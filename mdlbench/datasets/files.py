@@ -78,7 +78,9 @@ def load_path(path: Path, name: str | None = None) -> Dataset:
         limits.check_memory(2 * total, f"directory {path}")  # its files, and them joined
         parts = [(str(p.relative_to(path)), read_file(p)) for p, _ in files]
     else:
-        limits.check_memory(fileio.stat_input(path).st_size, f"file {path}")
+        size = fileio.stat_input(path).st_size
+        limits.check_size(size, f"file {path}")
+        limits.check_memory(size, f"file {path}")
         parts = [(path.name, read_file(path))]
     if sum(len(b) for _, b in parts) == 0:
         raise DataError(f"input is empty: {path}")
