@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import zpaq
-from special_files import one_error_line
+from special_files import hostile, one_error_line
 
 import mdlbench
 from mdlbench import api, limits
@@ -26,12 +26,7 @@ from mdlbench.errors import CorruptStreamError, LimitError
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def forged(spec: str, length: int, payload: bytes, meta: bytes = b"") -> bytes:
-    """A container whose header check passes, whatever its length claims."""
-    s = spec.encode()
-    head = (container.MAGIC + bytes([container.VERSION]) + varint.encode(len(s)) + s
-            + varint.encode(length) + bytes(4) + varint.encode(len(meta)) + meta)
-    return head + (zlib.crc32(head) & 0xFFFF).to_bytes(2, "little") + payload
+forged = hostile.forged
 
 
 @contextlib.contextmanager
@@ -106,14 +101,9 @@ def test_a_header_claiming_too_much_fails_before_decoding():
         api.decode_bytes(b"MDL\x01" + varint.encode(1 << 20) + bytes(64))
 
 
-def zstd_frame_declaring(size: int) -> bytes:
-    """A zstd frame whose header declares `size` bytes, then one empty raw block."""
-    return b"\x28\xb5\x2f\xfd\xe0" + size.to_bytes(8, "little") + b"\x01\x00\x00"
-
-
 @pytest.mark.parametrize("claimed", [8 << 30, 6])
 def test_a_zstd_bomb_allocates_nothing_of_the_kind(claimed):
-    blob = forged("zstd", claimed, zstd_frame_declaring(8 << 30))
+    blob = forged("zstd", claimed, hostile.zstd_bomb_frame(8 << 30))
     with address_space(1 << 30), pytest.raises(CorruptStreamError):
         api.decode_bytes(blob)
 
