@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from . import datasets as dsmod
+from . import limits
 from . import plugins as pluginmod
 from .coding import container
 from .compressors.base import REGISTRY, Compressor, create, library_version
-from .errors import UsageError
+from .errors import CorruptStreamError, UsageError, VerificationError
 from .harness import grid, measure
 from .harness import suite as suitemod
 from .harness.progress import Reporter, reporter_for
@@ -256,17 +257,31 @@ def gate(baseline: Path | str, results: Sequence[Path | str] = (store.DEFAULT_DI
     return gatemod.gate(base, store.load_records([Path(p) for p in results]), tolerance)
 
 
-def encode_bytes(spec: str, data: bytes) -> bytes:
-    """A self-describing mdlbench stream for `data`; `decode_bytes` needs nothing else."""
+def encode_bytes(spec: str, data: bytes, verify: bool = True) -> bytes:
+    """A self-describing mdlbench stream for `data`; `decode_bytes` needs nothing else. With
+    `verify` (the default) the stream is decoded back through `decode_bytes`, as `mdlbench
+    decode` would, and a stream that does not give `data` back is a VerificationError."""
     pluginmod.activate()
     comp = create(spec)
-    if comp.self_describing:
-        return comp.compress(data)
-    return container.wrap(comp.spec, data, comp.compress(data))
+    comp.check_input(len(data), f"an input of {len(data):,} B")
+    blob = comp.compress(data) if comp.self_describing else container.wrap(
+        comp.spec, data, comp.compress(data))
+    if verify:
+        try:
+            same = decode_bytes(blob) == data
+        except CorruptStreamError as e:
+            raise VerificationError(f"{comp.spec} wrote a stream that does not decode back "
+                                    f"({e}); nothing written") from None
+        if not same:
+            raise VerificationError(f"{comp.spec} wrote a stream that decodes to other bytes; "
+                                    f"nothing written")
+    return blob
 
 
 def decode_bytes(blob: bytes) -> bytes:
-    """The data of an mdlbench stream (`encode_bytes`), checked against its length and CRC."""
+    """The bytes a stream holds. Its header's claims are checked before decoding: the length
+    against the sanity limit, the named coder's bound for this payload, and the memory
+    available; a classical payload is decoded with its output bounded by that length."""
     header, payload = container.unwrap(blob)
     pluginmod.activate()
     try:
@@ -274,8 +289,13 @@ def decode_bytes(blob: bytes) -> bytes:
     except UsageError as e:  # the header check passed: a real stream, from another mdlbench
         raise UsageError(f"stream names a compressor this mdlbench cannot build: {e}; a "
                          f"plugin's compressor needs its plugin (--plugin)") from None
-    data = comp.decompress(blob) if comp.self_describing else comp.decompress(payload)
-    return container.check(header, data)
+    if comp.self_describing:
+        comp.check_length(header.length, len(payload), header.meta)
+        limits.check_memory(comp.memory_bytes(header.length),
+                            f"decoding {header.length:,} B with {comp.spec}")
+        return container.check(header, comp.decompress(blob))
+    comp.check_length(header.length, len(payload))
+    return container.check(header, comp.decompress_bounded(payload, header.length))
 
 
 def catalogue() -> dict[str, list[dict[str, Any]]]:

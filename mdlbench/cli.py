@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -12,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .errors import MdlbenchError, UsageError
+from .errors import BUG_EXIT, INTERRUPTED_EXIT, MdlbenchError, UsageError
 from .harness.measure import MIN_TIME, REPEAT
 from .results import store
 
@@ -305,32 +306,54 @@ def gate(baseline: Path, results: tuple[Path, ...], tolerance: str, update: bool
         out.print(f"[red]UNVERIFIED[/] {name}: bits never decoded back (--no-verify)")
     for name in rep.missing:
         out.print(f"[red]MISSING[/] {name}: in the baseline, not in the results")
+    for name, old, new in rep.within:
+        out.print(f"[yellow]within tolerance[/] {name}: {old:,} -> {new:,} bits (+{new - old:,})")
     for name, old, new in rep.improvements:
         out.print(f"[green]better[/] {name}: {old:,} -> {new:,} bits ({new - old:,})")
     for name in rep.new:
         out.print(f"[dim]new[/] {name} (not in the baseline)")
+    counts = (f"{rep.unchanged} unchanged, {len(rep.improvements)} better, "
+              f"{len(rep.within)} worse within tolerance")
     if not rep.ok:
-        out.print(f"[bold red]gate failed[/]: {rep.problems} problem(s); {rep.unchanged} cell(s) unchanged")
+        out.print(f"[bold red]gate failed[/]: {rep.problems} problem(s); {counts}")
         sys.exit(1)
-    out.print(f"[bold green]gate passed[/]: {rep.unchanged} unchanged, {len(rep.improvements)} better")
+    out.print(f"[bold green]gate passed[/]: {counts}")
+
+
+def _input_and_output(input: Path, output: Path) -> bytes:
+    """The input's bytes, once it is known that writing `output` will not destroy it."""
+    from . import fileio
+
+    if not input.exists() and not input.is_symlink():
+        raise UsageError(f"no such file: {input}")
+    if fileio.same_file(input, output):
+        raise UsageError(f"{output} is {input} (the same file): mdlbench never writes over its "
+                         f"input")
+    return fileio.read_regular(input, "input")
 
 
 @cli.command()
 @click.option("-c", "--compressor", "spec", required=True, metavar="SPEC", help="Compressor spec.")
+@click.option("--no-verify", is_flag=True,
+              help="Skip decoding the stream back before writing it (faster, unchecked).")
 @click.argument("input", type=click.Path(path_type=Path))
 @click.argument("output", type=click.Path(path_type=Path))
-def encode(spec: str, input: Path, output: Path) -> None:
-    """Compress INPUT into a self-describing mdlbench stream OUTPUT."""
-    from . import api
-    from .datasets.files import read_file
+def encode(spec: str, no_verify: bool, input: Path, output: Path) -> None:
+    """Compress INPUT into a self-describing mdlbench stream OUTPUT.
 
-    if not input.exists():
-        raise UsageError(f"no such file: {input}")
-    data = read_file(input)
-    blob = api.encode_bytes(spec, data)
+    The stream is decoded back and compared with INPUT before it is written (exit 1, nothing
+    written, if it does not give INPUT back). OUTPUT is never INPUT itself; it is written
+    atomically, or streamed into a FIFO or the null device; see README "Bad input".
+    """
+    from . import api
+
+    data = _input_and_output(input, output)
+    blob = api.encode_bytes(spec, data, verify=not no_verify)
     store.atomic_write(output, blob)
+    checked = "unverified (--no-verify)" if no_verify else "decoded back and compared"
     err.print(f"{input} ({len(data):,} B) -> {output}: {8 * len(blob):,} bits "
-              f"({8 * len(blob) / max(len(data), 1):.4f} bpb)")
+              f"({8 * len(blob) / max(len(data), 1):.4f} bpb), {checked}", soft_wrap=True,
+              markup=False, highlight=False)
 
 
 @cli.command()
@@ -339,41 +362,60 @@ def encode(spec: str, input: Path, output: Path) -> None:
 def decode(input: Path, output: Path) -> None:
     """Restore the original file from an mdlbench stream (the stream names its compressor)."""
     from . import api
-    from .datasets.files import read_file
 
-    if not input.exists():
-        raise UsageError(f"no such file: {input}")
-    data = api.decode_bytes(read_file(input))
+    data = api.decode_bytes(_input_and_output(input, output))
     store.atomic_write(output, data)
-    err.print(f"{input} -> {output} ({len(data):,} B, length and CRC-32 verified)")
+    err.print(f"{input} -> {output} ({len(data):,} B, length and CRC-32 verified)",
+              soft_wrap=True, markup=False, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback.
-    `argv` (default: the process's arguments) lets tests call the CLI in process."""
+    """Entry point: every failure is one line on stderr and a stated exit status (see
+    errors.py), never a traceback. `argv` (default: the process's arguments) lets tests call
+    the CLI in process. MDLBENCH_TRACEBACK=1 shows the traceback of a bug (exit 70)."""
     try:
         cli.main(args=argv, prog_name="mdlbench", standalone_mode=False)
     except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
+        _fail("interrupted", INTERRUPTED_EXIT)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+        _fail("interrupted", INTERRUPTED_EXIT)
     except MdlbenchError as e:
-        msg = " ".join(str(e).split())  # exactly one line, whatever the message held
-        click.echo(f"mdlbench: error: {msg}", err=True)
-        sys.exit(e.exit_code)
+        _fail(str(e), e.exit_code)
     except ModuleNotFoundError as e:
         if e.name not in OPTIONAL:
-            raise
-        click.echo(f"mdlbench: error: this needs {e.name}, which is not installed: "
-                   f"pip install 'mdlbench[{OPTIONAL[e.name]}]'", err=True)
-        sys.exit(2)
+            _bug(e)
+        _fail(f"this needs {e.name}, which is not installed: pip install "
+              f"'mdlbench[{OPTIONAL[e.name]}]'", 2)
+    except MemoryError:
+        _fail("out of memory (the input or a parameter asks for more than this machine has)", 2)
+    except OSError as e:  # the environment: a full disk, a vanished folder, a closed pipe
+        where = f" ({e.filename})" if e.filename else ""
+        _fail(f"{e.strerror or e}{where}", 2)
+    except Exception as e:
+        _bug(e)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    msg = " ".join(message.split())  # exactly one line, whatever the message held
+    try:
+        click.echo(f"mdlbench: error: {msg}" if code != INTERRUPTED_EXIT else f"mdlbench: {msg}",
+                   err=True)
+    except OSError:  # stderr itself is gone (a closed pipe): the status still says it
+        pass
+    sys.exit(code)
+
+
+def _bug(e: BaseException) -> NoReturn:
+    """An exception no check caught: a bug in mdlbench. One line, unless asked for more."""
+    if os.environ.get("MDLBENCH_TRACEBACK"):
+        raise e
+    _fail(f"internal error, please report it: {type(e).__name__}: {e} (set MDLBENCH_TRACEBACK=1 "
+          f"for the traceback)", BUG_EXIT)
 
 
 if __name__ == "__main__":

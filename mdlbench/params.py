@@ -3,6 +3,7 @@ canonical spec strings, so they never drift apart (lzbench's codec table, in Pyt
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,9 @@ class Param:
     min: float | None = None
     max: float | None = None
     choices: tuple[Any, ...] | None = None
+    finite: bool = True
+    """Float parameters refuse nan and ±inf unless this is False: a NaN compares false with
+    every bound, so it would pass min/max and reach the model."""
 
     def convert(self, raw: Any, owner: str) -> Any:
         """Turn a raw value (string from a spec, or a Python value) into a checked value."""
@@ -45,9 +49,11 @@ class Param:
                 value = int(float(text)) if ("e" in text.lower() and "." not in text) else int(text)
             elif self.type is float:
                 value = float(raw)
+                if self.finite and not math.isfinite(value):
+                    raise UsageError(f"{where}: {raw!r} is not a finite number")
             else:
                 value = str(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int("1e999")
             raise UsageError(f"{where}: {raw!r} is not a valid {self.type.__name__}") from None
         if self.choices is not None and value not in self.choices:
             opts = "|".join(str(c) for c in self.choices)

@@ -15,6 +15,11 @@ The decoder reads the spec from the stream itself, so `mdlbench decode` needs no
 header check catches a damaged length or spec before any decoding starts (a wrong length could
 otherwise make a decoder run for a long time); the data checksum turns a corrupted payload into
 an error instead of wrong output.
+
+A forged header passes the header check (anyone can compute a CRC), so its claims are bounded
+too: the length by `MAX_LENGTH` here, then by the named coder against the payload
+(`Compressor.check_length`: its `max_input`, and its `max_ratio` where it states one), and a
+classical payload is decoded with its output bounded by the length (`decompress_bounded`).
 """
 
 from __future__ import annotations
@@ -22,11 +27,16 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
+from .. import limits
 from ..errors import CorruptStreamError
 from . import varint
 
 MAGIC = b"MDL"
 VERSION = 1
+MAX_LENGTH = limits.MAX_INPUT_BYTES
+"""No encoder takes more, so a header claiming more is damage."""
+MAX_SPEC = 4096
+"""Bytes of spec a header may hold: canonical specs are a few dozen."""
 
 
 @dataclass(frozen=True)
@@ -53,10 +63,15 @@ def unwrap(blob: bytes) -> tuple[Header, bytes]:
     if blob[3] != VERSION:
         raise CorruptStreamError(f"unsupported mdlbench stream format version {blob[3]}")
     n, pos = varint.decode(blob, 4)
+    if n > MAX_SPEC:
+        raise CorruptStreamError(f"corrupt stream (a {n:,}-byte spec in the header)")
     if pos + n > len(blob):
         raise CorruptStreamError("truncated stream (header cut off)")
     spec_bytes = blob[pos:pos + n]
     length, pos = varint.decode(blob, pos + n)
+    if length > MAX_LENGTH:
+        raise CorruptStreamError(f"corrupt stream (its header claims {length:,} B, more than "
+                                 f"the {MAX_LENGTH:,} B any mdlbench encoder takes)")
     if pos + 4 > len(blob):
         raise CorruptStreamError("truncated stream (header cut off)")
     crc = int.from_bytes(blob[pos:pos + 4], "little")

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .. import registry
+from .. import limits, registry
 from .. import spec as specmod
-from ..errors import UsageError
+from ..errors import CorruptStreamError, LimitError, UsageError
 from ..params import Param, canonical, resolve
 
 ProgressFn = Callable[..., None]
@@ -57,6 +57,16 @@ class Compressor(ABC):
     stochastic: ClassVar[bool] = False
     """True when the bits depend on a `seed` parameter (reported as mean ± std over seeds)."""
 
+    # Resource limits: the grid and `encode` refuse work beyond them before it starts, and a
+    # decoder refuses a stream whose header claims more than they allow (a forged length).
+    max_input: ClassVar[int] = limits.MAX_INPUT_BYTES
+    """Largest input (bytes) this coder takes; `max_input_why` says why it is that."""
+    max_input_why: ClassVar[str] = "mdlbench's limit on any input"
+    max_ratio: ClassVar[float | None] = None
+    """Most input bytes one stream byte can code, from the coder's smallest cost per symbol
+    (a probability floor, a longest match): a header claiming more than `length_bound` is
+    damage, found before decoding. None: no such bound (`max_input` still holds)."""
+
     def __init__(self, **kwargs: Any) -> None:
         self.config: dict[str, Any] = resolve(self.params, kwargs, self.name)
         self.validate()
@@ -88,6 +98,48 @@ class Compressor(ABC):
     def decode(self, blob: bytes, *, side: Any = None,
                progress: ProgressFn | None = None) -> bytes:
         return self.decompress(blob)
+
+    def memory_bytes(self, n: int) -> int:
+        """Estimated peak memory (bytes) to encode and decode `n` input bytes: the grid refuses a
+        cell whose estimate exceeds the memory available, before it allocates anything. This
+        default counts the input, the stream and the decoded copy; a coder with a model, window
+        or network adds its own."""
+        return 3 * n
+
+    def check_input(self, n: int, what: str) -> None:
+        """LimitError when an input of `n` bytes is over `max_input`, or its estimated memory
+        over what is available."""
+        if n > self.max_input:
+            raise LimitError(f"{self.spec} cannot code {what}: {n:,} B is over its limit of "
+                             f"{self.max_input:,} B ({self.max_input_why})")
+        limits.check_memory(self.memory_bytes(n), f"{self.spec} on {what}")
+
+    def length_bound(self, stream_bytes: int, meta: bytes = b"") -> int:
+        """The most input bytes a stream of `stream_bytes` bytes (with this meta) can decode to.
+        Coders whose bound depends on their meta (a one-symbol alphabet costs nothing) override
+        this."""
+        if self.max_ratio is None:
+            return self.max_input
+        return min(self.max_input, int(self.max_ratio * (stream_bytes + len(meta) + 16)))
+
+    def check_length(self, length: int, stream_bytes: int, meta: bytes = b"") -> None:
+        """CorruptStreamError when a header's `length` is more than the stream can hold."""
+        bound = self.length_bound(stream_bytes, meta)
+        if length > bound:
+            raise CorruptStreamError(f"{self.name}: corrupt stream (its header claims {length:,} "
+                                     f"B; {stream_bytes:,} B of {self.name} stream hold at most "
+                                     f"{bound:,})")
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        """`decompress` for a stream from outside (`mdlbench decode`) whose header says it holds
+        `limit` bytes: more output is damage (CorruptStreamError). Codecs with a streaming
+        decoder stop at limit + 1 bytes, so a forged frame never allocates more; this default
+        decodes and then checks."""
+        out = self.decompress(blob)
+        if len(out) > limit:
+            raise CorruptStreamError(f"{self.name}: corrupt stream (decodes to more than the "
+                                     f"{limit:,} B its header claims)")
+        return out
 
     def warm_up(self, sample: bytes, side: Any = None) -> None:
         """Pay one-off costs (imports, JIT compilation, first allocations) before anything is

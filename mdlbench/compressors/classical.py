@@ -1,10 +1,22 @@
 """Classical codecs through their real libraries. Bits = 8 × the codec's own output, so the
-figures match what the command-line tools produce on the same data."""
+figures match what the command-line tools produce on the same data.
+
+Each codec also states its resource limits (see Compressor): the memory it needs beyond its
+buffers (`memory_bytes`, from the libraries' documented or measured figures), and a bounded
+decoder for streams from outside (`decompress_bounded`), which stops once the output passes the
+length the container's header claims, so a forged frame that declares gigabytes allocates
+nothing of the kind. libzpaq has no such decoder and loops for ever on some damaged streams, so
+an outside zpaq stream is decoded in a child process with a deadline.
+"""
 
 from __future__ import annotations
 
 import bz2
+import functools
 import lzma
+import resource
+import subprocess
+import sys
 import zlib
 
 import brotli
@@ -13,14 +25,36 @@ import pyppmd
 import zpaq
 import zstandard
 
+from .. import limits
 from ..coding import varint
 from ..errors import CorruptStreamError, UsageError
 from ..params import Param
 from .base import Compressor, register
 
+MiB = 1 << 20
+_CHUNK = MiB
+
 
 def _corrupt(name: str, exc: Exception) -> CorruptStreamError:
     return CorruptStreamError(f"{name}: corrupt or truncated stream ({type(exc).__name__}: {exc})")
+
+
+def _too_long(name: str, limit: int) -> CorruptStreamError:
+    return CorruptStreamError(f"{name}: corrupt stream (decodes to more than the {limit:,} B its "
+                              f"header claims)")
+
+
+def _truncated(name: str) -> CorruptStreamError:
+    return CorruptStreamError(f"{name}: corrupt or truncated stream (ends before its end mark)")
+
+
+def _bounded(name: str, out: bytes, limit: int, finished: bool) -> bytes:
+    """The output of a decoder asked for at most limit + 1 bytes: too long, cut off, or whole."""
+    if len(out) > limit:
+        raise _too_long(name, limit)
+    if not finished:
+        raise _truncated(name)
+    return out
 
 
 @register
@@ -53,6 +87,27 @@ class Zstd(Compressor):
         except zstandard.ZstdError as e:
             raise _corrupt(self.name, e) from None
 
+    def memory_bytes(self, n: int) -> int:
+        level, long = self.config["level"], self.config["long"]
+        if long:  # the encoder shrinks its window to the input (source_size is passed)
+            return 3 * n + 4 * min(1 << long, 2 * n + MiB) + 16 * MiB
+        p = zstandard.ZstdCompressionParameters.from_level(level, source_size=max(n, 1))
+        return 3 * n + p.estimated_compression_context_size()
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        """Read at most limit + 1 bytes, with a window no larger than the claimed length needs
+        (mdlbench's encoder shrinks the window to the input), in chunks as they come."""
+        window = 1 << min(31, max(10, (max(limit, 1) - 1).bit_length()))
+        try:
+            reader = zstandard.ZstdDecompressor(max_window_size=window).stream_reader(blob)
+            chunks, got = [], 0
+            while got <= limit and (block := reader.read(min(_CHUNK, limit + 1 - got))):
+                chunks.append(block)
+                got += len(block)
+        except zstandard.ZstdError as e:
+            raise _corrupt(self.name, e) from None
+        return _bounded(self.name, b"".join(chunks), limit, True)  # the CRC-32 finds a cut
+
 
 @register
 class Brotli(Compressor):
@@ -70,6 +125,18 @@ class Brotli(Compressor):
     def decompress(self, blob: bytes) -> bytes:
         try:
             return brotli.decompress(blob)
+        except brotli.error as e:
+            raise _corrupt(self.name, e) from None
+
+    def memory_bytes(self, n: int) -> int:
+        window = 1 << self.config["lgwin"]  # qualities 10-11 keep a binary tree over the window
+        return 3 * n + (12 if self.config["quality"] >= 10 else 4) * window + 16 * MiB
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        try:
+            d = brotli.Decompressor()
+            out = d.process(blob, output_buffer_limit=limit + 1)
+            return _bounded(self.name, out, limit, d.is_finished())
         except brotli.error as e:
             raise _corrupt(self.name, e) from None
 
@@ -94,6 +161,21 @@ class Xz(Compressor):
         except (lzma.LZMAError, EOFError) as e:
             raise _corrupt(self.name, e) from None
 
+    def memory_bytes(self, n: int) -> int:
+        return 3 * n + _XZ_MiB[self.config["preset"]] * MiB
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        try:
+            d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+            return _bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
+        except (lzma.LZMAError, EOFError) as e:
+            raise _corrupt(self.name, e) from None
+
+
+_XZ_MiB = (3, 9, 17, 32, 48, 94, 94, 186, 370, 674)
+"""Compression memory of xz presets 0-9 (`man xz`, "CompMem"; -e needs the same): decoding
+needs less."""
+
 
 @register
 class Bzip2(Compressor):
@@ -108,6 +190,16 @@ class Bzip2(Compressor):
     def decompress(self, blob: bytes) -> bytes:
         try:
             return bz2.decompress(blob)
+        except (OSError, ValueError, EOFError) as e:
+            raise _corrupt(self.name, e) from None
+
+    def memory_bytes(self, n: int) -> int:
+        return 3 * n + 10 * MiB  # bzip2 -9: 7,600 kB to compress, 3,700 kB to decompress
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        try:
+            d = bz2.BZ2Decompressor()
+            return _bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
         except (OSError, ValueError, EOFError) as e:
             raise _corrupt(self.name, e) from None
 
@@ -130,6 +222,16 @@ class Zlib(Compressor):
         except zlib.error as e:
             raise _corrupt(self.name, e) from None
 
+    def memory_bytes(self, n: int) -> int:
+        return 3 * n + MiB  # deflate's state is 256 kB at level 9
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        try:
+            d = zlib.decompressobj()
+            return _bounded(self.name, d.decompress(blob, limit + 1), limit, d.eof)
+        except zlib.error as e:
+            raise _corrupt(self.name, e) from None
+
 
 @register
 class Lz4(Compressor):
@@ -144,6 +246,16 @@ class Lz4(Compressor):
     def decompress(self, blob: bytes) -> bytes:
         try:
             return lz4.frame.decompress(blob)
+        except RuntimeError as e:
+            raise _corrupt(self.name, e) from None
+
+    def memory_bytes(self, n: int) -> int:
+        return 3 * n + 8 * MiB  # a 4 MB frame block in each direction, and LZ4HC's tables
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        try:
+            d = lz4.frame.LZ4FrameDecompressor()
+            return _bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
         except RuntimeError as e:
             raise _corrupt(self.name, e) from None
 
@@ -190,6 +302,26 @@ class Ppmd(Compressor):
             return _decode_h(blob[pos:], n, order, mem << 20)
         except (ValueError, RuntimeError, EOFError, SystemError, pyppmd.PpmdError) as e:
             # SystemError: pyppmd's decoder fails on some damaged streams without an exception
+            raise _corrupt(self.name, e) from None
+
+    def memory_bytes(self, n: int) -> int:
+        return 4 * n + (self.config["mem"] << 20)  # variant H's decoder pads its input by n
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        """As `decompress`, with the model memory the stream asks for checked against what is
+        available, and no more than limit + 1 bytes decoded."""
+        order, mem, variant, pos = read_ppmd_header(blob)
+        limits.check_memory(mem << 20, f"a ppmd stream's model ({mem} MB)")
+        try:
+            if variant == "I":
+                d = pyppmd.Ppmd8Decoder(order, mem << 20)
+                out = d.decode(blob[pos:], limit + 1)
+                return _bounded(self.name, out, limit, len(out) > limit or d.eof)
+            n, pos = varint.decode(blob, pos)
+            if n > limit:
+                raise _too_long(self.name, limit)
+            return _decode_h(blob[pos:], n, order, mem << 20)
+        except (ValueError, RuntimeError, EOFError, SystemError, pyppmd.PpmdError) as e:
             raise _corrupt(self.name, e) from None
 
 
@@ -248,3 +380,55 @@ class Zpaq(Compressor):
             return zpaq.decompress(blob)
         except (zpaq.Error, RuntimeError, ValueError) as e:
             raise _corrupt(self.name, e) from None
+
+    def memory_bytes(self, n: int) -> int:
+        return 3 * n + _ZPAQ_MiB[self.config["level"]] * MiB
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        """libzpaq loops for ever on some damaged streams (a few bytes changed are enough), and
+        cannot be stopped inside this process: decode in a child with a deadline scaled by the
+        claimed length, and an address-space limit of that length plus the model's memory."""
+        deadline = ZPAQ_DEADLINE_S + limit / ZPAQ_MIN_SPEED
+        room = limit + _ZPAQ_MiB[5] * MiB + (1 << 30)  # output, largest model, the interpreter
+        try:
+            p = subprocess.run([sys.executable, "-I", "-c", _ZPAQ_CHILD, str(limit)], input=blob,
+                               capture_output=True, timeout=deadline,
+                               preexec_fn=functools.partial(_address_space, room))
+        except subprocess.TimeoutExpired:
+            raise CorruptStreamError(f"zpaq: corrupt stream (decoding did not end in "
+                                     f"{deadline:.0f} s; libzpaq loops on some damaged "
+                                     f"streams)") from None
+        if p.returncode == 3:
+            raise _too_long(self.name, limit)
+        if p.returncode != 0:
+            why = p.stderr.decode(errors="replace").strip().splitlines()[-1:] or [
+                f"the decoder died with status {p.returncode}"]
+            raise CorruptStreamError(f"zpaq: corrupt or truncated stream ({why[0]})")
+        return p.stdout
+
+
+_ZPAQ_MiB = (0, 64, 128, 256, 512, 1024)
+"""Memory of libzpaq's methods 1-5 beyond the buffers (method 5's context mixing model is the
+largest; measured about 100 MB on 600 kB, and it grows with the block)."""
+ZPAQ_DEADLINE_S = 30.0
+ZPAQ_MIN_SPEED = 50e3
+"""Bytes per second below which a zpaq decode is taken to be looping: a tenth of method 5's
+speed on a slow, shared core."""
+_ZPAQ_CHILD = """
+import sys, zpaq
+limit = int(sys.argv[1])
+try:
+    out = zpaq.decompress(sys.stdin.buffer.read())
+except MemoryError:
+    sys.exit("more memory than the claimed length allows")
+except Exception as e:
+    sys.exit(f"{type(e).__name__}: {e}")
+if len(out) > limit:
+    sys.exit(3)
+sys.stdout.buffer.write(out)
+"""
+
+
+def _address_space(room: int) -> None:
+    """In the zpaq child (before exec): no more memory than `room` bytes of address space."""
+    resource.setrlimit(resource.RLIMIT_AS, (room, room))

@@ -67,6 +67,7 @@ class ModelCoder(Compressor):
             raise CorruptStreamError(f"stream was written by {header.spec!r}, not {self.spec!r}")
         if header.length == 0:
             return container.check(header, b"")
+        self.check_length(header.length, len(payload), header.meta)  # a forged length fails here
         data = self.decode_payload(payload, header.length, header.meta, side, progress)
         return container.check(header, data)
 

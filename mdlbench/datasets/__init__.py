@@ -8,6 +8,7 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
+from .. import limits
 from .. import spec as specmod
 from ..errors import UsageError
 from . import url as urlmod
@@ -34,16 +35,20 @@ def loader(text: str) -> DatasetLoader | None:
 def load(text: str, labels: str | None = None) -> Dataset:
     """Load a registered dataset (``canterbury``, ``markov:order=2,n=1e5``) or a user path.
 
-    With `labels`, the path is a labelled table (CSV/NPZ) and `labels` names its label column:
-    the dataset's bytes are then the labels, and its `labelled` field carries the inputs.
+    A registered name wins over a file of that name in the current folder (write ``./bible``
+    for the file); a path's label is its quoted real path (see files.py), so the two never
+    share a row. With `labels`, the path is a labelled table (CSV/NPZ) and `labels` names its
+    label column: the dataset's bytes are then the labels, and its `labelled` field carries the
+    inputs. A generator whose estimated memory exceeds what is available is refused first.
     """
     ld = loader(text)
     if ld is not None:
         if labels is not None:
             raise UsageError(f"--labels applies to a user's CSV/NPZ file, not to {text!r}")
+        limits.check_memory(ld.memory_bytes(), f"dataset {ld.spec}")
         return ld.load()
     path = Path(text)
-    if path.exists():
+    if path.exists() or path.is_symlink():
         if labels is not None:
             from .labelled import load_table
 

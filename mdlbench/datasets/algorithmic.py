@@ -41,6 +41,13 @@ def _program_bits(fn, spec: str) -> int:
 class _Task(DatasetLoader):
     kind = "algorithmic"
 
+    def symbols(self) -> int:
+        """Length of the generated sequence."""
+        return int(self.config["n"])
+
+    def memory_bytes(self) -> int:
+        return 32 * self.symbols()  # a few int64 arrays of the sequence's length, and its bytes
+
     def _dataset(self, x: np.ndarray, alphabet: int, limit: float, gen, **meta) -> Dataset:
         data = np.asarray(x, dtype=np.uint8).tobytes()
         meta = {"program_bits": _program_bits(gen, self.spec), **meta}
@@ -66,6 +73,9 @@ class Parity(_Task):
         Param("len", int, 4, "bits per string", min=1, max=64),
         _SEED,
     )
+
+    def symbols(self) -> int:
+        return self.config["n"] * (self.config["len"] + 1)
 
     def load(self) -> Dataset:
         c = self.config
@@ -97,6 +107,9 @@ class Addition(_Task):
         _SEED,
     )
 
+    def symbols(self) -> int:
+        return self.config["n"] * (3 * self.config["digits"] + 4)
+
     def load(self) -> Dataset:
         c = self.config
         x = gen_addition(c["n"], c["digits"], c["seed"])
@@ -125,6 +138,9 @@ class Copy(_Task):
         Param("mode", str, "copy", "copy or reverse", choices=("copy", "reverse")),
         _SEED,
     )
+
+    def symbols(self) -> int:
+        return self.config["n"] * (2 * self.config["len"] + 2)
 
     def load(self) -> Dataset:
         c = self.config

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from .. import registry
+from ..errors import MdlbenchError
 from ..params import Param, canonical, resolve
 
 
@@ -87,6 +88,18 @@ class DatasetLoader(ABC):
         """What `mdlbench list` shows without generating or reading the data."""
         return {"name": self.name, "kind": self.kind, "summary": self.summary,
                 "params": ", ".join(p.describe() for p in self.params), "present": "generated"}
+
+    def missing(self, e: MdlbenchError) -> dict[str, Any]:
+        """The listing of a dataset whose files or manifest are missing or damaged: the reason,
+        so that `list` still lists everything else."""
+        return {"name": self.name, "kind": self.kind, "summary": f"MISSING: {e}",
+                "params": ", ".join(p.describe() for p in self.params), "present": "missing"}
+
+    def memory_bytes(self) -> int:
+        """Estimated peak memory (bytes) of `load()`: `datasets.load` refuses a dataset whose
+        estimate exceeds the memory available, before generating anything. Default: nothing
+        worth checking (shipped files are checked by their size when read)."""
+        return 0
 
 
 def take_head(parts: list[tuple[str, bytes]], head: int) -> list[tuple[str, bytes]]:

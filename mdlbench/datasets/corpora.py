@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..errors import DataError
+from ..errors import DataError, MdlbenchError
 from ..params import Param
 from .base import Dataset, DatasetLoader, register_dataset, take_head
 from .download import (
@@ -53,7 +53,11 @@ class Corpus(DatasetLoader):
             self.config["sha256"] = check_sha256(self.config["sha256"], f"dataset {self.name}")
 
     def manifest(self) -> dict[str, Any]:
-        return read_manifest(self.folder)
+        m = read_manifest(self.folder)
+        if "download" not in m:
+            raise DataError(f"manifest of {self.name} is damaged: it says nowhere to download "
+                            f"from ('download')")
+        return m
 
     def entries(self, manifest: dict[str, Any]) -> list[Entry]:
         """The files that make up this dataset, in the manifest's order."""
@@ -110,8 +114,11 @@ class Corpus(DatasetLoader):
                    for e in self.entries(manifest))
 
     def listing(self) -> dict[str, Any]:
-        m = self.manifest()
-        entries = self.entries(m)
+        try:
+            m = self.manifest()
+            entries = self.entries(m)
+        except MdlbenchError as e:
+            return self.missing(e)
         return {"name": self.name, "kind": self.kind, "summary": self.summary,
                 "params": ", ".join(p.describe() for p in self.params),
                 "size": sum(e["size"] for e in entries), "files": len(entries),
@@ -186,7 +193,11 @@ class Calgary(Corpus):
     )
 
     def entries(self, manifest: dict[str, Any]) -> list[Entry]:
-        names = set(manifest["sets"][str(self.config["set"])])
+        sets = manifest.get("sets")
+        chosen = sets.get(str(self.config["set"])) if isinstance(sets, dict) else None
+        if not isinstance(chosen, list):
+            raise DataError(f"manifest of calgary is damaged: no file set {self.config['set']}")
+        names = set(chosen)
         return [e for e in manifest["files"] if e["file"] in names]
 
 

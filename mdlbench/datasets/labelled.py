@@ -29,6 +29,7 @@ import gzip
 import hashlib
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,10 +37,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, UsageError
+from .. import limits
+from ..errors import DataError, MdlbenchError, UsageError
 from ..params import Param
 from .base import Dataset, DatasetLoader, register_dataset
-from .files import read_file
+from .files import path_label, read_file
 from .shipped import read_checked, read_manifest
 
 MAX_CLASSES = 256
@@ -221,6 +223,33 @@ def _read_npz(raw: bytes, column: str, where: str) -> LabelledData:
     return _from_frame(pd.DataFrame(arrays), column, where)
 
 
+TABLE_BYTES_PER_BYTE = 8
+"""Memory a parsed CSV takes per byte of text, at most: a float64 per cell of a few characters."""
+
+
+def _gunzip(raw: bytes, where: str) -> bytes:
+    """A gzip file's content, read no further than mdlbench's input limit (a gzip bomb is
+    refused, not inflated)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+            out = f.read(limits.MAX_INPUT_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{where}: damaged gzip file ({e})") from None
+    limits.check_size(len(out), f"{where} (unpacked)")
+    return out
+
+
+def _check_npz_size(raw: bytes, where: str) -> None:
+    """The arrays' unpacked size, from the archive's directory, against the limits."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            total = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise DataError(f"{where}: cannot read as NPZ ({e})") from None
+    limits.check_size(total, f"{where} (unpacked)")
+    limits.check_memory(2 * total, f"table {where}")
+
+
 def load_table(path: Path | str, column: str) -> Dataset:
     """A user's labelled table (CSV, optionally .gz, or NPZ) with labels in `column`."""
     path = Path(path)
@@ -233,15 +262,14 @@ def load_table(path: Path | str, column: str) -> Dataset:
     if not raw:
         raise DataError(f"{where}: the file is empty")
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise DataError(f"{where}: damaged gzip file ({e})") from None
+        raw = _gunzip(raw, where)
     if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".npz":
+        _check_npz_size(raw, where)
         data = _read_npz(raw, column, where)
     else:
+        limits.check_memory(TABLE_BYTES_PER_BYTE * len(raw), f"table {where}")
         data = _read_csv(raw, column, where)
-    return data.dataset(str(path), kind="labelled",
+    return data.dataset(path_label(path, column), kind="labelled",
                         description=f"labelled table {path.name}: {data.n} rows, {data.d} "
                                     f"features, {data.k} classes in {column!r}")
 
@@ -281,7 +309,10 @@ class Digits(DatasetLoader):
                             source=m["source"], licence=m["licence"])
 
     def listing(self) -> dict[str, Any]:
-        ds = self.load()
+        try:
+            ds = self.load()
+        except MdlbenchError as e:
+            return self.missing(e)
         return {"name": self.name, "kind": self.kind, "summary": self.summary,
                 "size": ds.size, "files": 1, "source": ds.source, "licence": ds.licence,
                 "sha256": ds.sha256, "present": "shipped"}
@@ -301,6 +332,10 @@ class Logistic(DatasetLoader):
               min=0.0),
         Param("seed", int, 0, "generator seed", min=0),
     )
+
+    def memory_bytes(self) -> int:
+        c = self.config  # X (and its product with W), logits, log-probabilities, cumulative sums
+        return 16 * c["n"] * c["d"] + 48 * c["n"] * c["k"] + 64 * c["n"]
 
     def true_model(self) -> tuple[np.ndarray, np.ndarray]:
         """The generating weights W (k, d) and biases b (k,)."""

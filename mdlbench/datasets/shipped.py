@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, UsageError
+from .. import fileio, limits
+from ..errors import DataError, MdlbenchError, UsageError
 from ..params import Param
 from .base import Dataset, DatasetLoader, register_dataset, take_head
 from .files import read_file
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def datasets_dir() -> Path:
@@ -29,17 +33,55 @@ def datasets_dir() -> Path:
 
 
 def read_manifest(folder: str) -> dict[str, Any]:
+    """A dataset's MANIFEST.json, checked against the schema `check_manifest` states."""
     path = datasets_dir() / folder / "MANIFEST.json"
+    if not path.exists():
+        raise DataError(f"dataset {folder!r} has no manifest: no {path}")
+    raw = fileio.read_regular(path, "manifest", limits.JSON_MAX_BYTES)
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(f"dataset {folder!r} has no manifest: no {path}") from None
-    except (OSError, ValueError) as e:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError) as e:
         raise DataError(f"cannot read manifest {path}: {e}") from None
+    check_manifest(doc, path)
+    return doc
+
+
+def _fail(path: Path, why: str) -> DataError:
+    return DataError(f"manifest {path} is damaged: {why}")
+
+
+def check_manifest(doc: Any, path: Path) -> None:
+    """A manifest is an object with text `description`, `source` and `licence`, and a non-empty
+    list `files` of {file: a plain relative path, size: bytes, sha256: 64 hex digits (where
+    published)}; a downloaded corpus's also has `download` {url, file[, size, sha256]}."""
+    if not isinstance(doc, dict):
+        raise _fail(path, "not a JSON object")
+    for key in ("description", "source", "licence"):
+        if not isinstance(doc.get(key), str):
+            raise _fail(path, f"no text {key!r}")
+    files = doc.get("files")
+    if not isinstance(files, list) or not files:
+        raise _fail(path, "no list of 'files'")
+    for e in files:
+        name = e.get("file") if isinstance(e, dict) else None
+        if not isinstance(name, str) or not name or name.startswith("/") or ".." in name.split("/"):
+            raise _fail(path, f"a file entry {e!r:.80} has no plain relative 'file' name")
+        if type(e.get("size")) is not int or e["size"] < 0:
+            raise _fail(path, f"{name}: 'size' is not a number of bytes")
+        sha = e.get("sha256")
+        if sha is not None and not (isinstance(sha, str) and _HEX64.match(sha)):
+            raise _fail(path, f"{name}: 'sha256' is not 64 hex digits")
+    d = doc.get("download")
+    if d is not None and not (isinstance(d, dict) and isinstance(d.get("url"), str)
+                              and isinstance(d.get("file"), str)):
+        raise _fail(path, "'download' needs a 'url' and a 'file'")
 
 
 def read_checked(folder: str, entry: dict[str, Any]) -> bytes:
     path = datasets_dir() / folder / entry["file"]
+    if not entry.get("sha256"):
+        raise DataError(f"manifest of {folder!r} gives no sha256 for {entry['file']}: a shipped "
+                        f"file is used only checked")
     data = read_file(path)
     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
         raise DataError(f"{path} does not match its manifest's sha256 (damaged or replaced)")
@@ -68,7 +110,10 @@ class Shipped(DatasetLoader):
                        source=m["source"], licence=m["licence"])
 
     def listing(self) -> dict[str, Any]:
-        ds = self.load()
+        try:
+            ds = self.load()
+        except MdlbenchError as e:
+            return self.missing(e)
         return {"name": self.name, "kind": self.kind, "summary": ds.description,
                 "params": ", ".join(p.describe() for p in self.params),
                 "size": ds.size, "files": len(ds.parts), "source": ds.source,

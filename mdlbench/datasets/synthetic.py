@@ -117,6 +117,9 @@ class Iid(DatasetLoader):
         _SEED,
     )
 
+    def memory_bytes(self) -> int:
+        return 40 * self.config["n"]  # uniforms and indices (int64), p[x] and its log (float64)
+
     def load(self) -> Dataset:
         c = self.config
         rng = np.random.default_rng(c["seed"])
@@ -143,6 +146,10 @@ class Markov(DatasetLoader):
               min=1e-3),
         _SEED,
     )
+
+    def memory_bytes(self) -> int:
+        c = self.config  # n uniforms (float64) and symbols, and three k^order × k tables
+        return 10 * c["n"] + 24 * c["k"] ** (c["order"] + 1)
 
     def load(self) -> Dataset:
         c = self.config
@@ -180,6 +187,9 @@ class Hmm(DatasetLoader):
         Param("alpha", float, 0.3, "Dirichlet concentration of emissions", min=1e-3),
         _SEED,
     )
+
+    def memory_bytes(self) -> int:
+        return 18 * self.config["n"]  # two arrays of n uniforms (float64) and the symbols
 
     def load(self) -> Dataset:
         c = self.config

@@ -5,18 +5,31 @@ cell finishes, so a killed run loses at most the cells in flight, wherever they 
 Cells that run side by side share the machine, so their speeds are not a codec's own: each job
 carries how many cells ran at once, and the record marks its timing as contended.
 
+Local workers live no longer than their driver: each asks the kernel to kill it when the driver
+dies (PR_SET_PDEATHSIG, so a kill -9 of the driver leaves no orphans, and the resource tracker,
+whose pipe they hold, then exits too), and ignores Ctrl-C, which is the driver's to handle: the
+driver kills its workers and stops with one line. A cell that raises comes back as its
+exception (the grid records it as an error cell); a worker that dies (a crash, the OOM killer)
+breaks the pool, and its cells are run again one at a time in a fresh pool, so only the cell
+that kills its worker is lost.
+
 Local worker processes report each cell's progress to the driver through a queue (see
 harness.progress), so -j N shows every running cell; Ray tasks report only when they finish.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import functools
 import multiprocessing as mp
+import os
 import queue as queuemod
+import signal
+import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,31 +101,105 @@ def _relay_all(queue: Any, reporter: Reporter, finished: set[str]) -> None:
             relay(message, reporter)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+class WorkerDied(Exception):
+    """The worker process running a cell died (killed, crashed, or out of memory)."""
+
+
+def _worker_init(driver: int, queue: Any) -> None:
+    """In each local worker, first: die with the driver, leave Ctrl-C to it, and report
+    progress to the driver's queue."""
+    _report_to(queue)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != driver:  # the driver died before the line above took effect
+        os._exit(1)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: its workers are killed, not waited for (a cell may run for hours)."""
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14+
+    if kill is not None:
+        kill()
+    else:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_processes(jobs: list[Job], workers: int, reporter: Reporter | None = None
-                  ) -> Iterator[tuple[Job, Record]]:
-    """Yield (job, record) as cells finish, from a pool of `workers` fresh processes; their
-    progress goes to `reporter` meanwhile."""
+                  ) -> Iterator[tuple[Job, Record | Exception]]:
+    """Yield (job, record, or the exception its cell raised) as cells finish, from `workers`
+    fresh processes, their progress going to `reporter` meanwhile; at most `workers` cells are
+    in flight, so when a worker dies, the cells that were running are known (see the module
+    docstring)."""
     ctx = mp.get_context("spawn")  # no fork: torch/numba thread pools do not survive it
     reporter = reporter or Reporter()
     progress = ctx.Queue()
     finished: set[str] = set()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_report_to,
-                             initargs=(progress,)) as pool:
-        pending = {pool.submit(execute, dataclasses.replace(j, cells_at_once=workers)): j
-                   for j in jobs}
-        while pending:
-            done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-            _relay_all(progress, reporter, finished)
-            for fut in done:
-                job = pending.pop(fut)
-                rec = fut.result()
-                finished.add(label_of(rec))
-                yield job, rec
-    progress.close()
-    progress.join_thread()
+    todo, suspects = list(jobs), []
+    try:
+        yield from _pooled(ctx, todo, suspects, workers, progress, reporter, finished)
+    finally:
+        progress.close()
+        progress.join_thread()
 
 
-def run_ray(jobs: list[Job], address: str | None) -> Iterator[tuple[Job, Record]]:
+def _pooled(ctx: Any, todo: list[Job], suspects: list[Job], workers: int, progress: Any,
+            reporter: Reporter, finished: set[str]
+            ) -> Iterator[tuple[Job, Record | Exception]]:
+    while todo or suspects:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                   initializer=_worker_init, initargs=(os.getpid(), progress))
+        running: dict[Future[Record], Job] = {}
+        try:
+            while todo or suspects or running:
+                broken = False
+                alone = bool(suspects)  # a suspect of a broken pool runs alone
+                while (suspects or todo) and len(running) < (1 if alone else workers):
+                    queue = suspects or todo
+                    try:
+                        fut = pool.submit(execute, dataclasses.replace(
+                            queue[0], cells_at_once=1 if alone else workers))
+                    except BrokenProcessPool:
+                        broken = True
+                        break
+                    running[fut] = queue.pop(0)
+                if not broken:
+                    done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                    _relay_all(progress, reporter, finished)
+                    broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
+                if broken:  # every future ends now: a result, or the break
+                    wait(running)
+                    done = set(running)
+                lost = [running.pop(f) for f in list(done)
+                        if isinstance(f.exception(), BrokenProcessPool)]
+                for fut in [f for f in done if f in running]:
+                    job = running.pop(fut)
+                    exc = fut.exception()
+                    if exc is not None and not isinstance(exc, Exception):  # SystemExit...
+                        exc = WorkerDied(f"the cell ended its worker ({type(exc).__name__})")
+                    if exc is None:
+                        rec = fut.result()
+                        finished.add(label_of(rec))
+                        yield job, rec
+                    else:
+                        yield job, exc
+                if broken:
+                    if len(lost) == 1:
+                        yield lost[0], WorkerDied("the worker process running this cell died "
+                                                  "(killed, crashed, or out of memory)")
+                    else:
+                        suspects += lost
+                    break
+        finally:
+            _kill(pool) if running else pool.shutdown(wait=True)
+
+
+def run_ray(jobs: list[Job], address: str | None) -> Iterator[tuple[Job, Record | Exception]]:
     """Yield (job, record) as Ray tasks finish; cells that use CUDA request a GPU."""
     try:
         import ray
@@ -133,4 +220,8 @@ def run_ray(jobs: list[Job], address: str | None) -> Iterator[tuple[Job, Record]
         done, _ = ray.wait(list(refs), num_returns=1)
         for ref in done:
             job = refs.pop(ref)
-            yield job, ray.get(ref)
+            try:
+                out: Record | Exception = ray.get(ref)
+            except Exception as e:  # the cell raised in its task: an error cell, not the end
+                out = e
+            yield job, out

@@ -1,5 +1,11 @@
 """A grid: groups of datasets × compressors (× seeds) expanded into cells, checked before the first
-one runs, each cell either reused from the results folder or run and stored at once."""
+one runs, each cell either reused from the results folder or run and stored at once.
+
+Checked before the first cell: names, parameters, datasets (all groups), side information, each
+coder's input limit and memory estimate, and that the results folder can be written. After
+that, a cell that fails is a record (status failed or error), never the end of the grid; only
+the results folder itself failing (a full disk) stops it, with one line.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import datasets as dsmod
+from .. import fileio
 from ..compressors.base import Compressor, create_all
 from ..datasets import Dataset
 from ..errors import UsageError
@@ -17,7 +24,7 @@ from ..results.record import UNVERIFIED, VERIFIED, Record
 from . import executors, measure
 from .measure import TimingPolicy
 from .progress import Reporter
-from .runner import Layout, identify, run_cell
+from .runner import Layout, describe, error_record, identify, run_cell
 from .suite import Group
 
 
@@ -66,10 +73,19 @@ def plan(groups: Sequence[Group], labels: str | None = None,
             if text not in loaded:
                 loaded[text] = dsmod.load(text, labels)
             ds = loaded[text]
+            unit = _largest_unit(ds, layout)
+            what = ds.name if unit == ds.size else f"the largest unit of {ds.name}"
             for comp, spec in comps:
                 comp.check_side(ds.labelled)
+                comp.check_input(unit, what)
                 cells += [Cell(text, ds, c, s, layout) for c, s in _seeded(comp, g.seeds, spec)]
     return cells
+
+
+def _largest_unit(ds: Dataset, layout: Layout) -> int:
+    """Bytes of the largest unit the layout codes at once (without cutting the data)."""
+    n = max(len(b) for _, b in ds.parts) if layout.per_file else ds.size
+    return min(n, layout.chunk_size) if layout.chunk_size else n
 
 
 def reusable(old: Record, verify: bool) -> bool:
@@ -87,6 +103,8 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     if executor not in executors.EXECUTORS:
         raise UsageError(f"unknown executor {executor!r} (known: {', '.join(executors.EXECUTORS)})")
+    if root is not None:
+        fileio.check_writable_dir(root, "results folder")
     reporter = reporter or Reporter()
     timing = timing or measure.policy()
     results: dict[int, Record] = {}
@@ -109,11 +127,23 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
             results[i] = rec
             reporter.cell_done(rec)
 
+        def failed(i: int, e: BaseException) -> Record:
+            if isinstance(e, ModuleNotFoundError):  # a missing optional package stops the run
+                raise e
+            c = cells[i]
+            return error_record(c.dataset, c.comp, c.layout, c.seed, describe(e))
+
         if executor == "local" and (jobs == 1 or len(todo) <= 1):
             for i in todo:
                 c = cells[i]
-                finish(i, run_cell(c.dataset, c.comp, c.layout, seed=c.seed, verify=verify,
-                                   timing=timing, reporter=reporter))
+                try:
+                    rec = run_cell(c.dataset, c.comp, c.layout, seed=c.seed, verify=verify,
+                                   timing=timing, reporter=reporter)
+                except ModuleNotFoundError:
+                    raise
+                except Exception as e:  # run_cell records a coder's failure; this is the rest
+                    rec = failed(i, e)
+                finish(i, rec)
         else:
             job_of = {}
             for i in todo:
@@ -125,6 +155,7 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
             stream = (executors.run_ray(list(job_of), address) if executor == "ray"
                       else executors.run_processes(list(job_of), min(jobs, len(job_of)),
                                                    reporter))
-            for job, rec in stream:
-                finish(job_of[job], rec)
+            for job, out in stream:
+                i = job_of[job]
+                finish(i, out if isinstance(out, Record) else failed(i, out))
     return [results[i] for i in range(len(cells))]

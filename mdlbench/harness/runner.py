@@ -84,6 +84,25 @@ def identify(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | Non
 Call = Callable[[bytes, "ProgressFn | None"], Any]
 
 
+def describe(e: BaseException) -> str:
+    """An exception as a record's one-line error: a user's problem, or a coder's bug."""
+    what = " ".join(str(e).split()) or "(no message)"
+    if isinstance(e, MdlbenchError | MemoryError):
+        return f"{type(e).__name__}: {what}"
+    return f"{type(e).__name__} (a bug in the coder or a library): {what}"
+
+
+def error_record(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | None,
+                 message: str) -> Record:
+    """The record of a cell that could not run at all (its worker died, or the harness failed
+    around it): status error, no bits."""
+    ident = identify(dataset, comp, layout, seed)
+    return Record(key=ident.key, dataset=ident.dataset, compressor=ident.compressor, seed=seed,
+                  status=ERROR, bits=None, error=message, code=ident.code,
+                  reproducibility=reproducibility(seed),
+                  created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"))
+
+
 def _progress(reporter: Reporter, base: int, total: int) -> ProgressFn:
     def prog(done: int, _n: int, *bits: float) -> None:
         reporter.bytes(base + done, total, (bits[0] / done) if bits and done else None)
@@ -95,8 +114,9 @@ def _pass(call: Call, items: Sequence[bytes], sizes: list[int],
           show: tuple[Reporter, int, int] | None = None,
           check: Callable[[int, Any], str | None] | None = None
           ) -> tuple[list[Any], list[str | None], float, float]:
-    """`call` on every unit, timed: (outputs, errors, wall s, CPU s). A unit that raises an
-    MdlbenchError, or whose output `check` rejects, gets an error; the others still run."""
+    """`call` on every unit, timed: (outputs, errors, wall s, CPU s). A unit that raises (an
+    MdlbenchError, or any exception: a coder's bug must not end the grid), or whose output
+    `check` rejects, gets an error; the others still run."""
     outs: list[Any] = []
     errs: list[str | None] = []
     wall = cpu = 0.0
@@ -105,9 +125,11 @@ def _pass(call: Call, items: Sequence[bytes], sizes: list[int],
         prog = None if show is None else _progress(show[0], show[1] + done, show[2])
         try:
             out, w, c = measure.timed(functools.partial(call, item, prog))
-        except MdlbenchError as e:
+        except ModuleNotFoundError:  # a missing optional package: the run's problem (cli.py)
+            raise
+        except Exception as e:
             outs.append(None)
-            errs.append(f"{type(e).__name__}: {e}")
+            errs.append(describe(e))
         else:
             outs.append(out)
             errs.append(check(i, out) if check else None)
@@ -163,8 +185,10 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
     enc_speed = dec_speed = problem = None
     try:
         comp.warm_up(datas[0][:timing.warm_up_bytes], side)
-    except MdlbenchError as e:  # the coder cannot run here at all (e.g. no GPU)
-        status, problem = ERROR, f"{type(e).__name__}: {e}"
+    except ModuleNotFoundError:
+        raise
+    except Exception as e:  # the coder cannot run here at all (e.g. no GPU), or crashed
+        status, problem = ERROR, describe(e)
     else:
         measure.reset_peak()
         encs, errs, enc_speed, problem = _measured(encode, datas, sizes, timing,

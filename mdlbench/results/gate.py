@@ -5,23 +5,36 @@ regresses when its new bits exceed the baseline by more than the tolerance (bits
 percentage like "0.5%"). A baseline cell with no new result, a failed round trip, a cell that
 could not run, or bits that were never decoded back (--no-verify) also fail the gate: what was
 not measured cannot be said to be no worse.
+
+The gate fails closed: a tolerance must be a finite number >= 0 (nan, inf and negative values
+are usage errors, since nan compares false and inf lets anything through), and a baseline
+that is empty, of another schema, or not {name: non-negative integer bits} is an error, never a
+gate that passes because it checked nothing. The report keeps apart the cells that are
+unchanged (equal bits), better, and worse but within the tolerance.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ResultsError, UsageError
 from .record import ERROR, UNVERIFIED, VERIFIED, Record, latest
-from .store import atomic_write
+from .store import atomic_write, read_json
+
+SCHEMA = 1
+SEPARATOR = " | "
+"""Between the dataset label and the spec in a cell's name (Record.name)."""
 
 
 @dataclass
 class GateReport:
     regressions: list[tuple[str, int, int]] = field(default_factory=list)
     improvements: list[tuple[str, int, int]] = field(default_factory=list)
+    within: list[tuple[str, int, int]] = field(default_factory=list)
+    """Cells whose bits rose, by no more than the tolerance: passed, and said so."""
     missing: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     """Baseline cells whose new stream did not decode back."""
@@ -52,8 +65,8 @@ def parse_tolerance(text: str | float | int) -> tuple[float, bool]:
             v, rel = float(s), False
     except ValueError:
         raise UsageError(f"bad tolerance {text!r}: use bits (e.g. 0, 64) or a percentage (0.5%)") from None
-    if v < 0:
-        raise UsageError(f"bad tolerance {text!r}: must not be negative")
+    if not math.isfinite(v) or v < 0:
+        raise UsageError(f"bad tolerance {text!r}: must be a finite number, not negative")
     return v, rel
 
 
@@ -70,15 +83,24 @@ def current_cells(records: list[Record]) -> tuple[dict[str, int], dict[str, str]
 
 
 def load_baseline(path: Path) -> dict[str, int]:
-    try:
-        doc = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ResultsError(f"no such baseline: {path} (create it with `mdlbench gate --update`)") from None
-    except (OSError, ValueError) as e:
-        raise ResultsError(f"baseline {path} does not parse: {e}") from None
-    cells = doc.get("cells") if isinstance(doc, dict) else None
-    if not isinstance(cells, dict) or not all(isinstance(v, int) for v in cells.values()):
-        raise ResultsError(f"baseline {path} does not parse: expected {{\"cells\": {{name: bits}}}}")
+    """The cells of a baseline file, checked: ResultsError for anything but a non-empty
+    {"schema": 1, "cells": {"LABEL | SPEC": bits}} with non-negative integer bits."""
+    if not Path(path).exists() and not Path(path).is_symlink():
+        raise ResultsError(f"no such baseline: {path} (create it with `mdlbench gate --update`)")
+    doc = read_json(Path(path), "baseline")
+    what = f"baseline {path} is not an mdlbench baseline"
+    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), dict):
+        raise ResultsError(f"{what}: expected {{\"schema\": 1, \"cells\": {{name: bits}}}}")
+    if doc.get("schema", SCHEMA) != SCHEMA:
+        raise ResultsError(f"{what}: schema {doc.get('schema')!r} (this mdlbench reads {SCHEMA})")
+    cells = doc["cells"]
+    if not cells:
+        raise ResultsError(f"baseline {path} has no cells: it would pass anything")
+    for name, bits in cells.items():
+        if SEPARATOR not in name:
+            raise ResultsError(f"{what}: cell name {name!r} is not 'DATASET | SPEC'")
+        if type(bits) is not int or bits < 0:
+            raise ResultsError(f"{what}: cell {name!r} has {bits!r}, not a number of bits")
     return cells
 
 
@@ -110,6 +132,8 @@ def gate(baseline: dict[str, int], records: list[Record],
         allowed = old * tol if rel else tol
         if new > old + allowed:
             rep.regressions.append((name, old, new))
+        elif new > old:
+            rep.within.append((name, old, new))
         elif new < old:
             rep.improvements.append((name, old, new))
         else:

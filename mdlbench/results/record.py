@@ -3,13 +3,15 @@
 Records live on disk as JSON (`to_dict` / `from_dict`); every reader goes through `Record`, so a
 field has one name and one meaning. `from_dict` also reads schema-1 records (a `verified`
 flag, one timing per cell), so older result folders still load; `to_dict` writes schema 2.
+Every record read is checked against the schema (`validate`): a damaged one is refused by
+name and field, never shown or gated on.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,17 +219,15 @@ class Record:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], path: str | None = None) -> Record:
-        """Read a stored record (schema 1 or 2); raises KeyError/TypeError/ValueError when the
-        dict is not a record."""
-        schema = d.get("schema", 1)
-        if schema == 1:
+    def from_dict(cls, d: Any, path: str | None = None) -> Record:
+        """Read a stored record (schema 1 or 2), checked against the schema below first;
+        raises RecordError (naming the field) when `d` is not a whole record."""
+        validate(d)
+        if d.get("schema", 1) == 1:
             status, bits, timing = _schema1(d)
         else:
             status, bits = d["status"], d["bits"]
             timing = _timing(d["timing"]) if d.get("timing") else None
-        if status not in STATUSES:
-            raise ValueError(f"unknown status {status!r}")
         return cls(
             key=d["key"], dataset=_pick(DatasetInfo, d["dataset"]),
             compressor=_pick(CompressorInfo, d["compressor"]), seed=d.get("seed"),
@@ -240,6 +240,102 @@ class Record:
         )
 
 
+class RecordError(ValueError):
+    """A JSON document that is not a whole record: which field, and what is wrong with it."""
+
+
+# The schema, as checks per field: a record that parses but lies about its type (bits "lots",
+# no dataset, a negative size) is refused when read, not found later by a table or the gate.
+# Fields not named here are kept or ignored as before, so a newer writer may add fields.
+Check = Callable[[Any], bool]
+
+
+def _int(lo: int | None = None) -> Check:
+    return lambda v: type(v) is int and (lo is None or v >= lo)
+
+
+def _num(v: Any) -> bool:
+    return type(v) in (int, float)
+
+
+def _str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _bool(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+def _dict(v: Any) -> bool:
+    return isinstance(v, dict)
+
+
+def _opt(check: Check) -> Check:
+    return lambda v: v is None or check(v)
+
+
+_DATASET = {"name": (_str, True), "label": (_str, True), "sha256": (_str, True),
+            "size": (_int(0), True), "files": (_int(0), False), "kind": (_str, False),
+            "alphabet": (_int(1), False), "per_file": (_bool, False),
+            "chunk_size": (_opt(_int(1)), False), "limit_bits": (_opt(_num), False),
+            "entropy_bits": (_opt(_num), False)}
+_COMPRESSOR = {"name": (_str, True), "spec": (_str, True), "family": (_str, False),
+               "summary": (_str, False), "params": (_dict, False), "library": (_str, False),
+               "version": (_str, False)}
+_SPEED = {"min_s": (_num, True), "median_s": (_num, True), "cpu_s": (_opt(_num), False),
+          "repeats": (_int(1), True)}
+_TIMING = {"encode": (_opt(_dict), False), "decode": (_opt(_dict), False),
+           "cells_at_once": (_opt(_int(1)), False), "warm_up": (_bool, False)}
+_PART = {"name": (_str, True), "size": (_int(0), True), "bits": (_opt(_int(0)), False),
+         "bits_ideal": (_opt(_num), False), "error": (_opt(_str), False)}
+_RECORD = {"key": (_str, True), "dataset": (_dict, True), "compressor": (_dict, True),
+           "seed": (_opt(_int()), False), "bits": (_opt(_int(0)), True),
+           "bits_ideal": (_opt(_num), False), "error": (_opt(_str), False),
+           "timing": (_opt(_dict), False), "peak_rss_mb": (_opt(_num), False),
+           "parts": (_opt(lambda v: isinstance(v, list)), False), "extras": (_opt(_dict), False),
+           "code": (_opt(_str), False), "reproducibility": (_opt(_dict), False),
+           "created": (_str, False)}
+
+
+def _fields(d: Any, schema: dict[str, tuple[Check, bool]], where: str) -> None:
+    if not isinstance(d, dict):
+        what = f"field '{where.rstrip('.')}'" if where else "the record"
+        raise RecordError(f"{what} is {type(d).__name__}, not an object")
+    for name, (check, required) in schema.items():
+        if name not in d:
+            if required:
+                raise RecordError(f"no field '{where}{name}'")
+        elif not check(d[name]):
+            raise RecordError(f"field '{where}{name}' has a wrong value: {d[name]!r:.60}")
+
+
+def validate(d: Any) -> None:
+    """Raise RecordError unless `d` has every field a record needs, each of its type."""
+    _fields(d, _RECORD, "")
+    schema = d.get("schema", 1)
+    if schema not in (1, SCHEMA) or type(schema) is not int:
+        raise RecordError(f"unknown record schema {schema!r}")
+    _fields(d["dataset"], _DATASET, "dataset.")
+    _fields(d["compressor"], _COMPRESSOR, "compressor.")
+    for i, part in enumerate(d.get("parts") or []):
+        _fields(part, _PART, f"parts[{i}].")
+    if schema == 1:
+        if "verified" not in d or d["verified"] not in (True, False, None):
+            raise RecordError("field 'verified' must be true, false or null (schema 1)")
+        return
+    if d.get("status") not in STATUSES:
+        raise RecordError(f"field 'status' must be one of {', '.join(STATUSES)}, "
+                          f"not {d.get('status')!r}")
+    if (d["bits"] is None) != (d["status"] == ERROR):
+        raise RecordError(f"field 'bits' is {d['bits']!r} in a {d['status']} record (only "
+                          f"an error record has no bits)")
+    if d.get("timing"):
+        _fields(d["timing"], _TIMING, "timing.")
+        for side in ("encode", "decode"):
+            if d["timing"].get(side):
+                _fields(d["timing"][side], _SPEED, f"timing.{side}.")
+
+
 def _pick(cls: Any, d: dict[str, Any]) -> Any:
     """Build a dataclass from the keys it knows (a newer writer may have added others)."""
     names = {f.name for f in dataclasses.fields(cls)}
@@ -248,7 +344,7 @@ def _pick(cls: Any, d: dict[str, Any]) -> Any:
 
 def _timing(d: dict[str, Any]) -> Timing:
     enc, dec = d.get("encode"), d.get("decode")
-    return Timing(Speed(**enc) if enc else None, Speed(**dec) if dec else None,
+    return Timing(_pick(Speed, enc) if enc else None, _pick(Speed, dec) if dec else None,
                   d.get("cells_at_once", 1), d.get("warm_up", True))
 
 

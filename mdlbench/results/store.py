@@ -5,37 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..errors import ResultsError
-from .record import Record
+from .. import fileio, limits
+from ..errors import MdlbenchError, ResultsError
+from .record import Record, RecordError
 
 DEFAULT_DIR = Path("results/runs")
 
 
 def atomic_write(path: Path, text: str | bytes) -> None:
-    """Write via a temp file in the same folder and rename: readers see old or new, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode() if isinstance(text, str) else text
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a results file is an ordinary file
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically (temp file + rename): readers see old or new, never half. A special file
+    at `path` is never replaced (see fileio.write_output)."""
+    fileio.write_output(path, text)
 
 
 def cell_key(fields: dict[str, Any]) -> str:
@@ -57,15 +42,27 @@ def save(root: Path, record: Record) -> Path:
     return path
 
 
-def _read(f: Path) -> Record:
+def read_json(f: Path, what: str = "results file") -> Any:
+    """A JSON document from a regular file of reasonable size; ResultsError otherwise."""
+    raw = fileio.read_regular(f, what, limits.JSON_MAX_BYTES, ResultsError)
     try:
-        doc = json.loads(f.read_text())
-    except (OSError, ValueError) as e:
-        raise ResultsError(f"corrupt results file {f}: {e}") from None
+        return json.loads(raw)
+    except (ValueError, RecursionError) as e:  # RecursionError: absurdly deep nesting
+        why = str(e) if isinstance(e, ValueError) else "nested too deeply"
+        raise ResultsError(f"corrupt {what} {f}: it does not parse ({why})") from None
+
+
+def _read(f: Path) -> Record:
+    doc = read_json(f)
     try:
         return Record.from_dict(doc, str(f))
-    except (AttributeError, KeyError, TypeError, ValueError):
-        raise ResultsError(f"corrupt results file {f}: not an mdlbench record") from None
+    except RecordError as e:
+        raise ResultsError(f"corrupt results file {f}: not an mdlbench record ({e})") from None
+
+
+def is_baseline(doc: Any) -> bool:
+    """A gate baseline ({"schema", "cells"}), which may sit in a results folder (results/)."""
+    return isinstance(doc, dict) and "cells" in doc and set(doc) <= {"schema", "cells"}
 
 
 def find(root: Path, label: str, spec: str, key: str) -> Record | None:
@@ -75,16 +72,29 @@ def find(root: Path, label: str, spec: str, key: str) -> Record | None:
         return None
     try:
         return _read(path)
-    except ResultsError:
+    except MdlbenchError:  # damaged, or not a regular file: the cell runs again
         return None
 
 
 def load_records(paths: Iterable[Path]) -> list[Record]:
-    """Load every record under the given files/folders; a file that does not parse is an error."""
+    """Every record under the given files/folders. In a folder, gate baselines are skipped (the
+    project's results/ holds one); any other file that is not a whole record is an error, and
+    so is a record file given by name that is not one."""
     out: list[Record] = []
     for root in paths:
         root = Path(root)
         if not root.exists():
             raise ResultsError(f"no such results file or directory: {root}")
-        out += [_read(f) for f in (sorted(root.rglob("*.json")) if root.is_dir() else [root])]
+        if not root.is_dir():
+            out.append(_read(root))
+            continue
+        for f in sorted(root.rglob("*.json")):
+            doc = read_json(f)
+            if is_baseline(doc):
+                continue
+            try:
+                out.append(Record.from_dict(doc, str(f)))
+            except RecordError as e:
+                raise ResultsError(f"corrupt results file {f}: not an mdlbench record "
+                                   f"({e})") from None
     return out
