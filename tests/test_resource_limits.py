@@ -172,3 +172,23 @@ def test_the_grid_and_encode_report_limits_as_usage_errors_not_cells(tmp_path, m
         mdlbench.run(["iid:n=5000"], ["zlib"], results_dir=tmp_path)
     with pytest.raises(LimitError):
         api.encode_bytes("zlib", bytes(5000))
+
+
+@pytest.mark.parametrize("spec, low, high", [
+    ("lstm", 0.001, 0.1),
+    ("lstm:hidden=8192,layers=16", 100, 200),  # 8.3e9 parameters x 16 B
+    ("transformer:context=65536", 60, 200),  # the ALiBi tables alone are 5 x 65536^2 floats
+])
+def test_neural_memory_estimates_count_parameters_and_tables(spec, low, high):
+    """Counted on torch's meta device (nothing allocated): large configurations are refused
+    before torch tries to allocate them; the defaults stay small."""
+    assert low < create(spec).memory_bytes(4_000_000) / 2**30 < high
+
+
+def test_neural_streams_bound_a_forged_length():
+    lstm = create("lstm")
+    meta = bytes([0, 1, 0, 0, 0, 0, 255])  # device, threads, fingerprint CRC, alphabet - 1
+    assert lstm.length_bound(8, meta) < 20_000_000  # K = 256: >= 2.2e-5 bits a symbol
+    assert lstm.length_bound(0, meta[:-1] + b"\x00") == lstm.max_input  # K = 1 costs nothing
+    with pytest.raises(CorruptStreamError):
+        lstm.check_length(2**31 - 1, 8, meta)

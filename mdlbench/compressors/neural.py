@@ -20,6 +20,7 @@ code length Σ -log2 p of that segment in bits: a learning curve.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -111,6 +112,34 @@ class TorchCoder(LockstepCoder):
     def segment_steps(self) -> int:
         return self.config["train_every"]
 
+    def activation_bytes(self, streams: int) -> int:
+        """Bytes one training step keeps for its backward pass (the built-in networks say;
+        a user's network counts only its parameters)."""
+        return 0
+
+    def memory_bytes(self, n: int) -> int:
+        """Weights, gradients and Adam's two moments (16 B a parameter, counted by building the
+        network on torch's meta device: nothing is allocated), one training step's
+        activations, and the input, stream and decoded copy: refused before anything is built
+        when it exceeds the machine's memory."""
+        import torch
+
+        with torch.device("meta"):
+            net = self.build(256)
+        params = sum(p.numel() for p in net.parameters())
+        return 3 * n + 16 * params + self.activation_bytes(min(self.config["streams"],
+                                                               max(n, 1)))
+
+    def length_bound(self, stream_bytes: int, meta: bytes = b"") -> int:
+        """Every symbol costs at least -log2(1 - (K-1)/2^24) bits (constriction's categorical
+        models give each other symbol 2^-24 at least), so a stream of s bytes holds at most
+        8 s over that many symbols; a one-symbol alphabet (last meta byte 0) costs nothing."""
+        k = meta[-1] + 1 if meta else 256
+        if k == 1:
+            return self.max_input
+        per_symbol = -math.log2(1.0 - (k - 1) / 2**24)
+        return min(self.max_input, int(8 * (stream_bytes + 16) / per_symbol))
+
     def report(self, model: TorchStep | None, code: StreamCode | None, streams: int,
                device: str) -> dict[str, Any]:
         extras: dict[str, Any] = {"device": device, "streams": streams}
@@ -132,6 +161,13 @@ class LSTMCoder(TorchCoder):
         Param("embed", int, 16, "input embedding width", min=1, max=4096),
         *torch_params(streams=16, train_every=8, lr=0.02),
     )
+
+    def activation_bytes(self, streams: int) -> int:
+        """float32 gates, cell and hidden states of T steps x B streams per layer, and the
+        logits, kept for backward (about 12 numbers a unit a step)."""
+        c = self.config
+        steps = streams * c["train_every"]
+        return 4 * steps * (12 * c["layers"] * c["hidden"] + 3 * 256)
 
     def build(self, alphabet: int) -> Any:
         from ..models.lstm import LSTMConfig, LSTMModel
@@ -161,6 +197,16 @@ class TransformerCoder(TorchCoder):
 
     def context(self) -> int | None:
         return self.config["context"]
+
+    def activation_bytes(self, streams: int) -> int:
+        """The training window L = min(T, context-1) + T: per layer, attention scores and their
+        softmax and gradient (3 x heads x L^2) and about 12 activations a position of the
+        width; plus the KV cache of the coding path (2 x context x dim per layer) and its ALiBi
+        tables (heads + 1 squares of the context), float32."""
+        c = self.config
+        window = min(c["train_every"], c["context"] - 1) + c["train_every"]
+        per_layer = 3 * c["heads"] * window**2 + 12 * window * c["dim"] + 2 * c["context"] * c["dim"]
+        return 4 * (streams * c["layers"] * per_layer + (c["heads"] + 1) * c["context"]**2)
 
     def build(self, alphabet: int) -> Any:
         from ..models.transformer import TransformerConfig, TransformerModel
