@@ -15,6 +15,7 @@ from . import __version__
 from .errors import MdlbenchError, UsageError
 from .harness.measure import MIN_TIME, REPEAT
 from .results import store
+from .results.record import METRICS
 
 
 def _console(stderr: bool = False) -> Console:
@@ -193,8 +194,12 @@ def _print_table(table: Any, title: str) -> None:
               "RESULTS are repeated runs of the same cells, and how far their speeds moved.")
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "json", "html"]),
               default="table", show_default=True)
-@click.option("--metric", type=click.Choice(["bits", "bpb", "ratio", "excess"]), default="bpb",
-              show_default=True, help="excess: bits above the source limit (synthetic data).")
+@click.option("--metric", type=click.Choice(list(METRICS)), default="bpb", show_default=True,
+              help="bpb: bits per byte (per label for labelled data); bits_ideal: Σ -log2 p under "
+              "the coder's model; compression: uniform code length / code length; excess: bits "
+              "above the source limit (synthetic data); regret: bits above the best model of the "
+              "dataset's class in hindsight (i.i.d., Markov and logistic datasets). A figure a "
+              "dataset or coder does not define is left blank.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write to this file (atomically). The html board defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")
@@ -206,8 +211,8 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
 
     results = results or (store.DEFAULT_DIR,)
     if fmt == "table" and output is None:
-        _print_table(api.table(results, view, metric), f"{view} ({metric})" if view == "board"
-                     else view)
+        table = api.table(results, view, metric)
+        _print_table(table, table.attrs.get("caption", view) if view == "board" else view)
     else:
         text = api.report(results, view, "md" if fmt == "table" else fmt, metric)
         target = api.report_path(output, view, fmt)

@@ -16,7 +16,7 @@ def test_compare_solutions_rows_are_real_streams():
         assert row["verified"] is True and set(REPORTED) <= set(row)
         assert row["bits"] > row["bitsback_net_bits"] > 0
         assert 0.0 <= row["test_parity_accuracy"] <= 1.0
-    assert r["handset_wins"] == (r["rows"][0]["total_bits"] < r["rows"][1]["total_bits"])
+    assert r["handset_wins"] == (r["rows"][0]["objective_bits"] < r["rows"][1]["objective_bits"])
     with pytest.raises(UsageError, match="parity"):
         compare_solutions("markov:n=100")
 

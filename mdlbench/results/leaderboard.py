@@ -2,7 +2,10 @@
 
 - `leaderboard`: compressors as rows, datasets as columns, best first, with mean speeds; where a
   dataset has a known source limit (synthetic data) it is a row of its own, so every coder is
-  read against the bound no coder can beat;
+  read against the bound no coder can beat, and so are the code lengths a dataset states by
+  formula (NML and its Fisher asymptotic, the Laplace code of the logistic class, the source
+  limit plus the generating program): rows in parentheses, never streams. Its `caption` says
+  which metric it shows, in which unit;
 - `parts_table`: compressed bytes per file of --per-file runs, as published Canterbury tables;
 - `cells_table`: one row per cell with everything measured (the benchmark view);
 - `spread_table`: the same cells in repeated runs, and how far their speeds moved.
@@ -21,9 +24,9 @@ import pandas as pd
 
 from ..errors import UsageError
 from . import tables
-from .record import ERROR, FAILED, UNVERIFIED, VERIFIED, Record, latest
+from .record import ERROR, FAILED, METRICS, UNVERIFIED, VERIFIED, Record, latest
 
-METRICS = ("bits", "bpb", "ratio", "excess")
+HIGHER_IS_BETTER = ("ratio", "compression")
 VIEWS = ("board", "parts", "cells", "spread")
 LIMIT_ROW = "(source limit)"
 SHOWN = (VERIFIED, UNVERIFIED)
@@ -38,19 +41,58 @@ def frame(records: Sequence[Record]) -> pd.DataFrame:
         "bits": r.bits, "bits_ideal": r.bits_ideal, "bpb": r.bpb, "ratio": r.ratio,
         "encode_MBps": r.encode_MBps, "decode_MBps": r.decode_MBps, "status": r.status,
         "contended": r.contended, "limit_bits": r.dataset.limit_bits, "created": r.created,
+        "kind": r.dataset.kind, "ml_bits": r.dataset.ml_bits,
+        "uniform_bits": r.dataset.uniform_bits, "model_class": r.dataset.model_class,
+        "formulas": r.dataset.formulas,
     } for r in latest(records)]
     return pd.DataFrame(rows)
 
 
 def _metric(df: pd.DataFrame, metric: str) -> pd.Series:
+    """A metric from the bits and the dataset's figures; NaN where they do not define it."""
     bits = df["bits"].astype(float)
     if metric == "bits":
         return bits
+    if metric == "bits_ideal":  # Σ -log2 p under the coder's model (model-based coders only)
+        return df["bits_ideal"].astype(float)
     if metric == "bpb":
         return bits / df["size"]
     if metric == "excess":  # bits above the source's exact code length (synthetic data only)
         return bits - df["limit_bits"].astype(float)
+    if metric == "regret":  # bits above the best model of the dataset's class in hindsight
+        return bits - df["ml_bits"].astype(float)
+    if metric == "compression":  # uniform code length n·log2 K over this code length
+        return df["uniform_bits"].astype(float) / bits.replace(0, np.nan)
     return 8 * df["size"] / bits.replace(0, np.nan)
+
+
+_UNITS = {
+    "bits": "bits of the real stream, headers included",
+    "bits_ideal": "Σ -log2 p in bits under the coder's model (no stream overhead; model-based "
+                  "coders only)",
+    "ratio": "original bits / coded bits",
+    "excess": "bits above the source limit (-log2 P(sample) under the true source)",
+    "compression": "uniform code length n·log2 K / code length (K: the dataset's alphabet or "
+                   "classes)",
+}
+
+
+def caption(metric: str, df: pd.DataFrame) -> str:
+    """What the board shows and in which unit: bits per label for labelled data, not per byte."""
+    kinds = set(df["kind"]) if "kind" in df else set()
+    if metric == "bpb":
+        per = {"labelled": "label", "synthetic": "symbol", "algorithmic": "symbol"}
+        units = sorted({per.get(k, "byte") for k in kinds}) or ["byte"]
+        unit = "bits per " + units[0] if len(units) == 1 else (
+            "bits per byte of data: " + ", ".join(f"per {u}" for u in units) + " (one byte each)")
+        return f"{metric}: {unit}"
+    if metric == "regret":
+        classes = df.drop_duplicates("dataset").dropna(subset=["model_class"])
+        stated = "; ".join(f"{d}: {c}" for d, c in zip(classes["dataset"], classes["model_class"],
+                                                        strict=True)) or "none stated"
+        return (f"regret: bits above the best model of the dataset's class in hindsight "
+                f"(-log2 of the maximised likelihood); classes: {stated}")
+    return f"{metric}: {_UNITS[metric]}"
 
 
 def _worst(statuses: Sequence[str]) -> str | None:
@@ -91,11 +133,8 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     for comp, g in df.groupby("compressor"):
         notes[comp] = [f"{s}: {', '.join(sorted(set(g.loc[g['status'] == s, 'dataset'])))}"
                        for s in (FAILED, ERROR, UNVERIFIED) if (g["status"] == s).any()]
-    limits = df.dropna(subset=["limit_bits"]).drop_duplicates("dataset")
-    if not limits.empty:
-        lim = limits.assign(bits=limits["limit_bits"])
-        for ds, v in zip(lim["dataset"], _metric(lim, metric), strict=True):
-            table.loc[LIMIT_ROW, ds] = v
+    for row, ds, v in _formula_rows(df, metric):
+        table.loc[row, ds] = v
     speeds = ok.groupby("compressor")[list(tables.SPEEDS)].mean()
     for comp in ok.loc[ok["contended"], "compressor"].unique():
         notes[comp].append("contended speeds")
@@ -109,11 +148,26 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     table = table.join(speeds, how="left")
     table["notes"] = pd.Series({c: "; ".join(n) for c, n in notes.items()}).reindex(
         table.index).fillna("")
-    score = table[cols].rank(ascending=metric != "ratio").mean(axis=1)
+    score = table[cols].rank(ascending=metric not in HIGHER_IS_BETTER).mean(axis=1)
     table = table.assign(_score=score).sort_values("_score").drop(columns="_score")
     table.index.name = "compressor"
-    table.attrs = {"metric": metric, "formats": {"notes": "text"}, "marks": marks}
+    table.attrs = {"metric": metric, "formats": {"notes": "text"}, "marks": marks,
+                   "caption": caption(metric, df)}
     return table
+
+
+def _formula_rows(df: pd.DataFrame, metric: str) -> list[tuple[str, str, float]]:
+    """(row, dataset, value) of the rows a dataset states by formula, not by a stream: the
+    source limit and its `formulas`, each read as a code length of that many (ideal) bits."""
+    out = []
+    for rec in df.drop_duplicates("dataset").to_dict("records"):
+        rows = {LIMIT_ROW: rec["limit_bits"], **(rec["formulas"] or {})}
+        for row, bits in rows.items():
+            if bits is None or (isinstance(bits, float) and np.isnan(bits)):
+                continue
+            one = pd.DataFrame([{**rec, "bits": bits, "bits_ideal": bits}])
+            out.append((row, rec["dataset"], float(_metric(one, metric).iloc[0])))
+    return out
 
 
 def parts_table(records: Sequence[Record]) -> pd.DataFrame:
@@ -170,7 +224,7 @@ def cells_table(records: Sequence[Record]) -> pd.DataFrame:
             "bits": r.bits, "bpb": r.bpb,
             "bits - ideal": None if r.bits is None or r.bits_ideal is None
             else r.bits - r.bits_ideal,
-            "excess": r.excess_bits,
+            "excess": r.excess_bits, "regret": r.regret_bits,
             "encode_MBps": r.encode_MBps, "decode_MBps": r.decode_MBps,
             "decode/encode": (r.decode_MBps / r.encode_MBps
                               if r.decode_MBps and r.encode_MBps else None),
