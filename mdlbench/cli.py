@@ -227,11 +227,13 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
 
 @cli.command()
 @click.argument("results", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--kind", type=click.Choice(["all", "pareto", "learning", "blocks"]), default="all",
-              show_default=True, help="pareto: bpb vs encode speed; learning: code length vs data "
-              "seen (prequential coders); blocks: block-MDL curves (labelled data).")
+@click.option("--kind", type=click.Choice(["all", "pareto", "learning", "blocks", "sweep"]),
+              default="all", show_default=True, help="pareto: bpb vs encode speed; learning: code "
+              "length vs data seen (prequential coders); blocks: block-MDL curves (labelled data); "
+              "sweep: bits above the source limit vs n, for datasets run at several sizes "
+              "(suites/sweep.toml).")
 @click.option("--dataset", help="Dataset label (or name) to plot; pareto needs one when results "
-              "hold several.")
+              "hold several; for sweep, a task name (parity) or its spec without n.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/plots"),
               show_default=True, help="Folder for the image files.")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)

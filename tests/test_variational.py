@@ -70,6 +70,55 @@ def test_handset_parity_network_is_exact(length):
     assert ds.limit_bits <= bits < ds.limit_bits * 1.001   # random bits only, parity free
 
 
+@pytest.mark.parametrize("length,context,heads", [(2, 2, 1), (4, 4, 2), (4, 8, 1), (7, 7, 1)])
+def test_handset_parity_transformer_is_exact(length, context, heads):
+    """The hand-set one-layer transformer predicts every parity symbol (argmax, on the coding
+    path) and each costs ~0 bits: the sample costs its random bits, as the source does."""
+    from mdlbench.models.bayes import windows
+    from mdlbench.models.handset import parity_transformer
+
+    ds, x = _parity(300, length, seed=2)
+    cfg = NetConfig("transformer", 4, context, length + 2, 16, heads)
+    net = Net(cfg)
+    w = parity_transformer(length, cfg)
+    assert ds.limit_bits <= nll_bits(net, w, x) < ds.limit_bits * 1.0001
+    p = net.numpy_params(w)
+    ctx = windows(x, context, 4)
+    pos = np.flatnonzero(x >= 2)
+    assert all(np.argmax(net.step_probs(p, ctx[i])) == x[i] for i in pos)
+    bits = np.array([net.step_probs(p, ctx[i])[:2] for i in range(len(x)) if x[i] < 2])
+    assert np.array_equal(bits[:, 0], bits[:, 1]) and bits.min() > 0.498  # an even guess
+    with pytest.raises(ValueError, match="width"):
+        parity_transformer(length, NetConfig("transformer", 4, context, length + 2, 8, 1))
+
+
+def test_handset_counting_mlp_is_exact():
+    from mdlbench.models.handset import counting_step, for_data
+
+    ds = load("counting:n=400,m=7,step=3,seed=5")
+    x = np.frombuffer(ds.data, np.uint8)
+    cfg = NetConfig("mlp", 7, 2, 8)
+    assert counting_step(x, 7) == 3
+    assert ds.limit_bits <= nll_bits(Net(cfg), for_data(x, cfg), x) < ds.limit_bits + 0.05
+    with pytest.raises(ValueError, match="no hand-set"):
+        for_data(np.array([0, 1, 1, 0, 2]), NetConfig("mlp", 3, 2, 8))
+
+
+@pytest.mark.parametrize("spec", [
+    "variational:model=transformer,context=3,hidden=5,embed=16,steps=5,samples=2,wbits=6,"
+    "init=handset",
+    "variational:context=1,hidden=7,steps=5,samples=2,wbits=6,init=handset"])
+def test_handset_starts_round_trip(spec):
+    """init=handset reads the task off the data on both sides: parity for the transformer,
+    counting for the mlp."""
+    data = load("parity:n=40,len=3").data if "transformer" in spec else \
+        load("counting:n=200,m=7").data
+    comp = create(spec)
+    enc = comp.encode(data)
+    assert create(spec).decode(enc.blob) == data
+    _check_accounting(enc)
+
+
 # ----------------------------------------------------------------------------- bits-back stream
 def _check_accounting(enc):
     ex = enc.extras

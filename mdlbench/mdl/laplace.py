@@ -112,8 +112,8 @@ def fit(Z: np.ndarray, y: np.ndarray, k: int, precision: float,
         decrement = float(grad @ step)
         if not np.isfinite(decrement):
             return theta, False
-        if decrement < 1e-9:
-            return theta, True
+        if decrement < 1e-9:  # converged: one last full step costs no new Hessian
+            return theta - step.reshape(theta.shape), True
         t = 1.0
         while t > 1e-10:
             new = theta - t * step.reshape(theta.shape)

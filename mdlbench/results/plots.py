@@ -5,7 +5,10 @@
   a cross, and failed cells are left out;
 - `learning`: code length vs data seen for coders that report per-segment bits (prequential
   neural coders), with the source's limit when it is known;
-- `blocks`: block-wise prequential MDL on labelled data: bits per label in each block.
+- `blocks`: block-wise prequential MDL on labelled data: bits per label in each block;
+- `sweep`: the n-sweep (suites/sweep.toml): bits above the source limit vs sample size for each
+  task run at several sizes, the real stream solid and a variational objective dashed, with the
+  generating program's bits as the bounded excess to compare with.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from .. import spec as specmod  # noqa: E402
 from ..errors import UsageError  # noqa: E402
 from .leaderboard import SHOWN, frame  # noqa: E402
-from .record import BLOCKS, SEGMENTS, UNVERIFIED, Record, latest  # noqa: E402
+from .record import BLOCKS, OBJECTIVE, SEGMENTS, UNVERIFIED, Record, latest  # noqa: E402
 
-KINDS = ("pareto", "learning", "blocks")
+KINDS = ("pareto", "learning", "blocks", "sweep")
+PROGRAM_ROW = "(source limit + program)"
+"""The algorithmic datasets' formula row (datasets.algorithmic): limit + program bits."""
 
 
 def _shown(records: list[Record]) -> list[Record]:
@@ -158,6 +164,75 @@ def blocks(records: list[Record], dataset: str | None = None) -> plt.Figure:
     return fig
 
 
+def _family(r: Record) -> tuple[str, int] | None:
+    """(the dataset's spec without `n`, n) for a dataset with a source limit and an `n`."""
+    from ..datasets import DATASETS
+
+    if r.dataset.limit_bits is None:
+        return None
+    try:
+        s = specmod.parse(r.dataset.name)
+    except UsageError:  # a path or URL: not a sized family
+        return None
+    declared = {p.name: p.default for p in getattr(DATASETS.get(s.name), "params", ())}
+    n = dict(s.params).get("n", declared.get("n"))  # canonical names leave out a default n
+    if n is None:
+        return None
+    rest = tuple((k, v) for k, v in s.params if k != "n")
+    return str(specmod.Spec(s.name, rest)), int(float(n))
+
+
+def swept(records: list[Record]) -> dict[str, list[Record]]:
+    """Dataset families run at two or more sizes: family -> their records with bits."""
+    fams: dict[str, list[Record]] = {}
+    for r in _shown(records):
+        f = _family(r)
+        if f is not None:
+            fams.setdefault(f[0], []).append(r)
+    return {f: rs for f, rs in fams.items() if len({_family(r)[1] for r in rs}) >= 2}
+
+
+def sweep(records: list[Record], family: str | None = None) -> plt.Figure:
+    """Bits above the source limit vs n, one panel per task: does the excess stay bounded?"""
+    fams = swept(records)
+    if family is not None:
+        fams = {f: rs for f, rs in fams.items() if f == family or f.split(":")[0] == family}
+    if not fams:
+        raise UsageError("no dataset run at several sizes n (a sweep: suites/sweep.toml) to plot"
+                         + (f" for {family!r}" if family else ""))
+    fig, axes = plt.subplots(1, len(fams), figsize=(6.5 * len(fams), 5), squeeze=False)
+    for ax, (fam, recs) in zip(axes[0], sorted(fams.items()), strict=True):
+        rows = sorted({r.row for r in recs})
+        ref: dict[int, float] = {}
+        for i, row in enumerate(rows):
+            pts = sorted((_family(r)[1], r) for r in recs if r.row == row)
+            xs = [n for n, _ in pts]
+            color = f"C{i}"
+            ax.plot(xs, [r.bits - r.dataset.limit_bits for _, r in pts], "o-", color=color,
+                    ms=4, label=f"{row}: real stream")
+            obj = [(n, r.extras[OBJECTIVE] - r.dataset.limit_bits) for n, r in pts
+                   if isinstance(r.extras.get(OBJECTIVE), int | float)]
+            if obj:
+                ax.plot(*zip(*obj, strict=True), "s--", color=color, ms=3, alpha=0.8,
+                        label=f"{row}: objective")
+            for n, r in pts:
+                if PROGRAM_ROW in r.dataset.formulas:
+                    ref[n] = r.dataset.formulas[PROGRAM_ROW] - r.dataset.limit_bits
+        if ref:
+            xs = sorted(ref)
+            ax.plot(xs, [ref[n] for n in xs], "k:", lw=1.5, label="generating program's bits")
+        ax.axhline(0, color="k", lw=1, label="source limit")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("symlog", linthresh=100)
+        ax.set_xlabel("n (samples)")
+        ax.set_ylabel("bits above the source limit")
+        ax.set_title(f"{fam}: excess over the limit as n grows")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
 def make(records: list[Record], kind: str, dataset: str | None = None) -> plt.Figure:
     if kind not in KINDS:
         raise UsageError(f"unknown plot kind {kind!r} (known: {', '.join(KINDS)})")
@@ -168,6 +243,8 @@ def make(records: list[Record], kind: str, dataset: str | None = None) -> plt.Fi
                 raise UsageError(f"pareto needs --dataset (one of: {', '.join(labels)})")
             dataset = labels[0]
         return pareto(records, dataset)
+    if kind == "sweep":
+        return sweep(records, dataset)
     return learning(records, dataset) if kind == "learning" else blocks(records, dataset)
 
 
@@ -179,6 +256,8 @@ def available(records: list[Record]) -> list[tuple[str, str | None]]:
         out.append(("learning", None))
     if any(r.extras.get(BLOCKS) for r in records):
         out.append(("blocks", None))
+    if swept(records):
+        out.append(("sweep", None))
     return out
 
 
