@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -192,43 +193,73 @@ def swept(records: list[Record]) -> dict[str, list[Record]]:
     return {f: rs for f, rs in fams.items() if len({_family(r)[1] for r in rs}) >= 2}
 
 
+def _short(rows: list[str]) -> dict[str, str]:
+    """Row names without the parameters every row shares (the legend says what differs)."""
+    parsed = {r: specmod.parse(r) for r in rows}
+    common = set.intersection(*(set(p.params) for p in parsed.values())) if len(rows) > 1 else set()
+    names = {p.name for p in parsed.values()}
+    out = {}
+    for r, p in parsed.items():
+        kept = [f"{k}={v}" for k, v in p.params if (k, v) not in common]
+        head = p.name if len(names) > 1 or not kept else ""
+        out[r] = (head + (":" if head and kept else "") + ",".join(kept)) or p.name
+    return out
+
+
 def sweep(records: list[Record], family: str | None = None) -> plt.Figure:
     """Bits above the source limit vs n, one panel per task: does the excess stay bounded?"""
+    from matplotlib.lines import Line2D
+
     fams = swept(records)
     if family is not None:
         fams = {f: rs for f, rs in fams.items() if f == family or f.split(":")[0] == family}
     if not fams:
         raise UsageError("no dataset run at several sizes n (a sweep: suites/sweep.toml) to plot"
                          + (f" for {family!r}" if family else ""))
-    fig, axes = plt.subplots(1, len(fams), figsize=(6.5 * len(fams), 5), squeeze=False)
+    fig, axes = plt.subplots(1, len(fams), figsize=(6.5 * len(fams), 6.5), squeeze=False)
     for ax, (fam, recs) in zip(axes[0], sorted(fams.items()), strict=True):
         rows = sorted({r.row for r in recs})
+        names = _short(rows)
         ref: dict[int, float] = {}
+        handles, low = [], math.inf
         for i, row in enumerate(rows):
-            pts = sorted((_family(r)[1], r) for r in recs if r.row == row)
-            xs = [n for n, _ in pts]
+            pts = sorted(((_family(r)[1], r) for r in recs if r.row == row), key=lambda t: t[0])
             color = f"C{i}"
-            ax.plot(xs, [r.bits - r.dataset.limit_bits for _, r in pts], "o-", color=color,
-                    ms=4, label=f"{row}: real stream")
+            ys = [r.bits - r.dataset.limit_bits for _, r in pts]
+            (line,) = ax.plot([n for n, _ in pts], ys, "o-", color=color, ms=4,
+                              label=names[row])
+            handles.append(line)
             obj = [(n, r.extras[OBJECTIVE] - r.dataset.limit_bits) for n, r in pts
                    if isinstance(r.extras.get(OBJECTIVE), int | float)]
             if obj:
-                ax.plot(*zip(*obj, strict=True), "s--", color=color, ms=3, alpha=0.8,
-                        label=f"{row}: objective")
+                ax.plot(*zip(*obj, strict=True), "s--", color=color, ms=3, alpha=0.8)
+                low = min(low, *(v for _, v in obj))
+            low = min(low, *ys)
             for n, r in pts:
                 if PROGRAM_ROW in r.dataset.formulas:
                     ref[n] = r.dataset.formulas[PROGRAM_ROW] - r.dataset.limit_bits
         if ref:
             xs = sorted(ref)
-            ax.plot(xs, [ref[n] for n in xs], "k:", lw=1.5, label="generating program's bits")
-        ax.axhline(0, color="k", lw=1, label="source limit")
+            handles += ax.plot(xs, [ref[n] for n in xs], "k:", lw=1.5,
+                               label="the generating program's bits")
+        handles += [Line2D([], [], color="grey", ls="-", marker="o", ms=4,
+                           label="solid: real stream (decoded back)"),
+                    Line2D([], [], color="grey", ls="--", marker="s", ms=3,
+                           label="dashed: objective KL + E[NLL] + prior")]
+        if low <= 0:
+            ax.axhline(0, color="k", lw=1)
         ax.set_xscale("log", base=2)
-        ax.set_yscale("symlog", linthresh=100)
+        if low > 0:  # every coder above the limit: a log scale from just below the lowest
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=low / 2)
+        else:
+            ax.set_yscale("symlog", linthresh=10)
         ax.set_xlabel("n (samples)")
         ax.set_ylabel("bits above the source limit")
-        ax.set_title(f"{fam}: excess over the limit as n grows")
+        ax.set_title(f"{fam}: excess over the limit as n grows", fontsize=10)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=6)
+        ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                  ncol=2)
     fig.tight_layout()
     return fig
 
