@@ -16,6 +16,7 @@ from . import __version__
 from .errors import BUG_EXIT, INTERRUPTED_EXIT, MdlbenchError, UsageError
 from .harness.measure import MIN_TIME, REPEAT
 from .results import store
+from .results.record import METRICS
 
 
 def _console(stderr: bool = False) -> Console:
@@ -210,11 +211,14 @@ def _print_table(table: Any, title: str) -> None:
               "RESULTS are repeated runs of the same cells, and how far their speeds moved.")
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "json", "html"]),
               default="table", show_default=True)
-@click.option("--metric", type=click.Choice(["bits", "bpb", "ratio", "excess", "adjusted"]),
-              default="bpb", show_default=True,
-              help="excess: bits above the source limit (synthetic data); adjusted: bits per "
-              "byte with a pretrained model's size added (LMIC's adjusted rate; the same as bpb "
-              "for coders that send no model).")
+@click.option("--metric", type=click.Choice(list(METRICS)), default="bpb", show_default=True,
+              help="bpb: bits per byte (per label for labelled data); bits_ideal: Σ -log2 p under "
+              "the coder's model; compression: uniform code length / code length; excess: bits "
+              "above the source limit (synthetic data); regret: bits above the best model of the "
+              "dataset's class in hindsight (i.i.d., Markov and logistic datasets); adjusted: bits "
+              "per byte with a pretrained model's size added (LMIC's adjusted rate; the same as "
+              "bpb for coders that send no model). A figure a dataset or coder does not define is "
+              "left blank.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write to this file (atomically). The html board defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")
@@ -239,8 +243,8 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
     results = results or (store.DEFAULT_DIR,)
     chosen = {"dataset": datasets, "compressor": compressors, "sort": sort}
     if fmt == "table" and output is None:
-        _print_table(api.table(results, view, metric, **chosen),
-                     f"{view} ({metric})" if view == "board" else view)
+        table = api.table(results, view, metric, **chosen)
+        _print_table(table, table.attrs.get("caption", view) if view == "board" else view)
     else:
         text = api.report(results, view, "md" if fmt == "table" else fmt, metric, **chosen,
                           mean_rank=mean_rank)
@@ -256,14 +260,15 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
 
 @cli.command()
 @click.argument("results", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--kind", type=click.Choice(["all", "pareto", "learning", "blocks"]), default="all",
-              show_default=True, help="pareto: bits per byte (per label for labelled data) vs "
-              "speed; learning: code length vs data seen (prequential coders); blocks: block-MDL "
-              "curves (labelled data).")
+@click.option("--kind", type=click.Choice(["all", "pareto", "learning", "blocks", "sweep"]),
+              default="all", show_default=True, help="pareto: bits per byte (per label for "
+              "labelled data) vs speed; learning: code length vs data seen (prequential coders); "
+              "blocks: block-MDL curves (labelled data); sweep: bits above the source limit vs n, "
+              "for datasets run at several sizes (suites/sweep.toml).")
 @click.option("--x", "x", type=click.Choice(["encode", "decode"]), default="encode",
               show_default=True, help="pareto: the speed on the x axis.")
 @click.option("--dataset", help="Dataset label (or name) to plot; pareto needs one when results "
-              "hold several.")
+              "hold several; for sweep, a task name (parity) or its spec without n.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/plots"),
               show_default=True, help="Folder for the image files.")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)

@@ -81,7 +81,7 @@ def test_plots_and_html(tmp_path):
     assert "<link" not in page and "src=" not in page  # self-contained: no external assets
     with pytest.raises(mdlbench.errors.UsageError, match="no results with per-segment"):
         mdlbench.plot([runs], "learning")
-    assert set(KINDS) == {"pareto", "learning", "blocks"}
+    assert set(KINDS) == {"pareto", "learning", "blocks", "sweep"}
 
 
 def test_seeds_give_mean_and_std_for_stochastic_coders(tmp_path):

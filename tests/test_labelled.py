@@ -193,9 +193,9 @@ def test_label_coders_refuse_unlabelled_data(tmp_path):
 def test_spec_checks():
     with pytest.raises(UsageError, match="first applies"):
         create("preq:blocks=voita,first=16")
-    with pytest.raises(UsageError, match="model=mlp only"):
+    with pytest.raises(UsageError, match="does not apply to model=logreg"):
         create("preq:model=logreg,hidden=64")
-    with pytest.raises(UsageError, match="not one of"):
+    with pytest.raises(UsageError, match="unknown probe 'svm'"):
         create("preq:model=svm")
 
 

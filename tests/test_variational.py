@@ -21,10 +21,10 @@ from mdlbench.models.bayes import (
     NetConfig,
     Posterior,
     evaluate,
-    handset_parity,
     nll_bits,
     train,
 )
+from mdlbench.models.handset import parity_mlp as handset_parity
 
 TINY = "context=4,hidden=6,steps=60,samples=8"
 TASKS = ["parity:n=50,len=5", "addition:n=20,digits=3", "copy:n=20,len=5,mode=reverse",
@@ -70,6 +70,55 @@ def test_handset_parity_network_is_exact(length):
     assert ds.limit_bits <= bits < ds.limit_bits * 1.001   # random bits only, parity free
 
 
+@pytest.mark.parametrize("length,context,heads", [(2, 2, 1), (4, 4, 2), (4, 8, 1), (7, 7, 1)])
+def test_handset_parity_transformer_is_exact(length, context, heads):
+    """The hand-set one-layer transformer predicts every parity symbol (argmax, on the coding
+    path) and each costs ~0 bits: the sample costs its random bits, as the source does."""
+    from mdlbench.models.bayes import windows
+    from mdlbench.models.handset import parity_transformer
+
+    ds, x = _parity(300, length, seed=2)
+    cfg = NetConfig("transformer", 4, context, length + 2, 16, heads)
+    net = Net(cfg)
+    w = parity_transformer(length, cfg)
+    assert ds.limit_bits <= nll_bits(net, w, x) < ds.limit_bits * 1.0001
+    p = net.numpy_params(w)
+    ctx = windows(x, context, 4)
+    pos = np.flatnonzero(x >= 2)
+    assert all(np.argmax(net.step_probs(p, ctx[i])) == x[i] for i in pos)
+    bits = np.array([net.step_probs(p, ctx[i])[:2] for i in range(len(x)) if x[i] < 2])
+    assert np.array_equal(bits[:, 0], bits[:, 1]) and bits.min() > 0.498  # an even guess
+    with pytest.raises(ValueError, match="width"):
+        parity_transformer(length, NetConfig("transformer", 4, context, length + 2, 8, 1))
+
+
+def test_handset_counting_mlp_is_exact():
+    from mdlbench.models.handset import counting_step, for_data
+
+    ds = load("counting:n=400,m=7,step=3,seed=5")
+    x = np.frombuffer(ds.data, np.uint8)
+    cfg = NetConfig("mlp", 7, 2, 8)
+    assert counting_step(x, 7) == 3
+    assert ds.limit_bits <= nll_bits(Net(cfg), for_data(x, cfg), x) < ds.limit_bits + 0.05
+    with pytest.raises(ValueError, match="no hand-set"):
+        for_data(np.array([0, 1, 1, 0, 2]), NetConfig("mlp", 3, 2, 8))
+
+
+@pytest.mark.parametrize("spec", [
+    "variational:model=transformer,context=3,hidden=5,embed=16,steps=5,samples=2,wbits=6,"
+    "init=handset",
+    "variational:context=1,hidden=7,steps=5,samples=2,wbits=6,init=handset"])
+def test_handset_starts_round_trip(spec):
+    """init=handset reads the task off the data on both sides: parity for the transformer,
+    counting for the mlp."""
+    data = load("parity:n=40,len=3").data if "transformer" in spec else \
+        load("counting:n=200,m=7").data
+    comp = create(spec)
+    enc = comp.encode(data)
+    assert create(spec).decode(enc.blob) == data
+    _check_accounting(enc)
+
+
 # ----------------------------------------------------------------------------- bits-back stream
 def _check_accounting(enc):
     ex = enc.extras
@@ -83,11 +132,13 @@ def _check_accounting(enc):
     se = math.hypot(ex["kl_disc_se_bits"], ex["nll_disc_se_bits"])
     slack = 5 * ex["disc_sample_sd_bits"] + 5 * se + 96
     assert abs(ex["bitsback_net_bits"] - (ex["kl_disc_bits"] + ex["nll_disc_bits"])) <= slack
-    assert ex["total_bits"] == pytest.approx(ex["kl_bits"] + ex["nll_bits"]
+    assert ex["objective_bits"] == pytest.approx(ex["kl_bits"] + ex["nll_bits"]
                                              + ex["prior_param_bits"])
-    assert enc.bits_ideal == pytest.approx(ex["disc_total_bits"])
-    # the initial bits are only what popping w needed (plus at most 4 spare words)
-    assert ex["initial_bits"] <= ex["weight_posterior_bits"] + 64 + 4 * 32 + 5 * ex["params"]
+    assert enc.bits_ideal == pytest.approx(ex["initial_bits"] + ex["bitsback_ideal_bits"])
+    # only the initial words the draw touched are sent: what popping w took (-log2 Q(w)),
+    # rounded up to words, and the 64-bit coder head; the untouched spare words are cut
+    assert ex["initial_bits"] <= ex["weight_posterior_bits"] + 64 + 2 * 32
+    assert ex["initial_words_cut"] >= 1
 
 
 @pytest.mark.parametrize("prior,wbits", [("mixture", 0), ("gaussian", 0), ("mixture", 9)])
@@ -149,7 +200,7 @@ def test_a_stream_whose_data_cannot_have_trained_is_corrupt():
 
 def test_bad_specs():
     with pytest.raises(UsageError):
-        create("variational:init=handset,model=transformer")
+        create("variational:init=handset,embed=4")  # the hand-set mlp reads one-hot inputs
     with pytest.raises(UsageError):
         create("variational:model=transformer,embed=10,heads=3")
     with pytest.raises(UsageError, match="parity"):
@@ -213,7 +264,7 @@ def test_prior_export_rebuilds_the_coded_prior():
     v = p.export()
     assert v.dtype == np.float16 and len(v) == MixturePrior.n_exported(4) == 11
     comp = create("variational:components=4")
-    assert comp._parse_meta(comp._meta(4, v))[1].tobytes() == v.tobytes()
+    assert comp._parse_meta(comp._meta(4, v, b"\x05"))[1].tobytes() == v.tobytes()
 
 
 # ----------------------------------------------------------------------------- the seed question

@@ -6,6 +6,9 @@ Labels y_1..y_n in 0..K-1 are coded given inputs x_1..x_n, which both sides hold
 them over as `side` information; the stream holds only the labels, K and the feature count):
 
 - ``uniform``: every label under the uniform distribution over K: n·log2 K bits (ideal).
+Both trained coders take any probe of the registry in models/probes.py (`model=logreg`, `mlp`,
+or one a plugin module registered).
+
 - ``preq``: blocks t_0 < t_1 < … < t_S = n. The first t_0 labels go with the uniform code; for
   each s, a model trained from scratch on the first t_s examples (early stopping on a held-out
   split of them) codes labels t_s+1 … t_{s+1}. The decoder retrains the same models on the
@@ -47,8 +50,8 @@ ROWS = 1 << 16
 """Rows of probabilities handed to the coder at once (bounds memory for large n)."""
 
 _TRAIN_PARAMS = (
-    Param("model", str, "logreg", "classifier: logistic regression or a ReLU MLP",
-          choices=("logreg", "mlp")),
+    Param("model", str, "logreg", "probe: logreg, mlp, or one a plugin registered "
+          "(mdlbench.models.probes)"),
     Param("hidden", int, 128, "MLP hidden width", min=1, max=65536),
     Param("layers", int, 1, "MLP hidden layers", min=1, max=16),
     Param("epochs", int, 100, "maximum training epochs per model", min=1, max=100_000),
@@ -220,9 +223,13 @@ class _Trained(_LabelCoder):
         runtime.warm_up()
 
     def validate(self) -> None:
-        c = self.config
-        if c["model"] == "logreg" and (c["hidden"] != 128 or c["layers"] != 1):
-            raise UsageError(f"{self.name}: hidden/layers apply to model=mlp only")
+        from ..models.probes import SHAPE_PARAMS, get
+
+        probe = get(self.config["model"])
+        defaults = {p.name: p.default for p in self.params}
+        for name in SHAPE_PARAMS:
+            if name not in probe.uses and self.config[name] != defaults[name]:
+                raise UsageError(f"{self.name}: {name} does not apply to model={probe.name}")
 
     def train_config(self) -> Any:
         from ..models.classifiers import TrainConfig

@@ -9,6 +9,7 @@ Camp 1993; BB-ANS) on constriction's ANS stack:
     w     ← pop from the stack under discretised q      (takes ≈ -log2 Q(w) bits off)
     push the data under p(x_t | window, w)             (NLL bits)
     push w under the discretised prior p                (≈ -log2 P(w) bits)
+    send the stack, less its bottom words that still equal the seed's (the decoder makes them)
 
 Weights live on the grid δ = 2^-wbits over [-wmax, wmax]; q is a `QuantizedGaussian(μ/δ, σ/δ)`
 per weight truncated to ±8σ (see `_q`: a tight range keeps constriction's 2^-24 probability
@@ -29,32 +30,46 @@ single-threaded, deterministic training on the decoded data** to rebuild q bit f
 w back under q, and checks that what is left is exactly the seeded initial words (so a
 non-reproducible q is caught, not silently mis-decoded). Decoding costs one more training run.
 
+Initial bits. Popping w needs words on the stack before anything is pushed: the seeded
+"initial bits". A single bits-back message pays for them: the decoder gets them back exactly,
+but only a chain of messages (each carrying the next one's initial bits) turns them into
+savings. Only the initial words that the draw touched are sent: the stack's bottom words that
+still equal the seed's are cut off (their count is in the meta) and the decoder regenerates
+them, so `initial_bits` is what popping w consumed, rounded up to whole words, plus the 64-bit
+coder head.
+
 Accounting, all in bits. The stream holds initial + (KL + NLL of the drawn w) bits, so:
-- `bits` (container) = header + meta (prior params, alphabet, grid) + `initial_bits` + net;
+- `bits` (container) = header + meta (prior params, alphabet, grid, cut words) +
+  `initial_bits` + net;
 - `bitsback_net_bits` = stream − initial bits: what the code costs once the initial bits are
-  returned (they are, exactly: the decoder recovers them; in a chain of messages they would
-  carry the previous message; alone they are an overhead, kept to what popping w needs plus
-  ≤ 2 spare words). It equals `bitsback_ideal_bits` = NLL(x|w) + (−log2 P(w)) − (−log2 Q(w))
-  for the drawn w up to ANS overhead (≤ 64 bits of coder state + whole 32-bit words).
+  returned. It equals `bitsback_ideal_bits` = NLL(x|w) + (−log2 P(w)) − (−log2 Q(w)) for the
+  drawn w up to ANS overhead (≤ 64 bits of coder state + whole 32-bit words).
+- `bits_ideal` = `initial_bits` + `bitsback_ideal_bits`: Σ −log2 p of what this stream codes
+  (the initial words at 32 bits each, the data and w, less the bits the draw of w took off),
+  for the draw that was actually made; `bits` − `bits_ideal` is the container, the meta and
+  the ANS overhead.
 - That one draw scatters (`disc_sample_sd_bits`) around its expectation `kl_disc_bits` +
   `nll_disc_bits`: KL(Q‖P) and E_Q[NLL] of the discretised posterior and prior on the stream's
-  grid (Monte Carlo, with standard errors); `disc_total_bits` adds the prior parameters and is
-  the coder's `bits_ideal`. Binning both sides can only lower the KL (data processing), and
-  for δ ≪ σ the discretised figures equal the continuous ones:
+  grid (Monte Carlo, with standard errors); `disc_total_bits` adds the prior parameters. Binning
+  both sides can only lower the KL (data processing), and for δ ≪ σ the discretised figures
+  equal the continuous ones:
 - `kl_bits` (continuous KL(q‖p), Monte Carlo, `kl_se_bits` its standard error, method in
   `kl_method`; closed form for the gaussian prior), `nll_bits` (E_q NLL, Monte Carlo),
-  `prior_param_bits`, and `total_bits` = their sum: the variational objective itself.
+  `prior_param_bits`, and `objective_bits` = their sum: the variational objective itself
+  (`objective_se_bits` its standard error), a Monte-Carlo figure, not a stream.
 
 Two-part figures for the same posterior (`twopart_*`): μ quantised to the grid 2^-g (the g in
 1..wbits, or 1..10, with the smallest total), coded with ANS under the discretised mixture prior at that
 grid, then the data under the quantised model; `twopart_bits` = real weight + data stream bits +
 prior parameters + the grid byte. `adjusted_bits` is the LMIC-style figure: data bits under the
-quantised model + 16 bits per parameter. `vtwopart:…` writes that two-part code as its stream.
+quantised model + 16 bits per parameter. `vtwopart:…` writes that two-part code as its stream;
+its `bits_ideal` is Σ −log2 p of the weights and the data it codes.
 
-`init=handset` starts q's means at the hand-set parity network (models.bayes.handset_parity;
-the string length is read off the data: the position of the first parity symbol), the decoder
-does the same on the decoded data. The seed paper's question (hand-set vs random start) is an
-experiment on top of these coders: mdlbench/experiments/seed_question.py.
+`init=handset` starts q's means at the hand-set network of the task the data comes from
+(models.handset: parity as an mlp or a transformer, counting as an mlp; the task and its
+parameters are read off the data), the decoder does the same on the decoded data. The seed
+paper's question (hand-set vs random start) is an experiment on top of these coders:
+mdlbench/experiments/seed_question.py; the n-sweep is suites/sweep.toml.
 """
 
 from __future__ import annotations
@@ -64,6 +79,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..coding import varint
 from ..coding.core import AnsStack
 from ..coding.loop import code_steps
 from ..errors import CorruptStreamError, UsageError
@@ -74,6 +90,8 @@ from .model import ModelCoder, Payload, alphabet_of
 MAX_INPUT = 1 << 20
 AUTO_WBITS = 10
 _INIT_TAG = 0xB175BAC
+_SPARE_WORDS = 8
+"""Initial words beyond the estimate of what popping w needs; those left untouched are cut."""
 
 
 class Fit(NamedTuple):
@@ -135,8 +153,8 @@ _PARAMS = (
     Param("wbits", int, 0, "weight grid δ = 2^-wbits (0: try 1..10, keep the shortest)",
           min=0, max=14),
     Param("wmax", float, 64.0, "weights are coded on [-wmax, wmax]", min=1.0, max=4096.0),
-    Param("init", str, "random", "posterior means start random or at the hand-set network",
-          choices=("random", "handset")),
+    Param("init", str, "random", "posterior means start random or at the hand-set network of "
+          "the task (parity: mlp or transformer; counting: mlp)", choices=("random", "handset")),
     Param("seed", int, 0, "training seed (init, noise, initial bits)", min=0, max=2**31 - 1),
     Param("coder", str, "ans", "entropy coder (bits-back needs a stack: ANS)", choices=("ans",)),
 )
@@ -155,8 +173,8 @@ class _VariationalBase(ModelCoder):
                              f"multiple of heads={c['heads']}")
         if 2 * round(c["wmax"] * 2 ** max(c["wbits"], AUTO_WBITS)) + 1 > 1 << 20:
             raise UsageError(f"{self.name}: wmax·2^wbits is too large (grid over 2^20 bins)")
-        if c["init"] == "handset" and (c["model"] != "mlp" or c["embed"]):
-            raise UsageError(f"{self.name}: init=handset needs model=mlp,embed=0")
+        if c["init"] == "handset" and c["model"] == "mlp" and c["embed"]:
+            raise UsageError(f"{self.name}: init=handset with model=mlp needs embed=0")
 
     # -- training: the same deterministic run in the encoder and (on decoded data) the decoder
     def fit(self, data: bytes) -> Fit:
@@ -191,18 +209,16 @@ class _VariationalBase(ModelCoder):
                              c["heads"]))
 
     def _posterior(self, net, x: np.ndarray):
-        from ..models.bayes import handset_parity, train
+        from ..models import handset as handsets
+        from ..models.bayes import train
 
         c = self.config
         handset = None
         if c["init"] == "handset":
-            where = np.flatnonzero(np.asarray(x) >= 2)
-            if net.cfg.alphabet != 4 or not len(where):
-                raise UsageError(f"{self.name}: init=handset is for parity data (alphabet 4)")
             try:
-                handset = handset_parity(int(where[0]), net.cfg)
+                handset = handsets.for_data(x, net.cfg)
             except ValueError as e:
-                raise UsageError(f"{self.name}: {e}") from None
+                raise UsageError(f"{self.name}: init=handset: {e}") from None
         return train(net, x, components=self.k, steps=c["steps"], lr=c["lr"], seed=c["seed"],
                      init=c["init"], handset=handset, sigma0=c["sigma0"], mc=c["mc"])
 
@@ -221,11 +237,12 @@ class _VariationalBase(ModelCoder):
     def _meta(self, alphabet: int, exported: np.ndarray, extra: bytes = b"") -> bytes:
         return bytes([alphabet - 1]) + exported.astype("<f2").tobytes() + extra
 
-    def _parse_meta(self, meta: bytes, extra: int = 0) -> tuple[int, np.ndarray, bytes]:
+    def _parse_meta(self, meta: bytes) -> tuple[int, np.ndarray, bytes]:
+        """(alphabet, prior parameters, the coder's further meta bytes, at least one)."""
         from ..models.bayes import MixturePrior
 
         n = MixturePrior.n_exported(self.k)
-        if len(meta) != 1 + 2 * n + extra:
+        if len(meta) < 2 + 2 * n:
             raise CorruptStreamError(f"corrupt stream ({self.name} meta has {len(meta)} bytes)")
         if meta[0] == 0:
             raise CorruptStreamError(f"corrupt stream ({self.name} alphabet of one symbol)")
@@ -250,16 +267,15 @@ class _VariationalBase(ModelCoder):
                    symbols=np.asarray(x, np.int64)[:, None])
         return np.ascontiguousarray(np.stack(col.rows))
 
-    def _pop_weights_then_data(self, payload: bytes, alphabet: int, exported: np.ndarray,
+    def _pop_weights_then_data(self, stack: AnsStack, alphabet: int, exported: np.ndarray,
                                grid: int, length: int):
         """Shared by both decoders: weights off the ANS stack under the discretised prior, then
-        the data under the net with those weights. Returns (net, stack, weight symbols, data)."""
+        the data under the net with those weights. Returns (net, weight symbols, data)."""
         net = self._net(alphabet)
         delta, radius = self._grid(grid)
-        stack = AnsStack.from_bytes(payload)
         sym = stack.pop_table(self._prior_table(exported, grid), net.size) - radius
         x = code_steps(_Window(net, sym * delta), length, decoder=stack)[:, 0]
-        return net, stack, sym, x
+        return net, sym, x
 
     def _twopart(self, net, post, x: np.ndarray, exported: np.ndarray) -> dict[str, Any]:
         """Quantise μ at the best grid, code weights under the discretised prior, then data."""
@@ -298,8 +314,8 @@ class _VariationalBase(ModelCoder):
             "kl_bits": ev.kl_bits, "kl_se_bits": ev.kl_se_bits, "kl_method": ev.kl_method,
             "nll_bits": ev.nll_bits, "nll_se_bits": ev.nll_se_bits, "prior_param_bits": ppb,
             "prior_param_precision": "float16 (16 bits per number)",
-            "total_bits": ev.kl_bits + ev.nll_bits + ppb,
-            "total_se_bits": math.hypot(ev.kl_se_bits, ev.nll_se_bits),
+            "objective_bits": ev.kl_bits + ev.nll_bits + ppb,
+            "objective_se_bits": math.hypot(ev.kl_se_bits, ev.nll_se_bits),
             "sample_sd_bits": ev.sample_sd_bits, "params": net.size,
             "prior_pi": pi.tolist(), "prior_mu": mu.tolist(), "prior_sigma": sigma.tolist(),
         }
@@ -343,7 +359,7 @@ class Variational(_VariationalBase):
         parts = self._q(post, wb)
         need = sum(float(np.maximum(np.log2(sd * math.sqrt(2 * math.pi * math.e)), 0).sum())
                    for _, _, _, sd, _ in parts)
-        words = int(need / 32) + 2
+        words = int(need / 32) + _SPARE_WORDS  # the untouched ones are cut off the stream
         sym = np.zeros(net.size, dtype=np.int64)
         while True:  # pop w ~ Q from the initial words; make sure they were not exhausted
             stack = AnsStack(self._initial_words(words))
@@ -352,24 +368,28 @@ class Variational(_VariationalBase):
             if stack.num_bits() > 64:
                 break
             words += max(words // 4, 1)
+        touched = 32 * (words - _same_prefix(stack.words(), self._initial_words(words)))
         p = np.maximum(table / table.sum(), 2.0**-24)
         nll_w = nll_bits(net, sym * delta, x)
         neg_log_p = float(-np.log2(p[sym + radius]).sum())
         neg_log_q = sum(quantised_gaussian_bits(sym[idx] - c, m, sd, b)
                         for idx, b, m, sd, c in parts)
         ideal = nll_w + neg_log_p - neg_log_q
-        return {"stack": stack, "sym": sym, "prior_table": table, "initial_bits": 32 * words,
+        return {"stack": stack, "sym": sym, "prior_table": table, "words": words,
                 "bitsback_nll_bits": nll_w, "weight_prior_bits": neg_log_p,
                 "weight_posterior_bits": neg_log_q, "bitsback_ideal_bits": ideal,
-                "expected_stream_bits": 32 * words + ideal}
+                "expected_stream_bits": touched + ideal}
 
-    def _finish(self, net, x: np.ndarray, draw: dict, wb: int) -> bytes:
-        """Second half: push the data under p(·|w) (the step path), then w under the prior."""
+    def _finish(self, net, x: np.ndarray, draw: dict, wb: int) -> tuple[bytes, int]:
+        """Second half: push the data under p(·|w) (the step path), then w under the prior.
+        Returns the stream without its bottom words that equal the seed's, and their count."""
         delta, radius = self._grid(wb)
         stack, sym = draw["stack"], draw["sym"]
         stack.push(x, self._code_data(net, sym * delta, x))
         stack.push_table(sym + radius, draw["prior_table"])
-        return stack.to_bytes()
+        words = stack.words()
+        cut = _same_prefix(words, self._initial_words(draw["words"]))
+        return words[cut:].tobytes(), cut
 
     def _code_fit(self, fit: Fit, progress: ProgressFn | None) -> Payload:
         from ..models.bayes import evaluate_discrete
@@ -382,15 +402,18 @@ class Variational(_VariationalBase):
         tries = {wb: self._draw(net, post, x, exported, wb) for wb in grids}
         wb = min(tries, key=lambda g: (tries[g]["expected_stream_bits"], g))
         bb = tries[wb]
-        stream = self._finish(net, x, bb, wb)
+        stream, cut = self._finish(net, x, bb, wb)
+        initial = 32 * (bb["words"] - cut)
         ex = self._report(net, post, x, exported)
         ev = evaluate_discrete(net, post, x, self.config["samples"], self.config["seed"],
                                self._grid(wb)[0], bb["prior_table"])
         tp = self._twopart(net, post, x, exported)
-        ex.update({k: v for k, v in bb.items() if k not in ("stack", "sym", "prior_table")})
+        ex.update({k: v for k, v in bb.items()
+                   if k not in ("stack", "sym", "prior_table", "words")})
         ex.update({
+            "initial_bits": initial, "initial_words_cut": cut,
             "bitsback_stream_bits": 8 * len(stream),
-            "bitsback_net_bits": 8 * len(stream) - bb["initial_bits"], "wbits": wb,
+            "bitsback_net_bits": 8 * len(stream) - initial, "wbits": wb,
             "kl_disc_bits": ev.kl_bits, "kl_disc_se_bits": ev.kl_se_bits,
             "nll_disc_bits": ev.nll_bits, "nll_disc_se_bits": ev.nll_se_bits,
             "disc_total_bits": ev.kl_bits + ev.nll_bits + ex["prior_param_bits"],
@@ -403,15 +426,21 @@ class Variational(_VariationalBase):
         })
         if progress:
             progress(len(x), len(x))
-        meta = self._meta(net.cfg.alphabet, exported, bytes([wb]))
-        return Payload(stream, ex["disc_total_bits"], meta, ex)
+        meta = self._meta(net.cfg.alphabet, exported, bytes([wb]) + varint.encode(cut))
+        return Payload(stream, initial + bb["bitsback_ideal_bits"], meta, ex)
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
-        alphabet, exported, extra = self._parse_meta(meta, 1)
+        alphabet, exported, extra = self._parse_meta(meta)
         wb = extra[0]
         self._check_grid(wb, payload, exact=True)
-        net, stack, sym, x = self._pop_weights_then_data(payload, alphabet, exported, wb, length)
+        cut, end = varint.decode(extra, 1)
+        # popping one weight takes < 1 word (σ/δ < 2^19): a larger count is a damaged one
+        if end != len(extra) or cut > 2 * self._net(alphabet).size + 64:
+            raise CorruptStreamError(f"corrupt stream ({self.name} header)")
+        words = np.frombuffer(payload, dtype=np.uint32)
+        stack = AnsStack(np.concatenate([self._initial_words(cut), words]))
+        net, sym, x = self._pop_weights_then_data(stack, alphabet, exported, wb, length)
         if progress:
             progress(length // 2, length)
         try:  # the same deterministic training on the decoded data: the same q
@@ -436,6 +465,13 @@ class Variational(_VariationalBase):
         return x.astype(np.uint8).tobytes()
 
 
+def _same_prefix(a: np.ndarray, b: np.ndarray) -> int:
+    """How many leading words a and b share."""
+    n = min(len(a), len(b))
+    differ = np.flatnonzero(a[:n] != b[:n])
+    return int(differ[0]) if len(differ) else n
+
+
 @register
 class VTwoPart(_VariationalBase):
     name = "vtwopart"
@@ -452,7 +488,7 @@ class VTwoPart(_VariationalBase):
                    "twopart_weight_bits_ideal": tp["weight_bits_ideal"],
                    "twopart_data_bits_ideal": tp["data_bits_ideal"],
                    "adjusted_bits": tp["data_bits"] + 16 * net.size})
-        ideal = tp["weight_bits_ideal"] + tp["data_bits_ideal"] + ex["prior_param_bits"] + 8
+        ideal = tp["weight_bits_ideal"] + tp["data_bits_ideal"]
         if progress:
             progress(len(x), len(x))
         meta = self._meta(net.cfg.alphabet, exported, bytes([tp["grid_bits"]]))
@@ -460,9 +496,12 @@ class VTwoPart(_VariationalBase):
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
-        alphabet, exported, extra = self._parse_meta(meta, 1)
+        alphabet, exported, extra = self._parse_meta(meta)
+        if len(extra) != 1:
+            raise CorruptStreamError(f"corrupt stream ({self.name} header)")
         self._check_grid(extra[0], payload, exact=False)
-        _, _, _, x = self._pop_weights_then_data(payload, alphabet, exported, extra[0], length)
+        _, _, x = self._pop_weights_then_data(AnsStack.from_bytes(payload), alphabet, exported,
+                                              extra[0], length)
         if progress:
             progress(length, length)
         return x.astype(np.uint8).tobytes()

@@ -11,6 +11,10 @@ Every task is seeded and sized by the user and yields bytes over a small alphabe
   spec holds the seed, so this bounds K(sample) up to the fixed size of the Python/numpy
   interpreter; it is far below `limit_bits` for a large sample, since the seed replaces the
   random inputs, but no learner can invert a PRNG, so it is the bound of the theory, not a target.
+- the formula row `(source limit + program)` = limit_bits + program_bits: a two-part code that
+  sends the generator and then its random inputs at their uniform cost. A learner whose model
+  class holds an exact solution should stay a bounded distance above `limit_bits` as n grows
+  (the sweep of `suites/sweep.toml`, `mdlbench plot --kind sweep`).
 
 Tasks: `parity` (bit strings and their parity), `addition` (multi-digit sums), `copy`
 (copy or reverse a string), `counting` (counting modulo m) and `rational` (binary expansion of
@@ -27,7 +31,9 @@ import numpy as np
 
 from ..errors import UsageError
 from ..params import Param
-from .base import Dataset, DatasetLoader, register_dataset
+from .base import Dataset, DatasetLoader, Reference, register_dataset
+
+PROGRAM_ROW = "(source limit + program)"
 
 _SEED = Param("seed", int, 0, "generator seed", min=0)
 
@@ -50,10 +56,12 @@ class _Task(DatasetLoader):
 
     def _dataset(self, x: np.ndarray, alphabet: int, limit: float, gen, **meta) -> Dataset:
         data = np.asarray(x, dtype=np.uint8).tobytes()
-        meta = {"program_bits": _program_bits(gen, self.spec), **meta}
+        program = _program_bits(gen, self.spec)
+        ref = Reference(formulas={PROGRAM_ROW: float(limit) + program})
         return Dataset(name=self.spec, parts=[(self.spec, data)], kind=self.kind,
                        alphabet=alphabet, description=self.summary, limit_bits=float(limit),
-                       entropy_bits=float(limit), meta=meta)
+                       entropy_bits=float(limit), meta={"program_bits": program, **meta},
+                       references=lambda: ref)
 
 
 def gen_parity(n: int, length: int, seed: int) -> np.ndarray:

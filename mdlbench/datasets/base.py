@@ -3,12 +3,16 @@
 Every dataset yields bytes (one or more named parts) and a sha256 that goes into each result.
 Synthetic sources also carry the exact code length of the sample under the true source
 (`limit_bits`) and, where it has a closed form, the expected one (`entropy_bits`, i.e. n·H).
+Where a dataset states a model class, its `reference` holds the best code length in that class
+in hindsight (for regret) and code lengths given by formulas (NML, Laplace, ...): see
+`Reference`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -16,6 +20,20 @@ from typing import Any, ClassVar
 from .. import registry
 from ..errors import MdlbenchError
 from ..params import Param, canonical, resolve
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the formulas of mdlbench.mdl say about a sample, beside the streams: shown as rows of
+    their own (like the source limit), never as a coder's bits."""
+
+    model_class: str | None = None
+    """The class a coder's regret is measured against (e.g. "order-2 Markov, 4 symbols")."""
+    ml_bits: float | None = None
+    """-log2 max_θ p_θ(sample) over `model_class`: the best model of the class in hindsight."""
+    formulas: dict[str, float] = field(default_factory=dict)
+    """Row name -> a code length in bits given by a formula, not a stream (e.g. "(NML, exact)":
+    the ML bits plus the minimax regret of the class)."""
 
 
 @dataclass
@@ -35,6 +53,12 @@ class Dataset:
     labelled: Any = None
     """Features and labels for labelled datasets (prequential MDL of labels given inputs)."""
     meta: dict[str, Any] = field(default_factory=dict)
+    references: Callable[[], Reference] | None = field(default=None, repr=False)
+    """Computes `reference` on first use (a Laplace fit can take a second: only runs pay it)."""
+
+    @cached_property
+    def reference(self) -> Reference:
+        return self.references() if self.references is not None else Reference()
 
     @cached_property
     def data(self) -> bytes:

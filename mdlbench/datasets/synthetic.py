@@ -1,8 +1,11 @@
 """Synthetic sources with a known code length: the physical limit every coder is checked against.
 
 Each sample carries `limit_bits` = -log2 P(sample) under the true source, computed exactly, and
-for i.i.d. and stationary Markov sources `entropy_bits` = E[-log2 P] (n·H). Sampling loops are
-compiled with numba; generation is seeded and reproducible across runs.
+for i.i.d. and stationary Markov sources `entropy_bits` = E[-log2 P] (n·H). The i.i.d. and
+Markov sources also state their model class (order 0 or k over K symbols, mdlbench.mdl.regret):
+the sample's maximum-likelihood code length in it, for every coder's regret, and the NML code
+length (exact and Fisher asymptotic) as formula rows. Sampling loops are compiled with numba;
+generation is seeded and reproducible across runs.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import numba
 import numpy as np
 
 from ..errors import UsageError
+from ..mdl import regret
 from ..params import Param
-from .base import Dataset, DatasetLoader, register_dataset
+from .base import Dataset, DatasetLoader, Reference, register_dataset
 
 _N = Param("n", int, 100_000, "number of symbols", min=1, max=1 << 31)
 _SEED = Param("seed", int, 0, "generator seed", min=0)
@@ -106,6 +110,16 @@ def _stationary(p: np.ndarray, order: int, k: int) -> np.ndarray:
     return pi
 
 
+def _class_reference(x: np.ndarray, order: int, k: int):
+    """The sample's figures in the order-k Markov class over K symbols, computed when asked."""
+
+    def compute() -> Reference:
+        ml, rows = regret.markov_figures(x, order, k)
+        return Reference(regret.markov_class(order, k), ml, rows)
+
+    return compute
+
+
 @register_dataset
 class Iid(DatasetLoader):
     name = "iid"
@@ -131,7 +145,8 @@ class Iid(DatasetLoader):
         return Dataset(name=self.spec, parts=[(self.spec, x.tobytes())], kind="synthetic",
                        alphabet=c["k"], description=self.summary, limit_bits=limit,
                        entropy_bits=float(c["n"] * _entropy_rows(p)),
-                       meta={"probabilities": p.tolist()})
+                       meta={"probabilities": p.tolist()},
+                       references=_class_reference(x, 0, c["k"]))
 
 
 @register_dataset
@@ -172,7 +187,8 @@ class Markov(DatasetLoader):
         return Dataset(name=self.spec, parts=[(self.spec, x.tobytes())], kind="synthetic",
                        alphabet=k, description=self.summary, limit_bits=float(limit),
                        entropy_bits=head + (n - order) * rate,
-                       meta={"entropy_rate": rate, "params": (k**order) * (k - 1)})
+                       meta={"entropy_rate": rate, "params": (k**order) * (k - 1)},
+                       references=_class_reference(x, order, k))
 
 
 @register_dataset

@@ -72,7 +72,9 @@ def identify(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | Non
         name=dataset.name, label=layout.label(dataset), sha256=dataset.sha256,
         size=dataset.size, files=len(dataset.parts), kind=dataset.kind,
         alphabet=dataset.alphabet, per_file=layout.per_file, chunk_size=layout.chunk_size,
-        limit_bits=dataset.limit_bits, entropy_bits=dataset.entropy_bits)
+        limit_bits=dataset.limit_bits, entropy_bits=dataset.entropy_bits,
+        model_class=dataset.reference.model_class, ml_bits=dataset.reference.ml_bits,
+        formulas=dict(dataset.reference.formulas))
     desc = comp.describe()
     info = CompressorInfo(**{f.name: desc[f.name] for f in dataclasses.fields(CompressorInfo)})
     code = code_fingerprint(comp)

@@ -402,54 +402,6 @@ def nll_bits(net: Net, w: np.ndarray, data: np.ndarray) -> float:
         return float(_nll(logits, y)) / LN2
 
 
-# ----------------------------------------------------------------------------- hand-set nets
-def handset_parity(length: int, cfg: NetConfig, gain: float = 4.0,
-                   out: float = 8.0) -> np.ndarray:
-    """An exact parity network for `parity:len=length` data as an `mlp` with one-hot inputs.
-
-    Units (tanh, read as steps s = (tanh+1)/2): a gate g that fires when the window's oldest of
-    the last len+1 symbols is a parity symbol (or the start pad followed by a bit), i.e. when
-    the next symbol is a parity symbol; and threshold units h_k = [#ones ≥ k] for k = 1..len,
-    held off by the gate. Output: bits get logit +out when g = 0; parity symbol 2 + (Σ_k
-    (-1)^(k+1) h_k) gets +out when g = 1; everything else -out. Weights take a handful of
-    values (0, ±gain, ±gain·len, a few biases), the low-complexity solution of the task.
-    """
-    if cfg.kind != "mlp" or cfg.embed or cfg.alphabet != 4:
-        raise ValueError("the hand-set parity network needs model=mlp, embed=0, alphabet 4")
-    if cfg.context < length + 1 or cfg.hidden < length + 1:
-        raise ValueError(f"the hand-set parity network needs context and hidden >= {length + 1}")
-    net = Net(cfg)
-    c0 = cfg.context - (length + 1)          # window position of the oldest of len+1 symbols
-    w1 = np.zeros((cfg.context, 5, cfg.hidden))
-    b1 = np.zeros(cfg.hidden)
-    gate = [(c0, 2, 1.0), (c0, 3, 1.0), (c0, 4, 1.0), (c0 + 1, 4, -1.0)]
-    for c, s, v in gate:                      # unit 0: g = step(gate - 0.5)
-        w1[c, s, 0] = gain * v
-    b1[0] = -0.5 * gain
-    big = float(length)
-    for k in range(1, length + 1):            # unit k: step(#ones - k + 0.5 + len·(gate - 1))
-        for i in range(1, length + 1):
-            w1[c0 + i, 1, k] = gain
-        for c, s, v in gate:
-            w1[c, s, k] += gain * big * v
-        b1[k] = gain * (-k + 0.5 - big)
-    w2s = np.zeros((cfg.hidden, 4))           # output weights on the steps s
-    b2s = np.array([out, out, -out, -out])
-    w2s[0] = [-2 * out, -2 * out, 2 * out, 0.0]
-    for k in range(1, length + 1):
-        sign = 1.0 if k % 2 else -1.0         # odd = Σ (-1)^(k+1) s_k
-        w2s[k, 2] = -2 * out * sign
-        w2s[k, 3] = 2 * out * sign
-    w2 = w2s / 2                              # s = (tanh + 1)/2
-    b2 = b2s + w2s.sum(axis=0) / 2
-    w = np.zeros(net.size)
-    w[net.slices["W1"]] = w1.reshape(-1)
-    w[net.slices["b1"]] = b1
-    w[net.slices["W2"]] = w2.reshape(-1)
-    w[net.slices["b2"]] = b2
-    return w
-
-
 def quantised_gaussian_bits(sym: np.ndarray, mean: np.ndarray, std: np.ndarray,
                             radius: int) -> float:
     """Σ -log2 Q(sym) under Gaussians N(mean, std²) quantised to integer bins on

@@ -18,14 +18,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import probes
 from .runtime import deterministic, seeded
-
-MODELS = ("logreg", "mlp")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The spec's training parameters (see compressors/prequential.py for their help)."""
+    """The spec's training parameters (see compressors/prequential.py for their help); `model`
+    names a probe (models.probes)."""
 
     model: str = "logreg"
     hidden: int = 128
@@ -52,18 +52,12 @@ class TrainReport:
 
 
 def build(cfg: TrainConfig, d: int, k: int) -> nn.Module:
-    """Logistic regression (one linear layer) or an MLP with `layers` ReLU layers of `hidden`."""
-    if cfg.model == "logreg":
-        return nn.Linear(d, k)
-    if cfg.model == "mlp":
-        mods: list[nn.Module] = []
-        width = d
-        for _ in range(cfg.layers):
-            mods += [nn.Linear(width, cfg.hidden), nn.ReLU()]
-            width = cfg.hidden
-        mods.append(nn.Linear(width, k))
-        return nn.Sequential(*mods)
-    raise ValueError(f"unknown model {cfg.model!r}")
+    """The probe named `cfg.model` (models.probes: logreg, mlp or one a plugin registered)."""
+    model = probes.get(cfg.model).build(d, k, cfg)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"probe {cfg.model!r} returned {type(model).__name__}, not a torch "
+                        f"nn.Module")
+    return model
 
 
 def blank(cfg: TrainConfig, d: int, k: int) -> nn.Module:

@@ -160,6 +160,14 @@ def _section(records: list[Record], label: str) -> str:
             + (f'<div class="plots">{figs}</div>' if figs else "") + "</div></section>")
 
 
+def _sweeps(records: list[Record]) -> str:
+    """Task families run at several sizes n: one section with their sweep plots."""
+    figs = [_figure(plots.make(records, "sweep", fam), f"{plots.CAPTIONS['sweep']}: {fam}")
+            for kind, fam in plots.available(records) if kind == "sweep"]
+    return ('<section id="sweeps"><h2>Sweeps over n</h2><div class="plots">'
+            + "".join(figs) + "</div></section>") if figs else ""
+
+
 def _machines(records: list[Record]) -> str:
     """Every distinct machine and software set the records name, with how many cells each."""
     def key(r: Record) -> tuple[Any, ...]:
@@ -198,7 +206,7 @@ def page(records: Sequence[Record], metric: str = "bpb", mean_rank: bool = False
                    f"</h2><p class='meta'>Ranks of unrelated datasets do not measure the same "
                    f"thing: read each dataset's own section first.</p>"
                    f"{tables.html_table(board)}</section>")
-    body = "".join(_section(records, x) for x in labels)
+    body = "".join(_section(records, x) for x in labels) + _sweeps(records)
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"

@@ -2,7 +2,10 @@
 
 - `leaderboard`: compressors as rows, datasets as columns, best first, with mean speeds; where a
   dataset has a known source limit (synthetic data) it is a row of its own, so every coder is
-  read against the bound no coder can beat;
+  read against the bound no coder can beat, and so are the code lengths a dataset states by
+  formula (NML and its Fisher asymptotic, the Laplace code of the logistic class, the source
+  limit plus the generating program): rows in parentheses, never streams. Its `caption` says
+  which metric it shows, in which unit;
 - `parts_table`: compressed bytes per file of --per-file runs, as published Canterbury tables;
 - `cells_table`: one row per cell with everything measured (the benchmark view);
 - `spread_table`: the same cells in repeated runs, and how far their speeds moved;
@@ -29,12 +32,11 @@ import pandas as pd
 
 from ..errors import UsageError
 from . import tables
-from .record import ERROR, FAILED, UNVERIFIED, VERIFIED, Record, latest
+from .record import ERROR, FAILED, METRICS, UNVERIFIED, VERIFIED, Record, latest
 
-HIGHER_IS_BETTER = ("ratio",)
+HIGHER_IS_BETTER = ("ratio", "compression")
 """Metrics and column kinds where the larger figure is the better one (speeds too)."""
 
-METRICS = ("bits", "bpb", "ratio", "excess", "adjusted")
 VIEWS = ("board", "parts", "cells", "spread")
 LIMIT_ROW = "(source limit)"
 SHOWN = (VERIFIED, UNVERIFIED)
@@ -64,22 +66,62 @@ def frame(records: Sequence[Record]) -> pd.DataFrame:
             "peak_rss_mb": r.peak_rss_mb, "error": r.error, "created": r.created,
             "cpu": env.get("cpu"), "gpu": env.get("gpu"), "python": env.get("python"),
             "mdlbench": env.get("mdlbench"), "git_commit": env.get("git_commit"),
-            "key": r.key, "path": r.path,
+            "key": r.key, "path": r.path, "ml_bits": r.dataset.ml_bits,
+            "uniform_bits": r.dataset.uniform_bits, "model_class": r.dataset.model_class,
+            "formulas": r.dataset.formulas,
         })
     return pd.DataFrame(rows)
 
 
 def _metric(df: pd.DataFrame, metric: str) -> pd.Series:
+    """A metric from the bits and the dataset's figures; NaN where they do not define it."""
     bits = df["bits"].astype(float)
     if metric == "bits":
         return bits
+    if metric == "bits_ideal":  # Σ -log2 p under the coder's model (model-based coders only)
+        return df["bits_ideal"].astype(float)
     if metric == "bpb":
         return bits / df["size"]
     if metric == "excess":  # bits above the source's exact code length (synthetic data only)
         return bits - df["limit_bits"].astype(float)
     if metric == "adjusted":  # bits per byte with a pretrained model's size counted (LMIC)
         return df["bits_with_model"].astype(float) / df["size"]
+    if metric == "regret":  # bits above the best model of the dataset's class in hindsight
+        return bits - df["ml_bits"].astype(float)
+    if metric == "compression":  # uniform code length n·log2 K over this code length
+        return df["uniform_bits"].astype(float) / bits.replace(0, np.nan)
     return 8 * df["size"] / bits.replace(0, np.nan)
+
+
+_UNITS = {
+    "bits": "bits of the real stream, headers included",
+    "bits_ideal": "Σ -log2 p in bits under the coder's model (no stream overhead; model-based "
+                  "coders only)",
+    "ratio": "original bits / coded bits",
+    "excess": "bits above the source limit (-log2 P(sample) under the true source)",
+    "compression": "uniform code length n·log2 K / code length (K: the dataset's alphabet or "
+                   "classes)",
+    "adjusted": "bits per byte with a pretrained model's parameters counted at their stored "
+                "precision (LMIC's adjusted rate; bpb for coders that send no model)",
+}
+
+
+def caption(metric: str, df: pd.DataFrame) -> str:
+    """What the board shows and in which unit: bits per label for labelled data, not per byte."""
+    kinds = set(df["kind"]) if "kind" in df else set()
+    if metric == "bpb":
+        per = {"labelled": "label", "synthetic": "symbol", "algorithmic": "symbol"}
+        units = sorted({per.get(k, "byte") for k in kinds}) or ["byte"]
+        unit = "bits per " + units[0] if len(units) == 1 else (
+            "bits per byte of data: " + ", ".join(f"per {u}" for u in units) + " (one byte each)")
+        return f"{metric}: {unit}"
+    if metric == "regret":
+        classes = df.drop_duplicates("dataset").dropna(subset=["model_class"])
+        stated = "; ".join(f"{d}: {c}" for d, c in zip(classes["dataset"], classes["model_class"],
+                                                        strict=True)) or "none stated"
+        return (f"regret: bits above the best model of the dataset's class in hindsight "
+                f"(-log2 of the maximised likelihood); classes: {stated}")
+    return f"{metric}: {_UNITS[metric]}"
 
 
 def _worst(statuses: Sequence[str]) -> str | None:
@@ -120,11 +162,8 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     for comp, g in df.groupby("compressor"):
         notes[comp] = [f"{s}: {', '.join(sorted(set(g.loc[g['status'] == s, 'dataset'])))}"
                        for s in (FAILED, ERROR, UNVERIFIED) if (g["status"] == s).any()]
-    limits = df.dropna(subset=["limit_bits"]).drop_duplicates("dataset")
-    if not limits.empty:
-        lim = limits.assign(bits=limits["limit_bits"], bits_with_model=limits["limit_bits"])
-        for ds, v in zip(lim["dataset"], _metric(lim, metric), strict=True):
-            table.loc[LIMIT_ROW, ds] = v
+    for row, ds, v in _formula_rows(df, metric):
+        table.loc[row, ds] = v
     speeds = ok.groupby("compressor")[list(tables.SPEEDS)].mean()
     for comp in ok.loc[ok["contended"], "compressor"].unique():
         notes[comp].append("contended speeds")
@@ -138,19 +177,35 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     table = table.join(speeds, how="left")
     table["notes"] = pd.Series({c: "; ".join(n) for c, n in notes.items()}).reindex(
         table.index).fillna("")
-    coders = table.drop(index=LIMIT_ROW, errors="ignore")
+    coders = table.drop(index=_pinned(table))
     score = coders[cols].rank(ascending=metric not in HIGHER_IS_BETTER).mean(axis=1)
     table = table.reindex(_pinned(table) + list(score.sort_values(kind="stable").index))
     table.index.name = "compressor"
     table.attrs = {"metric": metric, "formats": {"notes": "text"}, "marks": marks,
-                   "sort": "mean rank over the datasets of each row"}
+                   "sort": "mean rank over the datasets of each row",
+                   "caption": caption(metric, df)}
     return table
 
 
+def _formula_rows(df: pd.DataFrame, metric: str) -> list[tuple[str, str, float]]:
+    """(row, dataset, value) of the rows a dataset states by formula, not by a stream: the
+    source limit and its `formulas`, each read as a code length of that many (ideal) bits."""
+    out = []
+    for rec in df.drop_duplicates("dataset").to_dict("records"):
+        rows = {LIMIT_ROW: rec["limit_bits"], **(rec["formulas"] or {})}
+        for row, bits in rows.items():
+            if bits is None or (isinstance(bits, float) and np.isnan(bits)):
+                continue
+            one = pd.DataFrame([{**rec, "bits": bits, "bits_ideal": bits, "bits_with_model": bits}])
+            out.append((row, rec["dataset"], float(_metric(one, metric).iloc[0])))
+    return out
+
+
 def _pinned(table: pd.DataFrame) -> list[Any]:
-    """The rows that stay on top however a table is sorted: the source limit is the bound every
-    row is read against, not a competitor."""
-    return [LIMIT_ROW] if LIMIT_ROW in table.index else []
+    """The rows that stay on top however a table is sorted: the source limit, and the code
+    lengths a dataset states by formula, are what every row is read against, not competitors."""
+    rows = [r for r in table.index if str(r).startswith("(")]
+    return sorted(rows, key=lambda r: r != LIMIT_ROW)
 
 
 def _matches(patterns: Sequence[str], *names: str) -> bool:

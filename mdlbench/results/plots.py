@@ -7,7 +7,10 @@
 - `learning`: cumulative code length vs data seen for every coder that reports per-segment bits
   (`extras["segments"]`: the neural coders, and any other prequential coder that fills it),
   with the source limit where it is known;
-- `blocks`: block-wise prequential MDL on labelled data: bits per label in each block.
+- `blocks`: block-wise prequential MDL on labelled data: bits per label in each block;
+- `sweep`: the n-sweep (suites/sweep.toml): bits above the source limit vs sample size for each
+  task run at several sizes, the real stream solid and a variational objective dashed, with the
+  generating program's bits as the bounded excess to compare with.
 
 The y axis is in bits per byte, or bits per label for labelled data (the labels are what is
 coded). Figures are built with matplotlib's object API (no pyplot state): a library caller or a
@@ -28,16 +31,19 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import spec as specmod
 from ..errors import UsageError
 from .leaderboard import SHOWN, frame
-from .record import BLOCKS, SEGMENTS, UNVERIFIED, Record, latest
+from .record import BLOCKS, OBJECTIVE, SEGMENTS, UNVERIFIED, Record, latest
 from .tables import unit_of
 
-KINDS = ("pareto", "learning", "blocks")
+KINDS = ("pareto", "learning", "blocks", "sweep")
 AXES = ("encode", "decode")
 """What the pareto plot's x axis can be: encode or decode speed."""
 CAPTIONS = {"pareto": "bits vs speed", "learning": "prequential learning curves",
-            "blocks": "block-wise prequential MDL"}
+            "blocks": "block-wise prequential MDL", "sweep": "excess over the source limit vs n"}
+PROGRAM_ROW = "(source limit + program)"
+"""The algorithmic datasets' formula row (datasets.algorithmic): limit + program bits."""
 
 
 def _figure(width: float, height: float) -> tuple[Figure, Axes]:
@@ -209,9 +215,111 @@ def blocks(records: list[Record], dataset: str | None = None) -> Figure:
     return fig
 
 
+def _family(r: Record) -> tuple[str, int] | None:
+    """(the dataset's spec without `n`, n) for a dataset with a source limit and an `n`."""
+    from ..datasets import DATASETS
+
+    if r.dataset.limit_bits is None:
+        return None
+    try:
+        s = specmod.parse(r.dataset.name)
+    except UsageError:  # a path or URL: not a sized family
+        return None
+    declared = {p.name: p.default for p in getattr(DATASETS.get(s.name), "params", ())}
+    n = dict(s.params).get("n", declared.get("n"))  # canonical names leave out a default n
+    if n is None:
+        return None
+    rest = tuple((k, v) for k, v in s.params if k != "n")
+    return str(specmod.Spec(s.name, rest)), int(float(n))
+
+
+def swept(records: list[Record]) -> dict[str, list[Record]]:
+    """Dataset families run at two or more sizes: family -> their records with bits."""
+    fams: dict[str, list[Record]] = {}
+    for r in _shown(records):
+        f = _family(r)
+        if f is not None:
+            fams.setdefault(f[0], []).append(r)
+    return {f: rs for f, rs in fams.items() if len({_family(r)[1] for r in rs}) >= 2}
+
+
+def _short(rows: list[str]) -> dict[str, str]:
+    """Row names without the parameters every row shares (the legend says what differs)."""
+    parsed = {r: specmod.parse(r) for r in rows}
+    common = set.intersection(*(set(p.params) for p in parsed.values())) if len(rows) > 1 else set()
+    names = {p.name for p in parsed.values()}
+    out = {}
+    for r, p in parsed.items():
+        kept = [f"{k}={v}" for k, v in p.params if (k, v) not in common]
+        head = p.name if len(names) > 1 or not kept else ""
+        out[r] = (head + (":" if head and kept else "") + ",".join(kept)) or p.name
+    return out
+
+
+def sweep(records: list[Record], family: str | None = None) -> Figure:
+    """Bits above the source limit vs n, one panel per task: does the excess stay bounded?"""
+    from matplotlib.lines import Line2D
+
+    fams = swept(records)
+    if family is not None:
+        fams = {f: rs for f, rs in fams.items() if f == family or f.split(":")[0] == family}
+    if not fams:
+        raise UsageError("no dataset run at several sizes n (a sweep: suites/sweep.toml) to plot"
+                         + (f" for {family!r}" if family else ""))
+    fig = Figure(figsize=(6.5 * len(fams), 6.5))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(fams), squeeze=False)
+    for ax, (fam, recs) in zip(axes[0], sorted(fams.items()), strict=True):
+        rows = sorted({r.row for r in recs})
+        names = _short(rows)
+        ref: dict[int, float] = {}
+        handles, low = [], math.inf
+        for i, row in enumerate(rows):
+            pts = sorted(((_family(r)[1], r) for r in recs if r.row == row), key=lambda t: t[0])
+            color = f"C{i}"
+            ys = [r.bits - r.dataset.limit_bits for _, r in pts]
+            (line,) = ax.plot([n for n, _ in pts], ys, "o-", color=color, ms=4,
+                              label=names[row])
+            handles.append(line)
+            obj = [(n, r.extras[OBJECTIVE] - r.dataset.limit_bits) for n, r in pts
+                   if isinstance(r.extras.get(OBJECTIVE), int | float)]
+            if obj:
+                ax.plot(*zip(*obj, strict=True), "s--", color=color, ms=3, alpha=0.8)
+                low = min(low, *(v for _, v in obj))
+            low = min(low, *ys)
+            for n, r in pts:
+                if PROGRAM_ROW in r.dataset.formulas:
+                    ref[n] = r.dataset.formulas[PROGRAM_ROW] - r.dataset.limit_bits
+        if ref:
+            xs = sorted(ref)
+            handles += ax.plot(xs, [ref[n] for n in xs], "k:", lw=1.5,
+                               label="the generating program's bits")
+        handles += [Line2D([], [], color="grey", ls="-", marker="o", ms=4,
+                           label="solid: real stream (decoded back)"),
+                    Line2D([], [], color="grey", ls="--", marker="s", ms=3,
+                           label="dashed: objective KL + E[NLL] + prior")]
+        if low <= 0:
+            ax.axhline(0, color="k", lw=1)
+        ax.set_xscale("log", base=2)
+        if low > 0:  # every coder above the limit: a log scale from just below the lowest
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=low / 2)
+        else:
+            ax.set_yscale("symlog", linthresh=10)
+        ax.set_xlabel("n (samples)")
+        ax.set_ylabel("bits above the source limit")
+        ax.set_title(f"{fam}: excess over the limit as n grows", fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                  ncol=2)
+    fig.tight_layout()
+    return fig
+
+
 _FOR_DATASETS: dict[str, Callable[[list[Record], str | None], Figure]] = {
-    "learning": learning, "blocks": blocks}
-"""Kinds drawn for one dataset or for all of them at once (pareto is one dataset's)."""
+    "learning": learning, "blocks": blocks, "sweep": sweep}
+"""Kinds drawn for one dataset (a sweep: one task family) or for all of them at once (pareto
+is one dataset's)."""
 
 
 def make(records: list[Record], kind: str, dataset: str | None = None,
@@ -230,7 +338,8 @@ def make(records: list[Record], kind: str, dataset: str | None = None,
 
 
 def available(records: list[Record]) -> list[tuple[str, str]]:
-    """Every plot these records support, one per dataset: (kind, dataset label)."""
+    """Every plot these records support, one per dataset: (kind, dataset label), and one per
+    task family run at several sizes: ("sweep", family)."""
     shown = _shown(records)
     out = []
     for label in sorted({r.dataset.label for r in records}):
@@ -241,7 +350,7 @@ def available(records: list[Record]) -> list[tuple[str, str]]:
             out.append(("learning", label))
         if any(r.extras.get(BLOCKS) for r in mine):
             out.append(("blocks", label))
-    return out
+    return out + [("sweep", fam) for fam in sorted(swept(records))]
 
 
 def file_stem(kind: str, dataset: str | None, x: str = "encode") -> str:

@@ -10,6 +10,7 @@ name and field, never shown or gated on.
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ STATUSES = (VERIFIED, UNVERIFIED, FAILED, ERROR)
 was written but did not decode back (wrong output, corrupt stream, or a repetition gave other
 bits); error: the cell could not run at all (no stream, so no bits)."""
 
+METRICS = ("bits", "bpb", "ratio", "excess", "bits_ideal", "compression", "regret", "adjusted")
+"""What a leaderboard can show per cell (results.leaderboard; `compare --metric`)."""
+
 # The `extras` keys that tables and plots read, and their shapes. Coders may add other keys
 # (KL, member weights...); those are kept in the record and shown as plain numbers.
 SEGMENTS = "segments"
@@ -35,6 +39,9 @@ BLOCKS = "blocks"
 labels (block-wise prequential codes); the `blocks` plot."""
 MEMBERS = "members"
 """{member spec: ideal bits}: each member of an ensemble coding the data alone."""
+OBJECTIVE = "objective_bits"
+"""float: a variational coder's objective, KL(q‖p) + E_q[NLL] + the prior's parameters (Monte
+Carlo, not a stream); the `sweep` plot draws it beside the real stream."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,17 @@ class DatasetInfo:
     chunk_size: int | None = None
     limit_bits: float | None = None
     entropy_bits: float | None = None
+    model_class: str | None = None
+    """The class regret is measured against, where the dataset states one."""
+    ml_bits: float | None = None
+    """-log2 max_θ p_θ(sample) over `model_class` (the best model in hindsight)."""
+    formulas: dict[str, float] = field(default_factory=dict)
+    """Code lengths given by formulas, not streams (row name -> bits): NML, Laplace, ..."""
+
+    @property
+    def uniform_bits(self) -> float | None:
+        """n · log2 K: every symbol under the uniform code over the dataset's alphabet."""
+        return self.size * math.log2(self.alphabet) if self.alphabet >= 2 else None
 
 
 @dataclass(frozen=True)
@@ -180,6 +198,18 @@ class Record:
         return None if self.bits is None or lim is None else self.bits - lim
 
     @property
+    def regret_bits(self) -> float | None:
+        """Bits above the best model of the dataset's class in hindsight."""
+        ml = self.dataset.ml_bits
+        return None if self.bits is None or ml is None else self.bits - ml
+
+    @property
+    def compression(self) -> float | None:
+        """Uniform code length / this code length (Voita & Titov's "compression")."""
+        u = self.dataset.uniform_bits
+        return u / self.bits if u is not None and self.bits else None
+
+    @property
     def excess_over_entropy(self) -> float | None:
         h = self.dataset.entropy_bits
         return None if self.bits is None or h is None else self.bits - h
@@ -213,6 +243,7 @@ class Record:
             "verified": self.verified, "bits_with_model": self.bits_with_model,
             "bpb": self.bpb, "ratio": self.ratio,
             "excess_bits": self.excess_bits, "excess_over_entropy": self.excess_over_entropy,
+            "regret_bits": self.regret_bits, "compression": self.compression,
             "encode_s": t.encode.min_s if t and t.encode else None,
             "decode_s": t.decode.min_s if t and t.decode else None,
             "encode_MBps": self.encode_MBps, "decode_MBps": self.decode_MBps,

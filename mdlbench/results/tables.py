@@ -32,7 +32,9 @@ LEGEND = {
 
 _FORMATS = {
     "bits": "{:,.0f}", "excess": "{:,.0f}", "bytes": "{:,.0f}", "count": "{:,.0f}",
-    "bpb": "{:.4f}", "adjusted": "{:.4f}", "ratio": "{:.3f}", "speed": "{:.3g}", "spread": "{:.1f} %", "s": "{:.3g}",
+    "bits_ideal": "{:,.1f}", "regret": "{:,.1f}", "compression": "{:.2f}",
+    "bpb": "{:.4f}", "adjusted": "{:.4f}", "ratio": "{:.3f}", "speed": "{:.3g}", "spread": "{:.1f} %",
+    "s": "{:.3g}",
 }
 
 
@@ -97,9 +99,12 @@ def _md(cell: str) -> str:
 
 
 def markdown(table: pd.DataFrame) -> str:
+    """A Markdown table, under its caption (metric and unit) when it has one."""
     cols = [str(c) for c in table.columns]
     first = table.index.name or ""
-    lines = [f"| {first} | " + " | ".join(cols) + " |",
+    cap = table.attrs.get("caption")
+    lines = ([_md(cap), ""] if cap else []) + [
+        f"| {first} | " + " | ".join(cols) + " |",
              "|---|" + "|".join("---:" if kind_of(table, c) != "text" else "---"
                                 for c in table.columns) + "|"]
     for name, cells in rows(table):
