@@ -346,9 +346,9 @@ class KT(ModelCoder):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _alphabet(self, data: bytes) -> int:
+    def alphabet_for(self, k: int) -> int:
+        """The alphabet this coder uses for data whose bytes are below k."""
         forced = self.config["alphabet"]
-        k = alphabet_of(data)
         if forced:
             if k > forced:
                 raise DataError(f"kt: input has byte value {k - 1}, outside alphabet={forced}")
@@ -399,7 +399,7 @@ class KT(ModelCoder):
         n = len(data)
         if n >= 1 << 31:
             raise DataError("kt: inputs of 2^31 bytes or more are not supported (int32 counts)")
-        k = self._alphabet(data)
+        k = self.alphabet_for(alphabet_of(data))
         meta = b"" if self.config["alphabet"] else bytes([k - 1])
         b = layout(n, self.config["streams"])[0]
         if k == 1:  # all zeros: the length says everything
