@@ -48,10 +48,12 @@ streams behind a selector byte in the meta. So, on every input,
     bits(ensemble) <= min_m bits(member m alone) + 8 (|spec| + |meta| of the ensemble
                       - those of member m)     (the selector byte is in the ensemble's meta)
 
-where the meta difference is at most 3 bytes (selector, B, alphabet; a torch member's 7-byte
-device/threads/fingerprint meta is in both): with a default `of` the allowance is under 64 bytes
-(ensemble:of=mix+lstm against mix: 8 (20 - 3 + 3) + 56 = 216 bits). The decoder reads the
-selector: 0 runs the mixture, j runs member j's own decoder on its stream.
+where the ensemble's meta is 3 bytes for B < 128 (selector, B, alphabet), or 9 with a torch
+member (the 7-byte device/threads/fingerprint meta the member has too). The allowance is the
+difference of the container headers: for the default spec `ensemble` against `mix`, 5 bytes of
+spec and 9 of meta (14 bytes); for `ensemble:of=mix+lstm` against `mix` 26 bytes; against the
+lstm member it is negative. The decoder reads the selector: 0 runs the mixture, j runs member
+j's own decoder on its stream.
 
 Extras: `members` (each member's ideal bits, as its coder reports them), `member_bits` (the
 real payload bits of each member's stream), `mixture_bits_ideal`, `mixture_bits`, `selected`
@@ -567,7 +569,7 @@ def _encode(run: _Run, buf: np.ndarray, out: Outputs, encoders: list[Encoder],
         if run.steps_models and t0 < q:
             for sm in run.steps_models:
                 sm.update(sym)
-        if progress is not None and (t1 % every == 0 or t1 == run.steps):
+        if progress is not None and (block > 1 or t1 % every == 0 or t1 == run.steps):
             progress(min(t1, q) * b + (r if t1 > q else 0), len(buf), 8.0 * out.size(0))
     return ideal
 
@@ -587,7 +589,7 @@ def _decode(run: _Run, buf: np.ndarray, inp: np.ndarray, cs: np.ndarray,
             sym = run.step_symbols(buf, t0)
             for sm in run.steps_models:
                 sm.update(sym)
-        if progress is not None and (t1 % every == 0 or t1 == run.steps):
+        if progress is not None and (block > 1 or t1 % every == 0 or t1 == run.steps):
             progress(min(t1, q) * b + (r if t1 > q else 0), len(buf))
 
 
