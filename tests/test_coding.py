@@ -84,7 +84,7 @@ def test_encoder_rejects_bad_input() -> None:
 DATA = b"the quick brown fox jumps over the lazy dog. " * 40 + bytes(range(256))
 
 
-@pytest.fixture(params=["kt:order=2", "kt:order=1,coder=ans", "zstd:level=3"])
+@pytest.fixture(params=["kt:order=2", "kt:order=1,streams=4", "zstd:level=3"])
 def stream(request: pytest.FixtureRequest) -> bytes:
     return api.encode_bytes(request.param, DATA)
 

@@ -45,7 +45,7 @@ OTHER = {
     "lz4": "level=9",
     "ppmd": "order=8,mem=64,variant=H",
     "zpaq": "level=2",
-    "kt": "order=3,alpha=0.05,coder=ans",
+    "kt": "order=3,alpha=0.05,streams=4",
     "snml": "order=1,alphabet=256",
     "mix": "orders=1-3+5,word=false,match=false,lr=8",
     "lstm": "layers=2,lr=0.01,seed=3,coder=ans",

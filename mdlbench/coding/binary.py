@@ -17,7 +17,10 @@ agree, that byte is final and is shifted out. The flush writes one byte; the dec
 Σ -log2 p is tiny (measured against constriction on the same probabilities in
 tests/test_mix.py: overhead ≤ 0.01 %, plus the one flushed byte).
 
-State lives in a 4-element int64 array `cs`: [x1, x2, x (decoder), byte position].
+State lives in a 4-element int64 array `cs`: [x1, x2, x (decoder), byte position]. One coded
+decision shifts out at most the 4 bytes of the 32-bit state (`MAX_BYTES_PER_DECISION`); `Outputs`
+uses that to grow the buffers of one or more encoders between compiled blocks, so a compiled
+loop never drops a byte and never has to run again.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ import numpy as np
 
 PROB_BITS = 16
 PROB_ONE = 1 << PROB_BITS
+MAX_BYTES_PER_DECISION = 4
 _MASK32 = 0xFFFFFFFF
+NLOG2 = np.concatenate([[0.0], -np.log2(np.arange(1, PROB_ONE + 1) / PROB_ONE)])
+"""NLOG2[p] = -log2(p / 2^16): the ideal cost of a decision coded with probability p."""
 
 
 @numba.njit(cache=True, inline="always")
@@ -111,6 +117,34 @@ def new_state() -> np.ndarray:
     return np.array([0, _MASK32, 0, 0], dtype=np.int64)
 
 
+class Outputs:
+    """The states `cs[i]` and byte buffers `out[i]` of `rows` binary encoders, for compiled
+    loops that code in blocks: `reserve(d)` before a block that codes at most d decisions per
+    encoder makes room for them, so no byte is ever dropped."""
+
+    def __init__(self, rows: int = 1, capacity: int = 1 << 12) -> None:
+        self.cs = np.tile(new_state(), (rows, 1))
+        self.out = np.zeros((rows, capacity), dtype=np.uint8)
+
+    def reserve(self, decisions: int) -> None:
+        need = int(self.cs[:, 3].max()) + MAX_BYTES_PER_DECISION * decisions + 8
+        if need > self.out.shape[1]:
+            grown = np.zeros((self.out.shape[0], max(need, 2 * self.out.shape[1])),
+                             dtype=np.uint8)
+            grown[:, : self.out.shape[1]] = self.out
+            self.out = grown
+
+    def size(self, row: int = 0) -> int:
+        """Bytes written so far by encoder `row` (before its final flush byte)."""
+        return int(self.cs[row, 3])
+
+    def finish(self, row: int = 0) -> bytes:
+        """Flush encoder `row` and return its stream."""
+        self.reserve(1)
+        enc_flush(self.cs[row], self.out[row])
+        return self.out[row, : self.cs[row, 3]].tobytes()
+
+
 @numba.njit(cache=True)
 def _encode_all(bits: np.ndarray, probs: np.ndarray, out: np.ndarray, cs: np.ndarray) -> int:
     for i in range(bits.shape[0]):
@@ -140,13 +174,8 @@ def encode_bits(bits: np.ndarray, probs: np.ndarray) -> bytes:
     probs = _check_probs(probs)
     if bits.shape != probs.shape:
         raise ValueError("one probability per bit is required")
-    cap = 2 * bits.size + 16
-    while True:
-        out = np.zeros(cap, dtype=np.uint8)
-        n = _encode_all(bits, probs, out, new_state())
-        if n <= cap:
-            return out[:n].tobytes()
-        cap = n
+    out = np.zeros(MAX_BYTES_PER_DECISION * bits.size + 8, dtype=np.uint8)
+    return out[: _encode_all(bits, probs, out, new_state())].tobytes()
 
 
 def decode_bits(stream: bytes, probs: np.ndarray) -> np.ndarray:

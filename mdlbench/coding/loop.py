@@ -6,13 +6,12 @@ to decode it feeds what the decoder just read. The same predict/update calls run
 order on both sides, so the two cannot drift apart (the failure DeepMind's LMIC has when it
 computes probabilities one way to compress and another way to decompress).
 
-Who runs on it: the neural coders and the ensemble (through coding/streams.py), the variational
-coders' window model (data pushed on and popped off an `AnsStack`), and kt's step model when it
-is an ensemble member. Who does not, and why:
-- `kt` itself codes through compiled kernels: the encoder fills whole chunks of rows in one
-  call, the decoder steps once per symbol (the same `_slot`/`_row`/`_count` kernels both ways).
-- `mix` is bit-level: its model step and its binary arithmetic coder (coding/binary.py) run
-  together in one compiled loop, in both directions.
+Who runs on it: the neural coders (through coding/streams.py), the variational coders' window
+model (data pushed on and popped off an `AnsStack`), kt's byte-level `KTStepModel`, and the
+ensemble's step members (their rows, and their own streams behind its selector). Who does not,
+and why:
+- `kt`, `mix` and the ensemble's mixture are bit-level: the model step and the binary
+  arithmetic coder (coding/binary.py) run together in one compiled loop, in both directions.
 - `uniform`, `preq` and `twopart` code labels block by block, and a block's distributions are
   all known before it is coded (its model was trained on earlier blocks only): they hand whole
   blocks to `Encoder`/`Decoder` with no step loop at all.

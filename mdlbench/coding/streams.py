@@ -15,6 +15,10 @@ symbols through an optional `tail(symbols)` method; no `update` follows them.
 `encode_streams` also records the ideal bits per segment of `segment_steps` steps (a learning
 curve, read from the encoder's own running total so the segments add up to the reported figure
 exactly); `coarsen` merges segments for storage.
+
+Compiled coders (`kt`, `mix`, `ensemble`) use the same layout inside numba: `layout_array` packs
+(B, q, r) for them, `stream_start` and `stream_of` map streams to positions of the input and
+back, and `segments` turns their per-segment bit totals into the learning-curve records.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 
 from .core import Decoder, Encoder
@@ -44,6 +49,42 @@ def layout(n: int, streams: int) -> tuple[int, int, int]:
     b = max(1, min(streams, n))
     q, r = divmod(n, b)
     return b, q, r
+
+
+def layout_array(n: int, streams: int) -> np.ndarray:
+    """`layout(n, streams)` as an int64 array [B, q, r] for compiled loops."""
+    return np.array(layout(n, streams), dtype=np.int64)
+
+
+@numba.njit(cache=True, inline="always")
+def stream_start(lay: np.ndarray, b: int) -> int:
+    """First position of stream b in the input."""
+    return b * lay[1] + min(b, lay[2])
+
+
+@numba.njit(cache=True, inline="always")
+def stream_of(lay: np.ndarray, pos: int) -> int:
+    """The stream that holds position `pos` of the input."""
+    q, r = lay[1], lay[2]
+    head = r * (q + 1)
+    if pos < head:
+        return pos // (q + 1)
+    return r + (pos - head) // q
+
+
+def segment_steps(n: int, streams: int, most: int = 1000) -> int:
+    """Steps per learning-curve segment for a compiled coder: at most `most` segments."""
+    b, q, r = layout(n, streams)
+    return max(1, -(-(q + (r > 0)) // most))
+
+
+def segments(bits: np.ndarray, n: int, streams: int, steps: int) -> list[dict[str, Any]]:
+    """Learning-curve records from per-segment bits (segment i: steps [i*steps, (i+1)*steps))."""
+    b, q, r = layout(n, streams)
+    ends = np.minimum(np.arange(1, len(bits) + 1) * steps, q + (r > 0))
+    coded = np.minimum(ends, q) * b + np.where(ends > q, r, 0)  # bytes coded after each one
+    sizes = np.diff(np.concatenate([[0], coded]))
+    return [{"bytes": int(k), "bits": float(v)} for k, v in zip(sizes, bits, strict=True) if k]
 
 
 def _index(n: int, b: int, q: int, r: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,18 +12,37 @@ with alpha = 1/2 every context seen m times costs at most ((K-1)/2) log2 m + log
 than the best fixed distribution for that context (the log2 K is the worst case, reached at
 m = 1; checked by exhaustive enumeration for K <= 5, and it is the classical "+1" for K = 2).
 
-Contexts. If K^k contexts fit (K^k <= 2^22 and K^(k+1) counters <= 2^24, or K^k <= 2^hashbits
-when `hashbits` is given) they index the table directly; otherwise the k symbols are hashed into
-2^hashbits slots (default 24 - ceil(log2 K), i.e. 2^24 counters, 64 MB) and colliding contexts
-share counts. The regret bound (`extras["regret_bound_bits"]`) is reported only for the direct
-table with alpha = 1/2, where it is a theorem.
+Coding. A symbol is D = ceil(log2 K) binary decisions, most significant bit first, coded by the
+binary arithmetic coder of coding/binary.py inside ONE compiled loop, `_code(mode, ...)`, that
+the encoder (mode 0) and the decoder (mode 1) share. At a node u of the binary tree over the
+symbols, P(bit = 1) is the KT mass of u's right subtree over the mass of u, where the mass of a
+subtree is n_u + alpha r_u (n_u: how often its symbols were seen in this context; r_u: how many
+of its symbols are below K: the symbols >= K of the last subtree carry no prior mass, and a node
+whose right subtree holds none codes nothing). Along a symbol's path the ratios telescope to
+exactly (n_s + alpha) / (n + K alpha). Each ratio is rounded to 16 bits for the coder:
+`bits_ideal` is Σ -log2 of the probabilities actually coded, `extras["bits_kt"]` the exact KT
+code length (unquantised, the figure the regret bound speaks of). The rounding costs next to
+nothing (measured in tests/test_kt.py: under 0.001 % of the length on text and on Markov
+sources); the coder adds its flush byte and under 0.01 %.
 
-One step function. The numba kernels `_slot` (context -> table row), `_row` (counts -> the
-float64 row given to the coder: n_s + alpha, exact in floating point) and `_count` (update) are
-the only code that touches the model. The encoder runs them in a compiled loop that fills
-chunks of (rows, K) distributions for `core.Encoder.encode` (one call per chunk); the decoder
-calls `_dec_step` (the same three kernels) once per symbol around `core.Decoder.decode`. The
-probabilities are therefore bit-identical on both sides.
+Counts. Each context owns W = 2^D int32 counters: [0] how often the context was seen, [u] for an
+internal node u (heap order, root 1) how many of those symbols went right at u. A prediction
+and an update walk one path: O(log K). The kernels `kt_begin`, `kt_p`, `kt_bit` and `kt_commit`
+are the whole model; `_code` and the ensemble's compiled loop (compressors/ensemble.py) both
+call them, so an ensemble's kt member predicts exactly what this coder codes.
+
+Contexts. If K^k contexts fit (K^k <= 2^22 and K^k W counters <= 2^24, or K^k <= 2^hashbits
+when `hashbits` is given) they index the table directly; otherwise the k symbols are hashed into
+2^hashbits slots (default 24 - D, i.e. 2^24 counters, 64 MB) and colliding contexts share
+counts. The regret bound (`extras["regret_bound_bits"]`) is reported only for one stream, the
+direct table and alpha = 1/2, where it is a theorem.
+
+Streams. `streams=B` codes the input as B contiguous streams in lockstep (the layout of
+coding/streams.py, as the neural coders): ONE count table shared by all streams, a history per
+stream (its contexts come from its own past, zero-padded at its start). As in every lockstep
+model, the predictions of a step see the counts before that step: its B symbols are counted
+once all B are coded. `KTStepModel` is the same model as a byte-level StepModel: its rows are
+the exact distributions of `kt:streams=B`.
 """
 
 from __future__ import annotations
@@ -34,7 +53,8 @@ from typing import Any
 import numba
 import numpy as np
 
-from ..coding.core import Decoder, Encoder
+from ..coding.binary import NLOG2, Outputs, dec_bit, dec_init, enc_bit, new_state
+from ..coding.streams import layout, layout_array, segment_steps, segments, stream_start
 from ..errors import CorruptStreamError, DataError, UsageError
 from ..params import Param
 from .base import ProgressFn, register
@@ -43,33 +63,37 @@ from .model import ModelCoder, Payload, alphabet_of
 _MAX_DENSE_CTX = 1 << 22
 _MAX_COUNTERS = 1 << 24  # default table size (int32 counters): 64 MB
 _MAX_TABLE = 1 << 30  # hard cap on counters for an explicit hashbits
-_MAX_ANS_BUFFER = 1 << 31  # bytes of distributions coder=ans may hold until finish()
-_TERMINATION_BITS = 64  # range/ANS coders write whole 32-bit words; the tail costs <= 64 bits
+_TERMINATION_BITS = 64  # the binary coder's flush byte and rounding, with room to spare
+_BLOCK = 1 << 16  # symbols per compiled call (progress and output growth in between)
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 
+# cfg (int64): order, K, dense (0/1), hashbits, D
+C_ORDER, C_K, C_DENSE, C_HASHBITS, C_DEPTH = range(5)
+# per-stream scratch (B, 4) int64: context slot, current node, count at that node, symbol
+KS_SLOT, KS_NODE, KS_COUNT, KS_SYM = range(4)
+
 
 # ---------------------------------------------------------------------------------------------
-# Compiled kernels: shared by encoder, decoder and the step model.
-# cfg = [order, K, dense(0/1), hashbits]
+# The model: compiled kernels shared by the coder, the step model and the ensemble.
 
 
 @numba.njit(cache=True, nogil=True)
-def _slot(buf: np.ndarray, end: int, cfg: np.ndarray) -> int:
-    """Table row of the context buf[end-order:end] (positions before 0 read as symbol 0)."""
-    order, k, dense, hashbits = cfg[0], cfg[1], cfg[2], cfg[3]
+def _slot(buf: np.ndarray, end: int, start: int, cfg: np.ndarray) -> int:
+    """Table row of the context buf[end-order:end] (positions before `start` read as 0)."""
+    order, k, dense, hashbits = cfg[C_ORDER], cfg[C_K], cfg[C_DENSE], cfg[C_HASHBITS]
     if dense:
         idx = np.int64(0)
         for j in range(end - order, end):
-            s = np.int64(buf[j]) if j >= 0 else np.int64(0)
+            s = np.int64(buf[j]) if j >= start else np.int64(0)
             idx = idx * k + s
         return idx
     h = _FNV_OFFSET
     for j in range(end - order, end):
-        s = np.uint64(buf[j] if j >= 0 else 0)
+        s = np.uint64(buf[j] if j >= start else 0)
         h = (h ^ (s + np.uint64(1))) * _FNV_PRIME
     h ^= h >> np.uint64(30)
     h *= _MIX1
@@ -79,53 +103,130 @@ def _slot(buf: np.ndarray, end: int, cfg: np.ndarray) -> int:
     return np.int64(h >> np.uint64(64 - hashbits))
 
 
-@numba.njit(cache=True, nogil=True)
-def _row(counts: np.ndarray, slot: int, alpha: float, out: np.ndarray) -> None:
-    """The coding distribution (unnormalised, n_s + alpha) of one context into `out` (K,)."""
-    c = counts[slot]
-    for s in range(out.shape[0]):
-        out[s] = c[s] + alpha
+@numba.njit(cache=True, inline="always")
+def kt_begin(ks: np.ndarray, b: int, buf: np.ndarray, pos: int, start: int,
+             counts: np.ndarray, cfg: np.ndarray) -> None:
+    """Stream b starts the symbol at `pos`: find its context, stand at the root."""
+    slot = _slot(buf, pos, start, cfg)
+    ks[b, KS_SLOT] = slot
+    ks[b, KS_NODE] = 1
+    ks[b, KS_COUNT] = counts[slot, 0]
+
+
+@numba.njit(cache=True, inline="always")
+def kt_p(ks: np.ndarray, b: int, counts: np.ndarray, real: np.ndarray, alpha: float) -> int:
+    """16-bit P(next bit = 1) at stream b's node; 0 when the bit must be 0 (no symbol < K to
+    the right)."""
+    u = ks[b, KS_NODE]
+    r1 = real[2 * u + 1]
+    if r1 == 0:
+        return 0
+    m1 = counts[ks[b, KS_SLOT], u] + alpha * r1
+    p = int(m1 / (ks[b, KS_COUNT] + alpha * real[u]) * 65536.0 + 0.5)
+    if p < 1:
+        return 1
+    if p > 65535:
+        return 65535
+    return p
+
+
+@numba.njit(cache=True, inline="always")
+def kt_bit(ks: np.ndarray, b: int, counts: np.ndarray, y: int) -> None:
+    """Step down to child y of stream b's node."""
+    u = ks[b, KS_NODE]
+    n1 = counts[ks[b, KS_SLOT], u]
+    ks[b, KS_COUNT] = n1 if y else ks[b, KS_COUNT] - n1
+    ks[b, KS_NODE] = 2 * u + y
+
+
+@numba.njit(cache=True, inline="always")
+def kt_commit(ks: np.ndarray, b: int, counts: np.ndarray, cfg: np.ndarray) -> None:
+    """Count stream b's symbol (ks[b, KS_SYM]) in its context: once per step, after all B."""
+    slot = ks[b, KS_SLOT]
+    sym = ks[b, KS_SYM]
+    d = cfg[C_DEPTH]
+    counts[slot, 0] += 1
+    u = 1
+    for i in range(d):
+        y = (sym >> (d - 1 - i)) & 1
+        if y:
+            counts[slot, u] += 1
+        u = 2 * u + y
 
 
 @numba.njit(cache=True, nogil=True)
-def _count(counts: np.ndarray, slot: int, sym: int) -> None:
-    counts[slot, sym] += 1
+def _code(mode: int, buf: np.ndarray, lay: np.ndarray, t0: int, t1: int, stream: np.ndarray,
+          cs: np.ndarray, counts: np.ndarray, cfg: np.ndarray, real: np.ndarray, alpha: float,
+          ks: np.ndarray, acc: np.ndarray, seg: np.ndarray, seg_steps: int) -> None:
+    """Steps t0..t1-1 of the lockstep layout `lay`: encode (mode 0) the symbols of buf into
+    `stream`, or decode (mode 1) them from `stream` into buf. Encoding adds Σ -log2 p of the
+    coded decisions to acc[0] and seg[t // seg_steps], and keeps the exact KT length as
+    acc[1] - log2(acc[2]) (a running product, folded into the sum before it underflows)."""
+    nb, q, r = lay[0], lay[1], lay[2]
+    d = cfg[C_DEPTH]
+    w = 1 << d
+    k = cfg[C_K]
+    for t in range(t0, t1):
+        bits = 0.0
+        for b in range(nb):
+            if t >= q + (1 if b < r else 0):
+                continue  # the ragged last step
+            start = stream_start(lay, b)
+            pos = start + t
+            kt_begin(ks, b, buf, pos, start, counts, cfg)
+            root = ks[b, KS_COUNT]
+            sym = np.int64(buf[pos]) if mode == 0 else np.int64(0)
+            for i in range(d):
+                p = kt_p(ks, b, counts, real, alpha)
+                if mode == 0:
+                    y = (sym >> (d - 1 - i)) & 1
+                    if p:
+                        enc_bit(cs, stream, y, p)
+                        bits += NLOG2[p] if y else NLOG2[65536 - p]
+                else:
+                    y = dec_bit(cs, stream, p) if p else 0
+                kt_bit(ks, b, counts, y)
+            sym = ks[b, KS_NODE] - w
+            ks[b, KS_SYM] = sym
+            if mode == 0:
+                acc[2] *= (ks[b, KS_COUNT] + alpha) / (root + k * alpha)
+                if acc[2] < 1e-250:
+                    acc[1] -= math.log2(acc[2])
+                    acc[2] = 1.0
+            else:
+                buf[pos] = sym
+        for b in range(nb):
+            if t < q + (1 if b < r else 0):
+                kt_commit(ks, b, counts, cfg)
+        acc[0] += bits
+        seg[t // seg_steps] += bits
 
 
 @numba.njit(cache=True, nogil=True)
-def _enc_fill(buf: np.ndarray, start: int, counts: np.ndarray, cfg: np.ndarray, alpha: float,
-              out: np.ndarray) -> None:
-    """Rows for symbols start .. start+len(out)-1, updating the counts after each one."""
-    for i in range(out.shape[0]):
-        t = start + i
-        slot = _slot(buf, t, cfg)
-        _row(counts, slot, alpha, out[i])
-        _count(counts, slot, buf[t])
-
-
-@numba.njit(cache=True, nogil=True)
-def _dec_step(buf: np.ndarray, t: int, counts: np.ndarray, cfg: np.ndarray, alpha: float,
-              out: np.ndarray) -> None:
-    """Decoder: count buf[t-1] (just decoded) in its context, then the row for symbol t."""
-    if t > 0:
-        _count(counts, _slot(buf, t - 1, cfg), buf[t - 1])
-    _row(counts, _slot(buf, t, cfg), alpha, out)
-
-
-@numba.njit(cache=True, nogil=True)
-def _multi_predict(hist: np.ndarray, counts: np.ndarray, shared: bool, cfg: np.ndarray,
-                   alpha: float, out: np.ndarray) -> None:
-    order = cfg[0]
+def _rows(hist: np.ndarray, counts: np.ndarray, cfg: np.ndarray, alpha: float,
+          ks: np.ndarray, leaf: np.ndarray, out: np.ndarray) -> None:
+    """Each stream's distribution (n_s + alpha for s < K) from the counts of its context."""
+    order = cfg[C_ORDER]
+    w = leaf.shape[0] // 2
     for b in range(hist.shape[0]):
-        _row(counts[0 if shared else b], _slot(hist[b], order, cfg), alpha, out[b])
+        slot = _slot(hist[b], order, 0, cfg)
+        ks[b, KS_SLOT] = slot
+        leaf[1] = counts[slot, 0]
+        for u in range(1, w):
+            leaf[2 * u + 1] = counts[slot, u]
+            leaf[2 * u] = leaf[u] - counts[slot, u]
+        for s in range(out.shape[1]):
+            out[b, s] = leaf[w + s] + alpha
 
 
 @numba.njit(cache=True, nogil=True)
-def _multi_update(hist: np.ndarray, counts: np.ndarray, shared: bool, cfg: np.ndarray,
-                  symbols: np.ndarray) -> None:
-    order = cfg[0]
+def _count_step(hist: np.ndarray, counts: np.ndarray, cfg: np.ndarray, ks: np.ndarray,
+                symbols: np.ndarray) -> None:
+    order = cfg[C_ORDER]
     for b in range(hist.shape[0]):
-        _count(counts[0 if shared else b], _slot(hist[b], order, cfg), symbols[b])
+        ks[b, KS_SLOT] = _slot(hist[b], order, 0, cfg)
+        ks[b, KS_SYM] = symbols[b]
+        kt_commit(ks, b, counts, cfg)
         for j in range(order - 1):
             hist[b, j] = hist[b, j + 1]
         if order > 0:
@@ -135,22 +236,28 @@ def _multi_update(hist: np.ndarray, counts: np.ndarray, shared: bool, cfg: np.nd
 # ---------------------------------------------------------------------------------------------
 
 
+def depth(alphabet: int) -> int:
+    """D: binary decisions per symbol (at least 1)."""
+    return max(1, math.ceil(math.log2(max(alphabet, 2))))
+
+
 def table_layout(alphabet: int, order: int, hashbits: int = 0) -> tuple[bool, int]:
     """(dense, slots) for K = `alphabet`: direct indexing when K^order contexts fit, else
     hashing into 2^hashbits slots (hashbits=0: the default rule in the module docstring)."""
     k = max(alphabet, 1)
+    width = 1 << depth(k)
     nctx = k**order
     if hashbits:
         if nctx <= 1 << hashbits:
             return True, nctx
         slots = 1 << hashbits
     else:
-        if nctx <= _MAX_DENSE_CTX and nctx * k <= _MAX_COUNTERS:
+        if nctx <= _MAX_DENSE_CTX and nctx * width <= _MAX_COUNTERS:
             return True, nctx
-        slots = 1 << max(10, 24 - math.ceil(math.log2(k)))
-    if slots * k > _MAX_TABLE:
-        raise UsageError(f"kt: 2^{int(math.log2(slots))} slots x {k} symbols is too large a "
-                         f"table (at most 2^30 counters); lower hashbits")
+        slots = 1 << max(10, 24 - depth(k))
+    if slots * width > _MAX_TABLE:
+        raise UsageError(f"kt: 2^{int(math.log2(slots))} slots x {width} counters is too large "
+                         f"a table (at most 2^30 counters); lower hashbits")
     return False, slots
 
 
@@ -164,40 +271,59 @@ def regret_bound(alphabet: int, order: int, n: int) -> float:
     return nctx * ((k - 1) / 2 * math.log2(n) + math.log2(k))
 
 
-class KTStepModel:
-    """A Python-level `StepModel` of the KT/Dirichlet coder over B parallel streams.
-
-    Each stream b has its own order-k history (zero-padded at its start) and, by default, its
-    own count table: stream b's probabilities depend only on stream b's past, exactly as if it
-    were coded alone by `kt` (B = 1 reproduces the `kt` coder's probabilities bit for bit).
-    With `shared=True` all streams read and update one table (the counts after a step include
-    every stream's symbol of that step; within a step, predictions use the counts before it).
-    `predict()` returns (B, K) unnormalised float64 rows n_s + alpha; `update(symbols)` counts
-    them. Both are compiled (one call per step for all B streams).
-    """
+class KTModel:
+    """The arrays of one kt model over B streams: the shared counts, the tree's real-symbol
+    counts, and each stream's scratch. `tables()` is what the compiled kernels take."""
 
     def __init__(self, alphabet: int, streams: int, order: int, alpha: float = 0.5,
-                 hashbits: int = 0, shared: bool = False) -> None:
-        if alphabet < 1 or streams < 1:
-            raise UsageError("kt step model: alphabet and streams must be positive")
-        self.alphabet, self.streams, self.shared = alphabet, streams, shared
+                 hashbits: int = 0) -> None:
+        if not 1 <= alphabet <= 256 or streams < 1:
+            raise UsageError("kt: the alphabet must be 1..256 and streams positive")
         dense, slots = table_layout(alphabet, order, hashbits)
-        bits = 0 if dense else int(math.log2(slots))
-        self._cfg = np.array([order, alphabet, int(dense), bits], dtype=np.int64)
-        self._alpha = float(alpha)
-        self._hist = np.zeros((streams, order), dtype=np.int64)
-        self._counts = np.zeros((1 if shared else streams, slots, alphabet), dtype=np.int32)
+        d = depth(alphabet)
+        self.alphabet, self.streams, self.dense, self.slots = alphabet, streams, dense, slots
+        self.alpha = float(alpha)
+        self.cfg = np.array([order, alphabet, int(dense), 0 if dense else int(math.log2(slots)),
+                             d], dtype=np.int64)
+        self.real = np.zeros(2 << d, dtype=np.int64)
+        for lvl in range(d + 1):
+            for u in range(1 << lvl, 2 << lvl):
+                lo = (u - (1 << lvl)) << (d - lvl)
+                self.real[u] = min(max(alphabet - lo, 0), 1 << (d - lvl))
+        self.counts = np.zeros((slots, 1 << d), dtype=np.int32)
+        self.ks = np.zeros((streams, 4), dtype=np.int64)
+        self.alphas = np.array([self.alpha])
+
+    def tables(self) -> tuple[np.ndarray, ...]:
+        """(counts, cfg, real, [alpha], scratch): one kt member of a compiled ensemble."""
+        return self.counts, self.cfg, self.real, self.alphas, self.ks
+
+
+class KTStepModel:
+    """`kt:streams=B` as a byte-level `StepModel`: predict() gives the (B, K) rows n_s + alpha
+    of each stream's context (exact in floating point), update(symbols) counts the step's B
+    symbols in the one shared table and moves each stream's history on. Compiled: one call per
+    step for all B streams."""
+
+    def __init__(self, alphabet: int, streams: int, order: int, alpha: float = 0.5,
+                 hashbits: int = 0) -> None:
+        self.model = KTModel(alphabet, streams, order, alpha, hashbits)
+        self.alphabet, self.streams = alphabet, streams
+        self._hist = np.zeros((streams, order), dtype=np.uint8)
+        self._leaf = np.zeros(2 << int(self.model.cfg[C_DEPTH]), dtype=np.int64)
         self._out = np.empty((streams, alphabet), dtype=np.float64)
 
     def predict(self) -> np.ndarray:
-        _multi_predict(self._hist, self._counts, self.shared, self._cfg, self._alpha, self._out)
+        m = self.model
+        _rows(self._hist, m.counts, m.cfg, m.alpha, m.ks, self._leaf, self._out)
         return self._out.copy()
 
     def update(self, symbols: np.ndarray) -> None:
         sym = np.ascontiguousarray(symbols, dtype=np.int64).reshape(-1)
         if sym.shape[0] != self.streams or sym.min() < 0 or sym.max() >= self.alphabet:
             raise ValueError("kt step model: one symbol in [0, K) per stream is required")
-        _multi_update(self._hist, self._counts, self.shared, self._cfg, sym)
+        m = self.model
+        _count_step(self._hist, m.counts, m.cfg, m.ks, sym)
 
 
 @register
@@ -205,7 +331,7 @@ class KT(ModelCoder):
     name = "kt"
     family = "statistical"
     summary = "adaptive order-k context model, KT (add-1/2) or Dirichlet-alpha counts"
-    library = "constriction"
+    library = "numba"
     params = (
         Param("order", int, 2, "context length k (previous symbols)", min=0, max=24),
         Param("alpha", float, 0.5, "Dirichlet pseudo-count (0.5 = KT, 1 = Laplace)",
@@ -214,31 +340,58 @@ class KT(ModelCoder):
               min=0, max=256),
         Param("hashbits", int, 0, "log2 hash slots when K^k contexts don't fit (0: auto)",
               min=0, max=30),
-        Param("coder", str, "range", "entropy coder", choices=("range", "ans")),
+        Param("streams", int, 1, "lockstep streams sharing one count table (B)", min=1,
+              max=65536),
     )
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _cfg(self, k: int) -> tuple[np.ndarray, int]:
-        order = self.config["order"]
-        dense, slots = table_layout(k, order, self.config["hashbits"])
-        bits = 0 if dense else int(math.log2(slots))
-        return np.array([order, k, int(dense), bits], dtype=np.int64), slots
-
-    def _alphabet(self, data: bytes) -> int:
+    def alphabet_for(self, k: int) -> int:
+        """The alphabet this coder uses for data whose bytes are below k."""
         forced = self.config["alphabet"]
-        k = alphabet_of(data)
         if forced:
             if k > forced:
                 raise DataError(f"kt: input has byte value {k - 1}, outside alphabet={forced}")
             return forced
         return k
 
-    def step_model(self, alphabet: int, streams: int, shared: bool = False) -> KTStepModel:
-        """This coder's model as a `StepModel` over `streams` parallel streams (see
-        `KTStepModel` for the semantics: independent tables unless `shared`)."""
-        return KTStepModel(alphabet, streams, self.config["order"], self.config["alpha"],
-                           self.config["hashbits"], shared)
+    def model(self, alphabet: int, streams: int) -> KTModel:
+        """A fresh model of this spec over `streams` streams (for the ensemble's loop)."""
+        c = self.config
+        return KTModel(alphabet, streams, c["order"], c["alpha"], c["hashbits"])
+
+    def step_model(self, alphabet: int, streams: int) -> KTStepModel:
+        """This coder's model as a byte-level `StepModel` (see `KTStepModel`)."""
+        c = self.config
+        return KTStepModel(alphabet, streams, c["order"], c["alpha"], c["hashbits"])
+
+    def _run(self, mode: int, buf: np.ndarray, k: int, out: Outputs | None,
+             stream: np.ndarray | None, cs: np.ndarray | None,
+             progress: ProgressFn | None) -> tuple[KTModel, np.ndarray, np.ndarray, int]:
+        n = buf.shape[0]
+        lay = layout_array(n, self.config["streams"])
+        b, q, r = (int(v) for v in lay)
+        m = self.model(k, b)
+        steps = q + (r > 0)
+        seg_steps = segment_steps(n, b)
+        seg = np.zeros(-(-steps // seg_steps), dtype=np.float64)
+        acc = np.array([0.0, 0.0, 1.0])
+        block = max(1, _BLOCK // b)
+        d = int(m.cfg[C_DEPTH])
+        for t0 in range(0, steps, block):
+            t1 = min(steps, t0 + block)
+            if out is not None:
+                out.reserve((t1 - t0) * b * d)
+                stream, cs = out.out[0], out.cs[0]
+            _code(mode, buf, lay, t0, t1, stream, cs, m.counts, m.cfg, m.real, m.alpha, m.ks,
+                  acc, seg, seg_steps)
+            if progress is not None:
+                done = min(t1, q) * b + (r if t1 > q else 0)
+                if out is not None:
+                    progress(done, n, 8.0 * out.size())
+                else:
+                    progress(done, n)
+        return m, acc, seg, seg_steps
 
     # -- coding ------------------------------------------------------------------------------
 
@@ -246,35 +399,25 @@ class KT(ModelCoder):
         n = len(data)
         if n >= 1 << 31:
             raise DataError("kt: inputs of 2^31 bytes or more are not supported (int32 counts)")
-        k = self._alphabet(data)
+        k = self.alphabet_for(alphabet_of(data))
         meta = b"" if self.config["alphabet"] else bytes([k - 1])
-        if k == 1:  # all zeros: the length says everything (constriction needs K >= 2)
-            return Payload(b"", 0.0, meta, {"alphabet": 1})
-        cfg, slots = self._cfg(k)
-        alpha = float(self.config["alpha"])
-        buf = np.frombuffer(data, dtype=np.uint8)
-        counts = np.zeros((slots, k), dtype=np.int32)
-        rows = int(min(65536, max(64, (1 << 17) // k)))  # ~1 MB of rows: stays in cache
-        probs = np.empty((rows, k), dtype=np.float64)
-        ans = self.config["coder"] == "ans"
-        if ans and n * k * 8 > _MAX_ANS_BUFFER:
-            raise UsageError(f"kt: coder=ans keeps every distribution until the end (n x K x 8 "
-                             f"= {n * k * 8 / 2**30:.1f} GiB here, limit 2 GiB); use coder=range")
-        enc = Encoder(self.config["coder"])
-        for start in range(0, n, rows):
-            m = min(rows, n - start)
-            _enc_fill(buf, start, counts, cfg, alpha, probs[:m])
-            # ANS (a stack) keeps the arrays it is given until finish(): hand it its own copies
-            enc.encode(buf[start:start + m], probs[:m].copy() if ans else probs[:m])
-            if progress is not None:
-                progress(start + m, n)
-        stream = enc.finish()
-        extras: dict[str, Any] = {"alphabet": k, "dense": bool(cfg[2]), "slots": slots}
-        if cfg[2] and alpha == 0.5 and k >= 2:
+        b = layout(n, self.config["streams"])[0]
+        if k == 1:  # all zeros: the length says everything
+            return Payload(b"", 0.0, meta, {"alphabet": 1, "streams": b, "bits_kt": 0.0,
+                                            "segments": []})
+        buf = np.frombuffer(data, dtype=np.uint8).copy()
+        out = Outputs(1, n // 2 + 64)
+        m, acc, seg, seg_steps = self._run(0, buf, k, out, None, None, progress)
+        stream = out.finish()
+        exact = float(acc[1] - math.log2(acc[2]))
+        extras: dict[str, Any] = {"alphabet": k, "dense": m.dense, "slots": m.slots,
+                                  "streams": b, "bits_kt": exact,
+                                  "segments": segments(seg, n, b, seg_steps)}
+        if m.dense and self.config["alpha"] == 0.5 and b == 1:
             header = self.container_bits(data, meta=meta)
             extras["regret_bound_bits"] = (regret_bound(k, self.config["order"], n) + header
                                            + _TERMINATION_BITS)
-        return Payload(stream, enc.bits_ideal, meta, extras)
+        return Payload(stream, float(acc[0]), meta, extras)
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
@@ -292,19 +435,11 @@ class KT(ModelCoder):
             if payload:
                 raise CorruptStreamError("corrupt stream (payload after a one-symbol alphabet)")
             return bytes(length)
-        cfg, slots = self._cfg(k)
-        alpha = float(self.config["alpha"])
-        counts = np.zeros((slots, k), dtype=np.int32)
-        out = np.zeros(length, dtype=np.uint8)
-        row = np.empty((1, k), dtype=np.float64)
-        r0 = row[0]
-        dec = Decoder(payload, self.config["coder"])
-        every = 1 << 16
-        for t in range(length):
-            _dec_step(out, t, counts, cfg, alpha, r0)
-            out[t] = dec.decode(row)[0]
-            if progress is not None and (t + 1) % every == 0:
-                progress(t + 1, length)
-        if progress is not None:
-            progress(length, length)
-        return out.tobytes()
+        inp = np.frombuffer(payload, dtype=np.uint8).copy()  # one array type for both modes
+        cs = new_state()
+        dec_init(cs, inp)
+        buf = np.zeros(length, dtype=np.uint8)
+        self._run(1, buf, k, None, inp, cs, progress)
+        if cs[3] > len(inp) + 4:
+            raise CorruptStreamError("kt: truncated stream (decoder ran past its end)")
+        return buf.tobytes()

@@ -1,39 +1,105 @@
-"""`ensemble`: code with an online Bayesian mixture of other coders' predictions.
+"""`ensemble`: mix other coders' predictions bit by bit; never longer than its best member.
 
-`ensemble:of=mix+lstm` builds each member with its default parameters (or with its own ones:
-`of=lstm[hidden=64;layers=2]+kt[order=2]`, parameters separated by `;`), asks each for its
-`step_model(alphabet, streams)`, and codes every byte under
+Members. `ensemble:of=mix+lstm` builds each member from its spec (`of=lstm[hidden=64;layers=2]+kt[order=2]`:
+parameters separated by `;`). Every member runs as the standalone coder of its spec with the
+ensemble's `streams` (B), `seed`, `device` and `threads` (a member spec may not set `streams`:
+the ensemble's B is the member's), so "the member" always means a coder a user can run alone.
 
-    p(x) = Σ_m w_m p_m(x),   then   w_m ← w_m p_m(x) / Σ_j w_j p_j(x)          (Bayes)
-                             and    w_m ← (1 - α) w_m + α / M                   (fixed share)
+Layout and order. The input is cut into B contiguous lockstep streams (coding/streams.py), and
+every byte of every stream, step after step and stream after stream, is coded as 8 binary
+decisions, most significant first, by the binary arithmetic coder of coding/binary.py inside ONE
+compiled loop, `_code(mode, ...)`, shared by encoder and decoder. A decision whose right subtree
+holds no symbol of the alphabet (K = max byte + 1) is not coded. Each member gives P(bit):
+- `mix` and `kt` natively: the compiled loop runs their own kernels on their own models
+  (`MixModel`, `KTModel`), bit for bit what their coder codes (kt's tree covers its D low bits);
+- every other member (the neural coders, any `step_model`) through its byte distribution: one
+  (B, K) prediction per step, and P(bit) = the mass of the node's right subtree over the node's.
+On CPU B defaults to 1 (`streams=0`): `mix` then runs in its natural single-stream order, which
+is what lets the mixture beat it (mix loses 0.4-2 % as 2-16 interleaved streams, see cm.py); a
+network on CUDA gets B = 16. B is stored in the stream.
 
-with w_m = 1/M at the start and α = `switch` (Herbster & Warmuth's fixed share: the mixture can
-follow whichever member is ahead *now*). With α = 0 this is the plain Bayes mixture, whose code
-length on a sequence is at most the best member's plus log2 M bits.
+Mixers (`mixer=`):
+- `logistic` (default): PAQ-style mixing in the stretch domain, st(p) = ln(p / (1 - p)), of the
+  inputs st(P_m(bit)) of every member and a bias. Three weight sets are chosen per decision (by
+  the partial byte; by the bit position and how far the first two members disagree; by the
+  previous byte of the stream), their outputs averaged in the stretch domain; one online gradient
+  step on coding cost per decision and set (`lr`). The mixture starts as the first member (its
+  weight 1, the others 0). Integer arithmetic (cm.py's tables): the same bits on every machine
+  for count members. Measured offline on alice29 (mix 1.9135 bpb with a B = 1 LSTM of 2.699):
+  1.9033 (-0.53 %); the lead's prototype (one set by partial byte) gave -0.36 %; an APM stage, a
+  second mixer layer, mix's pre-APM output as an extra input and a set chosen by mix's match
+  state were tried and did not help.
+- `bayes`: the Bayes mixture P(bit) = Σ_m w_m P_m(bit), w_m ∝ prior x P_m(bits so far), with
+  ONE set of weights shared by all streams. By the chain rule this is the byte-level (indeed
+  the whole-sequence) Bayes mixture, so its ideal length is at most min_m L_m + log2 M for
+  `switch=0` (the default) before the 16-bit rounding of P(bit) (measured: a few bits per 10^5
+  decisions). `switch=a > 0` adds Herbster & Warmuth's fixed share after every byte,
+  w ← (1 - a) w + a / M: then the bound is against the best member *sequence* with s switches,
+  + (s + 1) log2(M / a) + n log2(1 / (1 - a)) bits for n bytes: a = 1e-3 costs up to 1,443
+  bits per 10^6 bytes, which is why it is not the default. Weights are floored at 1e-300 so
+  none underflows for good (a cost below 10^-290 bits per decision).
 
-Layout: the same B contiguous lockstep streams as the neural coders (coding/streams.py), so
-constriction gets all B mixed distributions in one call. Weights are kept per stream (each
-stream is its own sequence), so the Bayes bound on the whole input is
-Σ_b min_m L_{m,b} + B·log2 M ≤ min_m L_m + B·log2 M; extras report each member's ideal bits
-beside the mixture's, and that bound. Weights live in the log domain (no underflow).
+The guarantee. The encoder also produces every member's standalone stream in the same pass: a
+native member's own decisions go to a second binary coder (its coder's very stream), a step
+member's (B, K) rows go to constriction as its coder would send them (`encode_streams`: the
+neural coders' payload, bit for bit, tested). It emits the shortest of the mixture and those
+streams behind a selector byte in the meta. So, on every input,
+
+    bits(ensemble) <= min_m bits(member m alone) + 8 (|spec| + |meta| of the ensemble
+                      - those of member m)     (the selector byte is in the ensemble's meta)
+
+where the ensemble's meta is 3 bytes for B < 128 (selector, B, alphabet), or 9 with a torch
+member (the 7-byte device/threads/fingerprint meta the member has too). The allowance is the
+difference of the container headers: for the default spec `ensemble` against `mix`, 5 bytes of
+spec and 9 of meta (14 bytes); for `ensemble:of=mix+lstm` against `mix` 26 bytes; against the
+lstm member it is negative. The decoder reads the selector: 0 runs the mixture, j runs member
+j's own decoder on its stream.
+
+Extras: `members` (each member's ideal bits, as its coder reports them), `member_bits` (the
+real payload bits of each member's stream), `mixture_bits_ideal`, `mixture_bits`, `selected`
+(which stream was emitted), `weights` (bayes: final posterior; logistic: the mean weight of
+each member's input), `streams`, `segments` (the mixture's learning curve, as the neural coders
+report it), and for bayes with switch=0 `bayes_bound_bits`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import re
 from typing import Any
 
+import numba
 import numpy as np
 
-from ..coding.core import PROB_FLOOR
-from ..coding.streams import StreamCode, coarsen
-from ..errors import UsageError
+from ..coding import varint
+from ..coding.binary import NLOG2, Outputs, dec_bit, dec_init, enc_bit, new_state
+from ..coding.core import Encoder
+from ..coding.streams import (
+    decode_streams,
+    layout,
+    layout_array,
+    segment_steps,
+    segments,
+    stream_start,
+)
+from ..errors import CorruptStreamError, UsageError
+from ..models import runtime
 from ..params import Param
-from .base import REGISTRY, create, register
-from .lockstep import LockstepCoder
+from .base import REGISTRY, ProgressFn, create, library_version, register
+from .cm import SQUASH, STRETCH, MixCoder, _predict, _update, mix_begin
+from .context import C_DEPTH, KS_NODE, KS_SYM, KT, kt_begin, kt_bit, kt_commit, kt_p
+from .model import ModelCoder, Payload, alphabet_of
 
 _MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*)(?:\[([^\[\]]*)\])?$")
+_GPU_STREAMS = 16
+_FLOOR = 1e-300
+# member kinds in the compiled loop
+NATIVE_MIX, NATIVE_KT, ROWS = 0, 1, 2
+# logistic mixer weight sets: partial byte (256), bit position x 16 disagreement buckets (128),
+# then the previous byte (256)
+_SETS_A, _SETS_B = 256, 128
 
 
 def member_specs(of: str) -> list[str]:
@@ -49,111 +115,534 @@ def member_specs(of: str) -> list[str]:
     return out
 
 
-class MixtureStep:
-    """A StepModel over B streams mixing member StepModels with per-stream weights."""
+# --------------------------------------------------------------------------- compiled loop
 
-    def __init__(self, members: list[Any], switch: float) -> None:
-        if not members:
-            raise ValueError("an ensemble needs at least one member")
-        self.members = members
-        self.alphabet, self.streams = members[0].alphabet, members[0].streams
-        if any((m.alphabet, m.streams) != (self.alphabet, self.streams) for m in members):
-            raise ValueError("members must share alphabet and number of streams")
-        self.switch = switch
-        k = len(members)
-        self.logw = np.full((self.streams, k), -math.log(k))
-        self.member_bits = np.zeros((self.streams, k))  # Σ -log2 p_m per stream and member
-        self._p: np.ndarray | None = None
 
-    def predict(self) -> np.ndarray:
-        p = np.stack([np.asarray(m.predict(), dtype=np.float64) for m in self.members], 1)
-        p /= p.sum(axis=2, keepdims=True)  # (B, M, K), each member normalised
-        np.maximum(p, PROB_FLOOR, out=p)
-        self._p = p
-        w = np.exp(self.logw)
-        return np.einsum("bm,bmk->bk", w, p)
+@numba.njit(cache=True, inline="always")
+def _clamp16(p: float) -> int:
+    q = int(p * 65536.0 + 0.5)
+    return 1 if q < 1 else (65535 if q > 65535 else q)
 
-    def _observe(self, symbols: np.ndarray) -> np.ndarray:
-        k = len(symbols)
-        ps = self._p[np.arange(k), :, symbols]  # (k, M): each member's p of the true symbol
-        self.member_bits[:k] -= np.log2(ps)
-        return ps
 
-    def tail(self, symbols: np.ndarray) -> None:
-        """The ragged last step's coded symbols (streams 0..k-1); no update follows."""
-        self._observe(np.asarray(symbols, dtype=np.int64))
+@numba.njit(cache=True, inline="always")
+def _dot(w, base, x, nin):
+    dot = 0
+    for i in range(nin):
+        dot += x[i] * w[base + i]
+    dot >>= 16
+    return -2047 if dot < -2047 else (2047 if dot > 2047 else dot)
 
-    def update(self, symbols: np.ndarray) -> None:
-        symbols = np.asarray(symbols, dtype=np.int64)
-        logw = self.logw + np.log(self._observe(symbols))
-        top = logw.max(axis=1, keepdims=True)
-        logw -= top + np.log(np.exp(logw - top).sum(axis=1, keepdims=True))
-        if self.switch > 0:
-            m = logw.shape[1]
-            logw = np.log((1.0 - self.switch) * np.exp(logw) + self.switch / m)
-        self.logw = logw
-        for member in self.members:
-            member.update(symbols)
+
+@numba.njit(cache=True, inline="always")
+def _logistic_p(c0, bp, c1, MW, x, nm, sc):
+    """The logistic mixer's 16-bit P(bit = 1) from the inputs x (stretch domain): the mean of
+    three weight sets' outputs, chosen by the partial byte, by the bit position and how far the
+    first two members disagree, and by the previous byte. Fills sc for `_logistic_update`."""
+    nin = x.shape[0]
+    d = x[0] - x[1] if nm > 1 else 0
+    bucket = 0
+    while bucket < 7 and (d if d >= 0 else -d) >= (32 << bucket):
+        bucket += 1
+    sc[0] = c0 * nin
+    sc[1] = (_SETS_A + bp * 16 + (bucket if d >= 0 else 8 + bucket)) * nin
+    sc[2] = (_SETS_A + _SETS_B + c1) * nin
+    tot = 0
+    for k in range(3):
+        sc[3 + k] = _dot(MW, sc[k], x, nin)
+        tot += sc[3 + k]
+    return SQUASH[tot // 3 + 2048]
+
+
+@numba.njit(cache=True, inline="always")
+def _logistic_update(MW, x, sc, y, lr):
+    """One gradient step on coding cost for each of the three weight sets."""
+    nin = x.shape[0]
+    for k in range(3):
+        err = ((y << 12) - (SQUASH[sc[3 + k] + 2048] >> 4)) * lr
+        for i in range(nin):
+            MW[sc[k] + i] += (x[i] * err) >> 14
+
+
+@numba.njit(cache=True, inline="always")
+def _row_p(cum, lo, mid, hi):
+    """P(bit = 1) at a node covering symbols lo..hi-1 (right half mid..hi-1) of a row."""
+    m1 = cum[hi] - cum[mid]
+    m = cum[hi] - cum[lo]
+    return m1 / m if m > 0.0 else 0.5
+
+
+@numba.njit(cache=True)
+def _code(mode, buf, lay, t0, t1, k_ens, kinds, mixes, kts, rows, cum, mcfg, alpha, wb, MW,
+          out, cs, mbits, seg, seg_steps, pf, p16, x, sc):
+    """Steps t0..t1-1: encode (mode 0) the bytes of every stream in buf into out[0] (the
+    mixture) and each native member's own stream (out[1 + i]), or decode (mode 1) the mixture
+    from the stream in out[0] into buf. `rows` (B, R, 256) are the step members' predictions
+    for step t0 (rows members need t1 = t0 + 1). Returns Σ -log2 p of the mixture's decisions
+    (encode)."""
+    nb, q, r = lay[0], lay[1], lay[2]
+    nm = kinds.shape[0]
+    logistic = mcfg[0] == 1
+    lr = mcfg[1]
+    ideal = 0.0
+    for t in range(t0, t1):
+        bits = 0.0
+        for b in range(nb):
+            if t >= q + (1 if b < r else 0):
+                continue  # the ragged last step
+            start = stream_start(lay, b)
+            pos = start + t
+            sym = np.int64(buf[pos]) if mode == 0 else np.int64(0)
+            for j in range(nm):
+                i = kinds[j, 1]
+                if kinds[j, 0] == NATIVE_MIX:
+                    m = mixes[i]
+                    mix_begin(m[0][b], m[2], m[11])
+                elif kinds[j, 0] == NATIVE_KT:
+                    m2 = kts[i]
+                    kt_begin(m2[4], b, buf, pos, start, m2[0], m2[1])
+                else:
+                    c = cum[b, i]
+                    c[0] = 0.0
+                    for s in range(256):
+                        c[s + 1] = c[s] + rows[b, i, s]
+            c0 = 1
+            for bp in range(8):
+                lo = (c0 << (8 - bp)) - 256
+                mid = lo + (1 << (7 - bp))
+                forced = mid >= k_ens
+                for j in range(nm):  # every member's P(bit = 1)
+                    i = kinds[j, 1]
+                    if kinds[j, 0] == NATIVE_MIX:
+                        m = mixes[i]
+                        p = _predict(m[0][b], m[1][b], m[2], m[3], m[5], m[7], m[8], m[9],
+                                     m[10], m[11])
+                        p16[j] = p
+                        pf[j] = p / 65536.0
+                    elif kinds[j, 0] == NATIVE_KT:
+                        m2 = kts[i]
+                        if bp >= 8 - m2[1][C_DEPTH]:
+                            p = kt_p(m2[4], b, m2[0], m2[2], m2[3][0])
+                        else:
+                            p = 0
+                        p16[j] = p
+                        pf[j] = p / 65536.0
+                    else:
+                        pf[j] = _row_p(cum[b, i], lo, mid, lo + (1 << (8 - bp)))
+                        p16[j] = _clamp16(pf[j])
+                if not forced:  # the mixture's P(bit = 1)
+                    if logistic:
+                        for j in range(nm):
+                            x[j] = STRETCH[p16[j] >> 4]
+                        x[nm] = 256
+                        pmix = _logistic_p(c0, bp, buf[pos - 1] if pos > start else 0, MW, x,
+                                           nm, sc)
+                    else:
+                        acc = 0.0
+                        for j in range(nm):
+                            acc += wb[j] * pf[j]
+                        pmix = _clamp16(acc)
+                if mode == 0:
+                    y = (sym >> (7 - bp)) & 1
+                    if not forced:
+                        enc_bit(cs[0], out[0], y, pmix)
+                        bits += NLOG2[pmix] if y else NLOG2[65536 - pmix]
+                    o = 1
+                    for j in range(nm):  # the native members' own streams
+                        if kinds[j, 0] != ROWS:
+                            if p16[j]:
+                                enc_bit(cs[o], out[o], y, p16[j])
+                                mbits[j] += NLOG2[p16[j]] if y else NLOG2[65536 - p16[j]]
+                            o += 1
+                else:
+                    y = dec_bit(cs[0], out[0], pmix) if not forced else 0
+                if not forced:  # the mixer learns
+                    if logistic:
+                        _logistic_update(MW, x, sc, y, lr)
+                    else:
+                        tot = 0.0
+                        for j in range(nm):
+                            wb[j] *= pf[j] if y else 1.0 - pf[j]
+                            tot += wb[j]
+                        for j in range(nm):
+                            wb[j] = max(wb[j] / tot, _FLOOR)
+                for j in range(nm):  # the members learn
+                    i = kinds[j, 1]
+                    if kinds[j, 0] == NATIVE_MIX:
+                        m = mixes[i]
+                        _update(m[0][b], m[1][b], buf, m[2], m[3], m[4], m[5], m[6], m[7],
+                                m[8], m[9], m[10], m[11], m[12], m[13], m[14], lay, y)
+                    elif kinds[j, 0] == NATIVE_KT:
+                        m2 = kts[i]
+                        if bp >= 8 - m2[1][C_DEPTH]:
+                            kt_bit(m2[4], b, m2[0], y)
+                c0 = 2 * c0 + y
+            sym = c0 - 256
+            if mode == 1:
+                buf[pos] = sym
+            for j in range(nm):
+                if kinds[j, 0] == NATIVE_KT:
+                    m2 = kts[kinds[j, 1]]
+                    m2[4][b, KS_SYM] = m2[4][b, KS_NODE] - (1 << m2[1][C_DEPTH])
+            if alpha > 0.0 and not logistic:
+                for j in range(nm):
+                    wb[j] = (1.0 - alpha) * wb[j] + alpha / nm
+        for j in range(nm):  # kt counts a step's symbols after the step
+            if kinds[j, 0] != NATIVE_KT:
+                continue
+            m2 = kts[kinds[j, 1]]
+            for b in range(nb):
+                if t < q + (1 if b < r else 0):
+                    kt_commit(m2[4], b, m2[0], m2[1])
+        if mode == 0:
+            ideal += bits
+            seg[t // seg_steps] += bits
+    return ideal
+
+
+@functools.cache
+def _dummies() -> tuple[tuple, tuple]:
+    """Tiny mix and kt tables that stand in for a kind with no member."""
+    return MixCoder(mem=12).model(1, 1).tables(), KT(order=0).model(2, 1).tables()
+
+
+# --------------------------------------------------------------------------- one run
+
+
+class _Run:
+    """The members and mixer state of one encode or decode of n bytes in B streams."""
+
+    def __init__(self, comps: list[Any], k: int, n: int, b: int, mixer: str, switch: float,
+                 lr: int) -> None:
+        self.comps, self.k, self.n, self.b = comps, k, n, b
+        self.lay = layout_array(n, b)
+        self.mixes, self.kts = [], []
+        self.steps_models: list[Any] = []
+        kinds = []
+        for comp in comps:
+            if isinstance(comp, MixCoder):
+                kinds.append((NATIVE_MIX, len(self.mixes)))
+                self.mixes.append(comp.model(n, b).tables())
+            elif isinstance(comp, KT):
+                kinds.append((NATIVE_KT, len(self.kts)))
+                self.kts.append(comp.model(comp.alphabet_for(k), b).tables())
+            else:
+                kinds.append((ROWS, len(self.steps_models)))
+                self.steps_models.append(comp.step_model(k, b))
+        self.kinds = np.array(kinds, dtype=np.int64).reshape(-1, 2)
+        self.natives = len(self.mixes) + len(self.kts)
+        # homogeneous tuples (indexable at run time, no calls in the loop); a tiny unused model
+        # stands in for a kind with no member, so that the loop always types
+        mix_dummy, kt_dummy = _dummies()
+        self.mix_t = tuple(self.mixes) or (mix_dummy,)
+        self.kt_t = tuple(self.kts) or (kt_dummy,)
+        m = len(comps)
+        self.rows = np.zeros((b, len(self.steps_models), 256), dtype=np.float64)
+        self.cum = np.zeros((b, len(self.steps_models), 257), dtype=np.float64)
+        self.mcfg = np.array([int(mixer == "logistic"), lr], dtype=np.int64)
+        self.alpha = float(switch)
+        self.wb = np.full(m, 1.0 / m)
+        nin = m + 1  # st(P_m(bit)) of every member and a bias
+        self.MW = np.zeros((_SETS_A + _SETS_B + 256) * nin, dtype=np.int32)
+        self.MW.reshape(-1, nin)[:, 0] = 1 << 16  # the mixture starts as the first member
+        self.mbits = np.zeros(m)
+        self.pf, self.p16 = np.zeros(m), np.zeros(m, dtype=np.int64)
+        self.x = np.zeros(nin, dtype=np.int64)
+        self.sc = np.zeros(6, dtype=np.int64)
+        steps = int(self.lay[1]) + (int(self.lay[2]) > 0)
+        self.seg_steps = segment_steps(n, b)
+        self.seg = np.zeros(-(-steps // self.seg_steps))
+        self.steps = steps
+
+    def predict_rows(self) -> None:
+        for i, sm in enumerate(self.steps_models):
+            p = np.asarray(sm.predict(), dtype=np.float64)
+            self.rows[:, i, : p.shape[1]] = p
+
+    def code(self, mode: int, buf: np.ndarray, t0: int, t1: int, out: np.ndarray,
+             cs: np.ndarray) -> float:
+        return _code(mode, buf, self.lay, t0, t1, self.k, self.kinds, self.mix_t, self.kt_t,
+                     self.rows, self.cum, self.mcfg, self.alpha, self.wb, self.MW, out, cs,
+                     self.mbits, self.seg, self.seg_steps, self.pf, self.p16, self.x, self.sc)
+
+    def step_symbols(self, buf: np.ndarray, t: int) -> np.ndarray:
+        """The bytes of step t (the streams that still have one)."""
+        b, q, r = (int(v) for v in self.lay)
+        nb = b if t < q else r
+        return buf[[stream_start(self.lay, i) + t for i in range(nb)]].astype(np.int64)
+
+
+# --------------------------------------------------------------------------- the coder
 
 
 @register
-class EnsembleCoder(LockstepCoder):
+class EnsembleCoder(ModelCoder):
     name = "ensemble"
     family = "ensemble"
-    summary = "online Bayesian mixture (fixed-share switching) of other coders' predictions"
-    library = "torch"
+    summary = ("bit-level mixture (logistic or Bayes) of other coders; never longer than its "
+               "best member + a stated allowance")
+    library = "numba"
     stochastic = True
     params = (
-        Param("of", str, "mix+lstm", "members joined by + (name or name[k=v;k=v])"),
-        Param("switch", float, 1e-3, "fixed-share rate per symbol (0: plain Bayes mixture)",
+        Param("of", str, "mix+lstm[train_every=32]", "members joined by + (name or name[k=v;k=v])"),
+        Param("mixer", str, "logistic", "how members are mixed", choices=("logistic", "bayes")),
+        Param("switch", float, 0.0, "bayes: fixed-share rate per byte (0: the Bayes mixture)",
               min=0.0, max=1.0),
-        Param("streams", int, 16, "parallel streams coded in lockstep (B)", min=1, max=65536),
+        Param("lr", int, 4, "logistic: learning rate", min=1, max=64),
+        Param("streams", int, 0, "lockstep streams B (0: 1 on CPU, 16 for a network on CUDA)",
+              min=0, max=65536),
         Param("seed", int, 0, "seed handed to members that take one", min=0, max=2**31 - 1),
         Param("device", str, "cpu", "device for neural members", choices=("cpu", "cuda", "auto")),
         Param("threads", int, 1, "torch CPU threads for neural members", min=1, max=256),
-        Param("coder", str, "range", "entropy coder", choices=("range", "ans")),
     )
 
     def validate(self) -> None:
-        self.members()
+        self.members(1)
 
-    def members(self) -> list[Any]:
+    def members(self, streams: int) -> list[Any]:
+        """The member coders, each with the ensemble's streams, seed, device and threads."""
         c = self.config
         comps = []
         for spec in member_specs(c["of"]):
-            name = spec.partition(":")[0]
+            name, _, args = spec.partition(":")
             if name not in REGISTRY:
-                known = ", ".join(n for n in sorted(REGISTRY) if hasattr(REGISTRY[n], "step_model"))
-                raise UsageError(f"ensemble: unknown member {name!r} (coders with a step model: "
-                                 f"{known})")
-            if not hasattr(REGISTRY[name], "step_model"):
+                known = ", ".join(n for n in sorted(REGISTRY) if _mixable(REGISTRY[n]))
+                raise UsageError(f"ensemble: unknown member {name!r} (coders that can be "
+                                 f"mixed: {known})")
+            if not _mixable(REGISTRY[name]):
                 raise UsageError(f"ensemble: {name!r} has no step model, so it cannot be mixed")
-            comps.append(create(spec, seed=c["seed"], device=c["device"], threads=c["threads"]))
+            if any(kv.partition("=")[0].strip() == "streams" for kv in args.split(",")):
+                raise UsageError("ensemble: set streams on the ensemble, not on a member (every "
+                                 "member runs with the ensemble's streams)")
+            comps.append(create(spec, seed=c["seed"], device=c["device"], threads=c["threads"],
+                                streams=streams))
         return comps
 
-    @property
-    def uses_torch(self) -> bool:
-        return any(getattr(m, "uses_torch", False) for m in self.members())
+    def version(self) -> str:
+        libs = {"numba"} | {m.library for m in self.members(1) if m.library}
+        return "; ".join(f"{lib} {library_version(lib)}" for lib in sorted(libs))
 
-    def step_model(self, alphabet: int, streams: int) -> MixtureStep:
-        return MixtureStep([m.step_model(alphabet, streams) for m in self.members()],
-                           self.config["switch"])
+    def _uses_torch(self, comps: list[Any]) -> bool:
+        return any(getattr(m, "uses_torch", False) for m in comps)
 
-    def report(self, model: MixtureStep | None, code: StreamCode | None, streams: int,
-               device: str) -> dict[str, Any]:
-        comps = self.members()
-        if model is None or code is None:
-            return {"members": {m.spec: 0.0 for m in comps}}
-        specs = [m.spec for m in comps]
-        names = [f"{i}:{s}" if specs.count(s) > 1 else s for i, s in enumerate(specs)]
+    def _streams(self, n: int) -> int:
+        b = self.config["streams"]
+        if not b:
+            b = 1
+            if self._uses_torch(self.members(1)) and \
+                    runtime.resolve_device(self.config["device"]) == "cuda":
+                b = _GPU_STREAMS
+        return layout(n, b)[0]
+
+    def _settings(self, comps: list[Any]) -> contextlib.AbstractContextManager[None]:
+        if self._uses_torch(comps):
+            return runtime.deterministic(self.config["threads"])
+        return contextlib.nullcontext()
+
+    def _meta(self, selector: int, b: int, k: int, comps: list[Any]) -> bytes:
+        if self._uses_torch(comps):
+            device = runtime.resolve_device(self.config["device"])
+            tail = runtime.write_meta(device, self.config["threads"], k)
+        else:
+            tail = bytes([k - 1])
+        return bytes([selector]) + varint.encode(b) + tail
+
+    def _run(self, comps: list[Any], k: int, n: int, b: int) -> _Run:
+        c = self.config
+        return _Run(comps, k, n, b, c["mixer"], c["switch"], c["lr"])
+
+    # -- encoding ------------------------------------------------------------------------------
+
+    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+        n, k = len(data), alphabet_of(data)
+        b = self._streams(n)
+        comps = self.members(b)
+        names = _names(comps)
+        if k == 1:  # one symbol: the length says it all
+            return Payload(b"", 0.0, self._meta(0, b, k, comps),
+                           {"members": dict.fromkeys(names, 0.0), "streams": b})
+        with self._settings(comps):
+            run = self._run(comps, k, n, b)
+            buf = np.frombuffer(data, dtype=np.uint8).copy()
+            out = Outputs(1 + run.natives, n // 4 + 64)
+            encoders = [Encoder(_coder_of(comps, run, i)) for i in range(len(run.steps_models))]
+            ideal = _encode(run, buf, out, encoders, progress)
+            streams = [out.finish(i) for i in range(1 + run.natives)]
+            streams += [e.finish() for e in encoders]
+        # stream i: 0 the mixture, then the members in the order of `of`
+        order = [0] + [1 + _stream_index(run, j) for j in range(len(comps))]
+        sizes = [len(streams[i]) for i in order]
+        selector = int(np.argmin(sizes))
+        payload = streams[order[selector]]
+        member_ideal = _member_ideal(run, encoders)
         extras: dict[str, Any] = {
-            "members": dict(zip(names, model.member_bits.sum(axis=0).tolist(), strict=True)),
-            "mixture_bits_ideal": code.bits_ideal,
-            "weights": dict(zip(names, np.exp(model.logw).mean(axis=0).tolist(), strict=True)),
-            "streams": streams,
-            "segments": coarsen(code.segments),
+            "members": dict(zip(names, member_ideal, strict=True)),
+            "member_bits": dict(zip(names, [8 * s for s in sizes[1:]], strict=True)),
+            "mixture_bits_ideal": ideal,
+            "mixture_bits": 8 * sizes[0],
+            "selected": "mixture" if selector == 0 else names[selector - 1],
+            "weights": dict(zip(names, _weights(run, self.config["mixer"]), strict=True)),
+            "streams": b,
+            "segments": segments(run.seg, n, b, run.seg_steps),
         }
-        if self.config["switch"] == 0:
-            extras["bayes_bound_bits"] = float(model.member_bits.min(axis=1).sum()
-                                               + streams * math.log2(len(comps)))
-        return extras
+        if self.config["mixer"] == "bayes" and self.config["switch"] == 0:
+            extras["bayes_bound_bits"] = min(member_ideal) + math.log2(len(comps))
+        bits_ideal = ideal if selector == 0 else member_ideal[selector - 1]
+        return Payload(payload, bits_ideal, self._meta(selector, b, k, comps), extras)
+
+    # -- decoding ------------------------------------------------------------------------------
+
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
+                       progress: ProgressFn | None) -> bytes:
+        selector, b, k, comps = self._read_meta(meta, length)
+        if k == 1:
+            if payload:
+                raise CorruptStreamError("corrupt stream (payload after a one-symbol alphabet)")
+            return bytes(length)
+        with self._settings(comps):
+            if selector:
+                return self._decode_member(comps[selector - 1], payload, length, k, b, side,
+                                           progress)
+            run = self._run(comps, k, length, b)
+            inp = np.frombuffer(payload, dtype=np.uint8).copy()
+            cs = np.tile(new_state(), (1, 1))
+            dec_init(cs[0], inp)
+            buf = np.zeros(length, dtype=np.uint8)
+            _decode(run, buf, inp[None, :], cs, progress)
+            if cs[0, 3] > len(inp) + 4:
+                raise CorruptStreamError("ensemble: truncated stream (decoder ran past its end)")
+            return buf.tobytes()
+
+    def _decode_member(self, comp: Any, payload: bytes, n: int, k: int, b: int, side: Any,
+                       progress: ProgressFn | None) -> bytes:
+        """Member `comp`'s own stream: its own decoder (native) or its step model's rows."""
+        if isinstance(comp, MixCoder):
+            return comp.decode_payload(payload, n, b"", side, progress)
+        if isinstance(comp, KT):
+            kt_meta = b"" if comp.config["alphabet"] else bytes([k - 1])
+            return comp.decode_payload(payload, n, kt_meta, side, progress)
+        coder = comp.config.get("coder", "range")
+        return decode_streams(comp.step_model(k, b), payload, n, coder=coder, progress=progress)
+
+    def _read_meta(self, meta: bytes, n: int) -> tuple[int, int, int, list[Any]]:
+        if len(meta) < 3:
+            raise CorruptStreamError("corrupt stream (ensemble meta too short)")
+        selector = meta[0]
+        b, pos = varint.decode(meta, 1)
+        want = self.config["streams"]
+        if not 1 <= b <= max(n, 1) or (want and b != layout(n, want)[0]):
+            raise CorruptStreamError(f"corrupt stream (ensemble meta says {b} streams)")
+        comps = self.members(b)
+        if selector > len(comps):
+            raise CorruptStreamError(f"corrupt stream (selector {selector} for {len(comps)} "
+                                     f"members)")
+        tail = meta[pos:]
+        if self._uses_torch(comps):
+            device = runtime.resolve_device(self.config["device"])
+            k = runtime.read_meta(tail, device, self.config["threads"])
+        elif len(tail) == 1:
+            k = tail[0] + 1
+        else:
+            raise CorruptStreamError("corrupt stream (ensemble meta: expected the alphabet byte)")
+        return selector, b, k, comps
+
+
+# --------------------------------------------------------------------------- loops
+
+
+def _encode(run: _Run, buf: np.ndarray, out: Outputs, encoders: list[Encoder],
+            progress: ProgressFn | None) -> float:
+    """Encode all steps: the mixture into out[0], native members into out[1:], step members
+    into `encoders`. Returns the mixture's Σ -log2 p."""
+    b, q, r = (int(v) for v in run.lay)
+    ideal = 0.0
+    block = 1 if run.steps_models else max(1, (1 << 16) // b)
+    every = max(1, 4096 // b)
+    for t0 in range(0, run.steps, block):
+        t1 = min(run.steps, t0 + block)
+        out.reserve(8 * b * (t1 - t0))
+        if run.steps_models:
+            run.predict_rows()
+            sym = run.step_symbols(buf, t0)
+            for i in range(len(run.steps_models)):  # as encode_streams would send them
+                encoders[i].encode(sym, run.rows[: len(sym), i, : run.k])
+        ideal += run.code(0, buf, t0, t1, out.out, out.cs)
+        if run.steps_models and t0 < q:
+            for sm in run.steps_models:
+                sm.update(sym)
+        if progress is not None and (block > 1 or t1 % every == 0 or t1 == run.steps):
+            progress(min(t1, q) * b + (r if t1 > q else 0), len(buf), 8.0 * out.size(0))
+    return ideal
+
+
+def _decode(run: _Run, buf: np.ndarray, inp: np.ndarray, cs: np.ndarray,
+            progress: ProgressFn | None) -> None:
+    """Decode the mixture's stream into buf (the step members predict and learn as coded)."""
+    b, q, r = (int(v) for v in run.lay)
+    block = 1 if run.steps_models else max(1, (1 << 16) // b)
+    every = max(1, 4096 // b)
+    for t0 in range(0, run.steps, block):
+        t1 = min(run.steps, t0 + block)
+        if run.steps_models:
+            run.predict_rows()
+        run.code(1, buf, t0, t1, inp, cs)
+        if run.steps_models and t0 < q:
+            sym = run.step_symbols(buf, t0)
+            for sm in run.steps_models:
+                sm.update(sym)
+        if progress is not None and (block > 1 or t1 % every == 0 or t1 == run.steps):
+            progress(min(t1, q) * b + (r if t1 > q else 0), len(buf))
+
+
+def mixture_code_length(comps: list[Any], data: bytes, *, mixer: str = "bayes",
+                        switch: float = 0.0, lr: int = 4, streams: int = 1
+                        ) -> tuple[float, list[float]]:
+    """Σ -log2 p of the mixture's decisions and each member's ideal bits, for member coders
+    (or any objects with a `step_model`) on `data`: the encoder's loop, for analysis and tests."""
+    n, k = len(data), alphabet_of(data)
+    b = layout(n, streams)[0]
+    run = _Run(comps, k, n, b, mixer, switch, lr)
+    encoders = [Encoder() for _ in run.steps_models]
+    ideal = _encode(run, np.frombuffer(data, dtype=np.uint8).copy(),
+                    Outputs(1 + run.natives, n // 4 + 64), encoders, None)
+    return ideal, _member_ideal(run, encoders)
+
+
+def _member_ideal(run: _Run, encoders: list[Encoder]) -> list[float]:
+    """Each member's ideal bits as its own coder reports them."""
+    return [float(run.mbits[j]) if kind != ROWS else encoders[i].bits_ideal
+            for j, (kind, i) in enumerate(run.kinds)]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _mixable(cls: type) -> bool:
+    return issubclass(cls, (MixCoder, KT)) or hasattr(cls, "step_model")
+
+
+def _names(comps: list[Any]) -> list[str]:
+    specs = [m.spec for m in comps]
+    return [f"{i}:{s}" if specs.count(s) > 1 else s for i, s in enumerate(specs)]
+
+
+def _stream_index(run: _Run, j: int) -> int:
+    """Where member j's own stream is among [native outputs (member order)..., step
+    encoders...]."""
+    kind, i = run.kinds[j]
+    if kind != ROWS:
+        return int(np.sum(run.kinds[:j, 0] != ROWS))
+    return run.natives + int(i)
+
+
+def _coder_of(comps: list[Any], run: _Run, i: int) -> str:
+    j = int(np.flatnonzero((run.kinds[:, 0] == ROWS) & (run.kinds[:, 1] == i))[0])
+    return comps[j].config.get("coder", "range")
+
+
+def _weights(run: _Run, mixer: str) -> list[float]:
+    m = len(run.comps)
+    if mixer == "bayes":
+        return run.wb.tolist()
+    nin = run.x.shape[0]
+    w = run.MW.reshape(-1, nin)[:, :m].astype(np.float64).mean(axis=0) / 65536.0
+    return w.tolist()
