@@ -20,6 +20,7 @@ import mdlbench
 from mdlbench import api, limits
 from mdlbench.coding import container, varint
 from mdlbench.compressors import REGISTRY, classical, create
+from mdlbench.compressors.base import Compressor
 from mdlbench.compressors.context import KT
 from mdlbench.errors import CorruptStreamError, LimitError
 
@@ -121,9 +122,11 @@ def test_bounded_decoders_stop_at_the_claimed_length():
 
 
 class BoundedKT(KT):
-    """kt with a declared expansion bound (the mechanism a coder opts into)."""
+    """kt with only a declared expansion ratio (the base class's mechanism a coder opts into;
+    kt's own bound is tested below)."""
 
     max_ratio = 1000.0
+    length_bound = Compressor.length_bound
 
 
 def test_a_declared_ratio_bounds_a_forged_length(monkeypatch):
@@ -192,3 +195,31 @@ def test_neural_streams_bound_a_forged_length():
     assert lstm.length_bound(0, meta[:-1] + b"\x00") == lstm.max_input  # K = 1 costs nothing
     with pytest.raises(CorruptStreamError):
         lstm.check_length(2**31 - 1, 8, meta)
+
+
+@pytest.mark.parametrize("spec, data", [
+    ("kt:order=0", bytes(200_000) + b"\x01"),  # K = 2, all but one decision at p = 65535
+    ("kt:order=3,alphabet=2", bytes(300_000)),
+    ("mix:mem=16", bytes(300_000)),  # every decision at the model's largest probability
+    ("ensemble:of=kt+mix[mem=16]", bytes(100_000) + b"\x01"),
+])
+def test_binary_coders_bound_a_forged_length_but_never_an_honest_one(spec, data):
+    """The most compressible inputs there are stay inside the stated bound (so no true stream
+    is called corrupt), and a forged length far past it fails before decoding."""
+    comp = create(spec)
+    blob = comp.encode(data).blob
+    header, payload = container.unwrap(blob)
+    assert header.length <= comp.length_bound(len(payload), header.meta)
+    assert comp.decode(blob) == data
+    bound = comp.length_bound(len(payload), header.meta)
+    assert bound < 2**31 - 1
+    with pytest.raises(CorruptStreamError, match="corrupt stream"):
+        comp.check_length(2**31 - 1, len(payload), header.meta)
+
+
+def test_binary_coders_state_their_memory():
+    assert create("mix").memory_bytes(0) > 2**26  # the default 64 MB hash table
+    assert create("mix:mem=12").memory_bytes(10**6) < 20 * 2**20
+    assert create("kt:order=2,alphabet=4").memory_bytes(0) < 2**20
+    both = create("ensemble:of=kt+mix").memory_bytes(10**6)
+    assert both >= create("mix").memory_bytes(10**6) + create("kt").memory_bytes(10**6)

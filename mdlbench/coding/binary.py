@@ -36,6 +36,15 @@ NLOG2 = np.concatenate([[0.0], -np.log2(np.arange(1, PROB_ONE + 1) / PROB_ONE)])
 """NLOG2[p] = -log2(p / 2^16): the ideal cost of a decision coded with probability p."""
 
 
+def decisions_bound(stream_bytes: int, p_max: int = PROB_ONE - 1) -> int:
+    """The most decisions a stream of `stream_bytes` bytes can hold when no decision is coded
+    with a probability above p_max / 2^16: each costs at least NLOG2[p_max] bits. Twice that
+    count (plus 16 bytes of slack), because the carryless coder's rounding can undercut the
+    ideal cost a little while its interval straddles a byte boundary. A stream header claiming
+    more is damage, found before any decoding (see `Compressor.length_bound`)."""
+    return int(2 * 8 * (stream_bytes + 16) / NLOG2[p_max])
+
+
 @numba.njit(cache=True, inline="always")
 def enc_bit(cs: np.ndarray, out: np.ndarray, bit: int, p: int) -> None:
     """Code `bit` with P(bit=1) = p / 2^16 (1 <= p <= 65535). Writes whole bytes to `out`;

@@ -304,6 +304,9 @@ class Ppmd(Compressor):
             # SystemError: pyppmd's decoder fails on some damaged streams without an exception
             raise _corrupt(self.name, e) from None
 
+    max_input = (1 << 31) - 2
+    max_input_why = "pyppmd's decoder takes the length as a C int, one more byte than it returns"
+
     def memory_bytes(self, n: int) -> int:
         return 4 * n + (self.config["mem"] << 20)  # variant H's decoder pads its input by n
 
@@ -315,7 +318,7 @@ class Ppmd(Compressor):
         try:
             if variant == "I":
                 d = pyppmd.Ppmd8Decoder(order, mem << 20)
-                out = d.decode(blob[pos:], limit + 1)
+                out = d.decode(blob[pos:], min(limit, self.max_input) + 1)
                 return _bounded(self.name, out, limit, len(out) > limit or d.eof)
             n, pos = varint.decode(blob, pos)
             if n > limit:

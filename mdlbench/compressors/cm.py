@@ -58,7 +58,15 @@ from typing import Any
 import numba
 import numpy as np
 
-from ..coding.binary import NLOG2, Outputs, dec_bit, dec_init, enc_bit, new_state
+from ..coding.binary import (
+    NLOG2,
+    Outputs,
+    dec_bit,
+    dec_init,
+    decisions_bound,
+    enc_bit,
+    new_state,
+)
 from ..coding.streams import (
     layout,
     layout_array,
@@ -181,6 +189,7 @@ X_LEN = 120
 NSETS = 4
 MATCH_MIN = 12
 LOCAL = 64  # ORD code o + 2*LOCAL: context o kept per stream (hash salted with the stream)
+_P_MAX = 65512  # the largest P(bit) x 2^16 the model codes with (and 2^16 - 24 the smallest)
 _BLOCK = 1 << 18  # bytes per compiled call (progress and output growth in between)
 MIX_SKIP = 128  # layer-1 mixers skip training when |error| < 128/4096
 
@@ -311,8 +320,8 @@ def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
     p = (K[K_F1] * pm + K[K_F2] * a1 + (8 - K[K_F1] - K[K_F2]) * a2) >> 3
     if p < 24:
         p = 24
-    if p > 65512:
-        p = 65512
+    if p > _P_MAX:
+        p = _P_MAX
     return p
 
 
@@ -643,6 +652,21 @@ class MixCoder(ModelCoder):
               min=2, max=1023),
         Param("streams", int, 1, "lockstep streams sharing one model (B)", min=1, max=65536),
     )
+
+    def memory_bytes(self, n: int) -> int:
+        """The hash table (2^mem B), the match table, the two APMs, each stream's mixer
+        weights and state, and the input, the stream and the decoded copy."""
+        c = self.config
+        b = layout(max(n, 1), c["streams"])[0]
+        mmem = min(20, c["mem"] - 4) if c["match"] else 2
+        apms = 2 * 33 * 65536 * 2
+        per_stream = 4 * 256 * NSETS + 8 * (S_LEN + X_LEN)
+        return 3 * n + (1 << c["mem"]) + 4 * (1 << mmem) + apms + b * per_stream + (1 << 20)
+
+    def length_bound(self, stream_bytes: int, meta: bytes = b"") -> int:
+        """Each byte is 8 decisions whose probability the model keeps within [24, 65512]/2^16
+        (`_predict`), so a stream holds at most `decisions_bound(s, 65512)` / 8 bytes."""
+        return min(self.max_input, decisions_bound(stream_bytes, _P_MAX) // 8)
 
     def validate(self) -> None:
         c = self.config

@@ -53,7 +53,15 @@ from typing import Any
 import numba
 import numpy as np
 
-from ..coding.binary import NLOG2, Outputs, dec_bit, dec_init, enc_bit, new_state
+from ..coding.binary import (
+    NLOG2,
+    Outputs,
+    dec_bit,
+    dec_init,
+    decisions_bound,
+    enc_bit,
+    new_state,
+)
 from ..coding.streams import layout, layout_array, segment_steps, segments, stream_start
 from ..errors import CorruptStreamError, DataError, UsageError
 from ..params import Param
@@ -343,6 +351,26 @@ class KT(ModelCoder):
         Param("streams", int, 1, "lockstep streams sharing one count table (B)", min=1,
               max=65536),
     )
+    max_input = (1 << 31) - 1
+    max_input_why = "int32 counts"
+
+    # -- limits ------------------------------------------------------------------------------
+
+    def memory_bytes(self, n: int) -> int:
+        """The count table (int32, for the forced alphabet or the worst case of 256 symbols),
+        the input, the stream and the decoded copy."""
+        k = self.config["alphabet"] or 256
+        _, slots = table_layout(k, self.config["order"], self.config["hashbits"])
+        return 3 * n + 4 * slots * (1 << depth(k))
+
+    def length_bound(self, stream_bytes: int, meta: bytes = b"") -> int:
+        """Every symbol of a K >= 2 alphabet has at least one coded decision, with a
+        probability of at most 65535/2^16 (`decisions_bound`); a one-symbol alphabet costs
+        nothing, so only `max_input` bounds it."""
+        k = self.config["alphabet"] or (meta[0] + 1 if len(meta) == 1 else 256)
+        if k == 1:
+            return self.max_input
+        return min(self.max_input, decisions_bound(stream_bytes))
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -74,7 +74,15 @@ import numba
 import numpy as np
 
 from ..coding import varint
-from ..coding.binary import NLOG2, Outputs, dec_bit, dec_init, enc_bit, new_state
+from ..coding.binary import (
+    NLOG2,
+    Outputs,
+    dec_bit,
+    dec_init,
+    decisions_bound,
+    enc_bit,
+    new_state,
+)
 from ..coding.core import Encoder
 from ..coding.streams import (
     decode_streams,
@@ -397,6 +405,23 @@ class EnsembleCoder(ModelCoder):
 
     def validate(self) -> None:
         self.members(1)
+
+    def memory_bytes(self, n: int) -> int:
+        """Every member's own memory (each runs its model; the encoder also writes each
+        member's stream in the same pass), plus the mixed stream."""
+        return n + sum(m.memory_bytes(n) for m in self.members(1))
+
+    def length_bound(self, stream_bytes: int, meta: bytes = b"") -> int:
+        """The mixed stream codes every symbol of a K >= 2 alphabet with at least one decision
+        of probability at most 65535/2^16 (`decisions_bound`); a stream the selector hands to
+        a member holds at most what that member's own bound allows. The largest of these."""
+        k = meta[-1] + 1 if meta else 256
+        if k == 1:
+            return self.max_input
+        alpha = bytes([k - 1])
+        bounds = [decisions_bound(stream_bytes)]
+        bounds += [m.length_bound(stream_bytes, alpha) for m in self.members(1)]
+        return min(self.max_input, max(bounds))
 
     def members(self, streams: int) -> list[Any]:
         """The member coders, each with the ensemble's streams, seed, device and threads."""
