@@ -62,3 +62,18 @@ def test_the_python_example_runs_as_written(tmp_path, monkeypatch):
     assert scope["html"].startswith("<!doctype html>")
     assert type(scope["fig"]).__name__ == "Figure"
     assert {r.dataset.label for r in scope["recs"]} == {"canterbury", "markov:n=20000"}
+
+
+def test_the_result_tables_are_what_the_tool_prints_from_the_committed_records():
+    """Every measured table of the README sits under the `mdlbench compare` command that prints
+    it (scripts/readme_tables.py); none may differ from that command's output today."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("readme_tables",
+                                                  ROOT / "scripts" / "readme_tables.py")
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    text = (ROOT / "README.md").read_text()
+    assert len(tables.BLOCK.findall(text)) >= 10
+    _, stale = tables.refresh(text)
+    assert not stale, f"README tables differ from their commands (run scripts/readme_tables.py): {stale}"

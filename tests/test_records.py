@@ -18,7 +18,9 @@ from mdlbench.results.record import Record, latest
 from mdlbench.results.store import load_records
 
 ROOT = Path(__file__).resolve().parents[1]
-README_RECORDS = ROOT / "results" / "readme"
+SCHEMA_1 = ROOT / "tests" / "data" / "schema1"
+"""Records as the first schema wrote them (copied from results/readme at commit 6cac84f, the
+last run before schema 2): what users' old results folders hold."""
 
 
 def test_record_json_round_trip(tmp_path):
@@ -34,7 +36,7 @@ def test_record_json_round_trip(tmp_path):
 
 
 def test_committed_schema_1_records_still_load():
-    recs = load_records([README_RECORDS])
+    recs = load_records([SCHEMA_1])
     assert recs and all(r.path for r in recs)
     by = {(r.dataset.label, r.compressor.spec): r for r in recs}
     ppmd_i = by[("canterbury/per-file", "ppmd:mem=256")]  # pyppmd's variant I fails on ptt5
@@ -43,17 +45,18 @@ def test_committed_schema_1_records_still_load():
     assert zstd.status == "verified" and zstd.timing.warm_up is False
     assert zstd.encode_MBps == pytest.approx(zstd.dataset.size / zstd.timing.encode.min_s / 1e6)
     assert not zstd.contended  # unknown, not claimed either way
-    table = mdlbench.compare([README_RECORDS / "bible"])
+    table = mdlbench.compare([SCHEMA_1 / "bible"])
     assert table.loc["mix", "bible"] == pytest.approx(1.3107, abs=1e-4)
-    parts = mdlbench.table([README_RECORDS / "canterbury_per-file"], "parts")
+    parts = mdlbench.table([SCHEMA_1 / "canterbury_per-file"], "parts")
     assert parts.loc["zpaq", "total"] == 352_487
-    md = mdlbench.report([README_RECORDS / "canterbury_per-file"], "parts")
+    md = mdlbench.report([SCHEMA_1 / "canterbury_per-file"], "parts")
     row = next(ln for ln in md.splitlines() if ln.startswith("| ppmd:mem=256 |"))
     assert "| failed |" in row and "38,760" in row  # alice29 decoded; ptt5 and the total did not
 
 
 def test_schema_1_record_without_bits_is_an_error():
-    doc = json.loads(next(README_RECORDS.rglob("*.json")).read_text())
+    doc = json.loads(next(SCHEMA_1.rglob("*.json")).read_text())
+    assert doc.get("schema", 1) == 1
     doc.update(verified=False, bits=0, error="x: UsageError: no GPU")
     rec = Record.from_dict(doc)
     assert rec.status == "error" and rec.bits is None and rec.bpb is None
