@@ -66,7 +66,14 @@ from ..coding.streams import layout, layout_array, segment_steps, segments, stre
 from ..errors import CorruptStreamError, DataError, UsageError
 from ..params import Param
 from .base import ProgressFn, register
-from .model import ModelCoder, Payload, alphabet_of
+from .model import (
+    ModelCoder,
+    Payload,
+    alphabet_meta,
+    alphabet_of,
+    coded_alphabet,
+    read_alphabet,
+)
 
 _MAX_DENSE_CTX = 1 << 22
 _MAX_COUNTERS = 1 << 24  # default table size (int32 counters): 64 MB
@@ -376,12 +383,7 @@ class KT(ModelCoder):
 
     def alphabet_for(self, k: int) -> int:
         """The alphabet this coder uses for data whose bytes are below k."""
-        forced = self.config["alphabet"]
-        if forced:
-            if k > forced:
-                raise DataError(f"kt: input has byte value {k - 1}, outside alphabet={forced}")
-            return forced
-        return k
+        return coded_alphabet(self.name, self.config["alphabet"], k)
 
     def model(self, alphabet: int, streams: int) -> KTModel:
         """A fresh model of this spec over `streams` streams (for the ensemble's loop)."""
@@ -428,7 +430,7 @@ class KT(ModelCoder):
         if n >= 1 << 31:
             raise DataError("kt: inputs of 2^31 bytes or more are not supported (int32 counts)")
         k = self.alphabet_for(alphabet_of(data))
-        meta = b"" if self.config["alphabet"] else bytes([k - 1])
+        meta = alphabet_meta(self.config["alphabet"], k)
         b = layout(n, self.config["streams"])[0]
         if k == 1:  # all zeros: the length says everything
             return Payload(b"", 0.0, meta, {"alphabet": 1, "streams": b, "bits_kt": 0.0,
@@ -449,14 +451,7 @@ class KT(ModelCoder):
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
-        if self.config["alphabet"]:
-            if meta:
-                raise CorruptStreamError("corrupt stream (unexpected kt meta bytes)")
-            k = self.config["alphabet"]
-        else:
-            if len(meta) != 1:
-                raise CorruptStreamError("corrupt stream (kt meta must be one alphabet byte)")
-            k = meta[0] + 1
+        k = read_alphabet(self.name, self.config["alphabet"], meta)
         if length >= 1 << 31:
             raise CorruptStreamError("corrupt stream (length too large for kt)")
         if k == 1:

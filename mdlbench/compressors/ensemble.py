@@ -98,7 +98,7 @@ from ..params import Param
 from .base import REGISTRY, ProgressFn, create, library_version, register
 from .cm import SQUASH, STRETCH, MixCoder, _predict, _update, mix_begin
 from .context import C_DEPTH, KS_NODE, KS_SYM, KT, kt_begin, kt_bit, kt_commit, kt_p
-from .model import ModelCoder, Payload, alphabet_of
+from .model import ModelCoder, Payload, alphabet_meta, alphabet_of
 
 _MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*)(?:\[([^\[\]]*)\])?$")
 _GPU_STREAMS = 16
@@ -543,7 +543,7 @@ class EnsembleCoder(ModelCoder):
         if isinstance(comp, MixCoder):
             return comp.decode_payload(payload, n, b"", side, progress)
         if isinstance(comp, KT):
-            kt_meta = b"" if comp.config["alphabet"] else bytes([k - 1])
+            kt_meta = alphabet_meta(comp.config["alphabet"], k)
             return comp.decode_payload(payload, n, kt_meta, side, progress)
         coder = comp.config.get("coder", "range")
         return decode_streams(comp.step_model(k, b), payload, n, coder=coder, progress=progress)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..coding import container
-from ..errors import CorruptStreamError
+from ..errors import CorruptStreamError, DataError
 from .base import Compressor, Encoded, ProgressFn
 
 
@@ -78,3 +78,27 @@ class ModelCoder(Compressor):
 def alphabet_of(data: bytes) -> int:
     """The smallest alphabet {0..K-1} holding every byte of `data` (sent as one header byte)."""
     return max(data) + 1 if data else 1
+
+
+def coded_alphabet(name: str, forced: int, k: int) -> int:
+    """The alphabet a coder with an `alphabet=forced` parameter (0: the data's) uses for data
+    whose bytes are below k; DataError when a byte is outside the forced one."""
+    if forced and k > forced:
+        raise DataError(f"{name}: input has byte value {k - 1}, outside alphabet={forced}")
+    return forced or k
+
+
+def alphabet_meta(forced: int, k: int) -> bytes:
+    """The stream's meta for alphabet K: one byte K - 1, or nothing when the spec forces K."""
+    return b"" if forced else bytes([k - 1])
+
+
+def read_alphabet(name: str, forced: int, meta: bytes) -> int:
+    """K from meta written by `alphabet_meta`; CorruptStreamError when the meta does not fit."""
+    if forced:
+        if meta:
+            raise CorruptStreamError(f"corrupt stream (unexpected {name} meta bytes)")
+        return forced
+    if len(meta) != 1:
+        raise CorruptStreamError(f"corrupt stream ({name} meta must be one alphabet byte)")
+    return meta[0] + 1

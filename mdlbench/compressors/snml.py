@@ -32,7 +32,7 @@ from ..coding.core import Decoder, Encoder
 from ..errors import CorruptStreamError, DataError, UsageError
 from ..params import Param
 from .base import ProgressFn, register
-from .model import ModelCoder, Payload, alphabet_of
+from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, coded_alphabet, read_alphabet
 
 _MAX_CTX = 1 << 22
 _MAX_COUNTERS = 1 << 24
@@ -104,19 +104,12 @@ class SNML(ModelCoder):
                              f"fit (at most 2^22 contexts and 2^24 counters); lower the order")
         return nctx
 
-    def _alphabet(self, data: bytes) -> int:
-        forced = self.config["alphabet"]
-        k = alphabet_of(data)
-        if forced and k > forced:
-            raise DataError(f"snml: input has byte value {k - 1}, outside alphabet={forced}")
-        return forced or k
-
     def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
         n = len(data)
         if n >= 1 << 31:
             raise DataError("snml: inputs of 2^31 bytes or more are not supported (int32 counts)")
-        k = self._alphabet(data)
-        meta = b"" if self.config["alphabet"] else bytes([k - 1])
+        k = coded_alphabet(self.name, self.config["alphabet"], alphabet_of(data))
+        meta = alphabet_meta(self.config["alphabet"], k)
         if k == 1:  # all zeros: the length says everything (constriction needs K >= 2)
             return Payload(b"", 0.0, meta, {"alphabet": 1})
         order = self.config["order"]
@@ -136,14 +129,7 @@ class SNML(ModelCoder):
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
-        if self.config["alphabet"]:
-            if meta:
-                raise CorruptStreamError("corrupt stream (unexpected snml meta bytes)")
-            k = self.config["alphabet"]
-        else:
-            if len(meta) != 1:
-                raise CorruptStreamError("corrupt stream (snml meta must be one alphabet byte)")
-            k = meta[0] + 1
+        k = read_alphabet(self.name, self.config["alphabet"], meta)
         if length >= 1 << 31:
             raise CorruptStreamError("corrupt stream (length too large for snml)")
         if k == 1:
