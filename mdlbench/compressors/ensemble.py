@@ -98,7 +98,7 @@ from ..params import Param
 from .base import REGISTRY, ProgressFn, create, library_version, register
 from .cm import SQUASH, STRETCH, MixCoder, _predict, _update, mix_begin
 from .context import C_DEPTH, KS_NODE, KS_SYM, KT, kt_begin, kt_bit, kt_commit, kt_p
-from .model import ModelCoder, Payload, alphabet_meta, alphabet_of
+from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, read_alphabet
 
 _MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*)(?:\[([^\[\]]*)\])?$")
 _GPU_STREAMS = 16
@@ -418,7 +418,7 @@ class EnsembleCoder(ModelCoder):
         k = meta[-1] + 1 if meta else 256
         if k == 1:
             return self.max_input
-        alpha = bytes([k - 1])
+        alpha = alphabet_meta(0, k)
         bounds = [decisions_bound(stream_bytes)]
         bounds += [m.length_bound(stream_bytes, alpha) for m in self.members(1)]
         return min(self.max_input, max(bounds))
@@ -468,7 +468,7 @@ class EnsembleCoder(ModelCoder):
             device = runtime.resolve_device(self.config["device"])
             tail = runtime.write_meta(device, self.config["threads"], k)
         else:
-            tail = bytes([k - 1])
+            tail = alphabet_meta(0, k)
         return bytes([selector]) + varint.encode(b) + tail
 
     def _run(self, comps: list[Any], k: int, n: int, b: int) -> _Run:
@@ -564,10 +564,8 @@ class EnsembleCoder(ModelCoder):
         if self._uses_torch(comps):
             device = runtime.resolve_device(self.config["device"])
             k = runtime.read_meta(tail, device, self.config["threads"])
-        elif len(tail) == 1:
-            k = tail[0] + 1
         else:
-            raise CorruptStreamError("corrupt stream (ensemble meta: expected the alphabet byte)")
+            k = read_alphabet(self.name, 0, tail)
         return selector, b, k, comps
 
 

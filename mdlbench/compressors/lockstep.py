@@ -18,7 +18,7 @@ from ..coding.streams import StreamCode, decode_streams, encode_streams, layout
 from ..errors import CorruptStreamError
 from ..models import runtime
 from .base import ProgressFn
-from .model import ModelCoder, Payload, alphabet_of
+from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, read_alphabet
 
 
 class LockstepCoder(ModelCoder):
@@ -56,7 +56,7 @@ class LockstepCoder(ModelCoder):
             device = runtime.resolve_device(c["device"])
             meta = runtime.write_meta(device, c["threads"], k)
         else:
-            device, meta = "cpu", bytes([k - 1])
+            device, meta = "cpu", alphabet_meta(0, k)
         if k == 1:  # one symbol: the length says it all
             return Payload(b"", 0.0, meta, self.report(None, None, b, device))
         with self._settings():
@@ -70,11 +70,8 @@ class LockstepCoder(ModelCoder):
         c = self.config
         if self.uses_torch:
             k = runtime.read_meta(meta, runtime.resolve_device(c["device"]), c["threads"])
-        elif len(meta) == 1:
-            k = meta[0] + 1
         else:
-            raise CorruptStreamError(f"corrupt stream ({self.name} meta has {len(meta)} bytes, "
-                                     f"expected the alphabet byte)")
+            k = read_alphabet(self.name, 0, meta)
         if k == 1:
             if payload:
                 raise CorruptStreamError("corrupt stream (payload after a one-symbol alphabet)")
