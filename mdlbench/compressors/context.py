@@ -72,6 +72,7 @@ from .model import (
     alphabet_meta,
     alphabet_of,
     coded_alphabet,
+    one_symbol,
     read_alphabet,
 )
 
@@ -455,9 +456,7 @@ class KT(ModelCoder):
         if length >= 1 << 31:
             raise CorruptStreamError("corrupt stream (length too large for kt)")
         if k == 1:
-            if payload:
-                raise CorruptStreamError("corrupt stream (payload after a one-symbol alphabet)")
-            return bytes(length)
+            return one_symbol(payload, length)
         inp = np.frombuffer(payload, dtype=np.uint8).copy()  # one array type for both modes
         cs = new_state()
         dec_init(cs, inp)

@@ -98,7 +98,7 @@ from ..params import Param
 from .base import REGISTRY, ProgressFn, create, library_version, register
 from .cm import SQUASH, STRETCH, MixCoder, _predict, _update, mix_begin
 from .context import C_DEPTH, KS_NODE, KS_SYM, KT, kt_begin, kt_bit, kt_commit, kt_p
-from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, read_alphabet
+from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, one_symbol, read_alphabet
 
 _MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*)(?:\[([^\[\]]*)\])?$")
 _GPU_STREAMS = 16
@@ -520,9 +520,7 @@ class EnsembleCoder(ModelCoder):
                        progress: ProgressFn | None) -> bytes:
         selector, b, k, comps = self._read_meta(meta, length)
         if k == 1:
-            if payload:
-                raise CorruptStreamError("corrupt stream (payload after a one-symbol alphabet)")
-            return bytes(length)
+            return one_symbol(payload, length)
         with self._settings(comps):
             if selector:
                 return self._decode_member(comps[selector - 1], payload, length, k, b, side,

@@ -15,10 +15,9 @@ from typing import Any
 
 from ..coding.loop import StepModel
 from ..coding.streams import StreamCode, decode_streams, encode_streams, layout
-from ..errors import CorruptStreamError
 from ..models import runtime
 from .base import ProgressFn
-from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, read_alphabet
+from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, one_symbol, read_alphabet
 
 
 class LockstepCoder(ModelCoder):
@@ -73,9 +72,7 @@ class LockstepCoder(ModelCoder):
         else:
             k = read_alphabet(self.name, 0, meta)
         if k == 1:
-            if payload:
-                raise CorruptStreamError("corrupt stream (payload after a one-symbol alphabet)")
-            return bytes(length)
+            return one_symbol(payload, length)
         with self._settings():
             model = self.step_model(k, layout(length, c["streams"])[0])
             return decode_streams(model, payload, length, coder=c["coder"], progress=progress)

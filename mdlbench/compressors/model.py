@@ -93,6 +93,14 @@ def alphabet_meta(forced: int, k: int) -> bytes:
     return b"" if forced else bytes([k - 1])
 
 
+def one_symbol(payload: bytes, length: int) -> bytes:
+    """The data of a one-symbol alphabet: all zeros, said by the length alone, so a payload
+    after it is damage."""
+    if payload:
+        raise CorruptStreamError("corrupt stream (payload after a one-symbol alphabet)")
+    return bytes(length)
+
+
 def read_alphabet(name: str, forced: int, meta: bytes) -> int:
     """K from meta written by `alphabet_meta`; CorruptStreamError when the meta does not fit."""
     if forced:

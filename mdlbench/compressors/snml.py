@@ -32,7 +32,15 @@ from ..coding.core import Decoder, Encoder
 from ..errors import CorruptStreamError, DataError, UsageError
 from ..params import Param
 from .base import ProgressFn, register
-from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, coded_alphabet, read_alphabet
+from .model import (
+    ModelCoder,
+    Payload,
+    alphabet_meta,
+    alphabet_of,
+    coded_alphabet,
+    one_symbol,
+    read_alphabet,
+)
 
 _MAX_CTX = 1 << 22
 _MAX_COUNTERS = 1 << 24
@@ -133,9 +141,7 @@ class SNML(ModelCoder):
         if length >= 1 << 31:
             raise CorruptStreamError("corrupt stream (length too large for snml)")
         if k == 1:
-            if payload:
-                raise CorruptStreamError("corrupt stream (payload after a one-symbol alphabet)")
-            return bytes(length)
+            return one_symbol(payload, length)
         try:
             counts = np.zeros((self._contexts(k), k), dtype=np.int32)
         except UsageError as e:
