@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from mdlbench.compressors import register
-from mdlbench.compressors.neural import TorchCoder, torch_params
+from mdlbench.compressors.torchcoder import TorchCoder, torch_params
 from mdlbench.params import Param
 
 

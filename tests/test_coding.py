@@ -12,7 +12,7 @@ from mdlbench import api
 from mdlbench.coding import container, core, streams, varint
 from mdlbench.coding.loop import code_steps
 from mdlbench.compressors import create
-from mdlbench.compressors.context import KTStepModel
+from mdlbench.compressors.kt import KTStepModel
 from mdlbench.errors import CorruptStreamError, MdlbenchError
 
 CODERS = ("range", "ans")

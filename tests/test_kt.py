@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mdlbench import api, datasets
 from mdlbench.coding import container, streams
 from mdlbench.compressors import create
-from mdlbench.compressors.context import KTStepModel, regret_bound, table_layout
+from mdlbench.compressors.kt import KTStepModel, regret_bound, table_layout
 from mdlbench.errors import CorruptStreamError, DataError, UsageError
 
 SPECS = ["kt", "kt:order=0", "kt:order=1,streams=3", "kt:order=3", "kt:order=4,hashbits=12",

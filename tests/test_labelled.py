@@ -14,7 +14,7 @@ import pytest
 from mdlbench import api
 from mdlbench import datasets as dsmod
 from mdlbench.compressors.base import create
-from mdlbench.compressors.prequential import pow2_boundaries, voita_boundaries
+from mdlbench.compressors.preq import pow2_boundaries, voita_boundaries
 from mdlbench.errors import CorruptStreamError, DataError, MdlbenchError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]

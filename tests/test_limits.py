@@ -33,7 +33,7 @@ import pytest
 
 from mdlbench import datasets
 from mdlbench.compressors import REGISTRY, create
-from mdlbench.compressors.context import regret_bound
+from mdlbench.compressors.kt import regret_bound
 
 DELTA = 1e-6
 SOURCES = ["iid:k=4,n=100000", "markov:order=1,k=4,n=100000", "markov:order=2,k=4,n=100000",

@@ -16,7 +16,7 @@ from mdlbench import api, plugins
 from mdlbench.coding import container
 from mdlbench.coding.streams import coarsen, layout
 from mdlbench.compressors import create
-from mdlbench.compressors.neural import TorchCoder, torch_params
+from mdlbench.compressors.torchcoder import TorchCoder, torch_params
 from mdlbench.errors import CorruptStreamError, UsageError
 from mdlbench.models.runtime import fingerprint, write_meta
 from mdlbench.params import Param

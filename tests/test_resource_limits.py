@@ -21,7 +21,7 @@ from mdlbench import api, limits
 from mdlbench.coding import container, varint
 from mdlbench.compressors import REGISTRY, classical, create
 from mdlbench.compressors.base import Compressor
-from mdlbench.compressors.context import KT
+from mdlbench.compressors.kt import KT
 from mdlbench.errors import CorruptStreamError, LimitError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
 """A small binary arithmetic coder compiled with numba, for bit-level models.
 
-Why not constriction here: a bit-level context-mixing model (compressors/cm.py) predicts one
+Why not constriction here: a bit-level context-mixing model (compressors/mix.py) predicts one
 binary probability per bit, and the next prediction depends on the bit just decoded. Handing
 each bit to constriction from Python costs about 1.4 µs a call (measured on this project's
 2-core machine: one symbol per call decodes at ~700 K symbols/s), 8 calls a byte, which caps

@@ -15,7 +15,7 @@ holds no symbol of the alphabet (K = max byte + 1) is not coded. Each member giv
 - every other member (the neural coders, any `step_model`) through its byte distribution: one
   (B, K) prediction per step, and P(bit) = the mass of the node's right subtree over the node's.
 On CPU B defaults to 1 (`streams=0`): `mix` then runs in its natural single-stream order, which
-is what lets the mixture beat it (mix loses 0.4-2 % as 2-16 interleaved streams, see cm.py); a
+is what lets the mixture beat it (mix loses 0.4-2 % as 2-16 interleaved streams, see mix.py); a
 network on CUDA gets B = 16. B is stored in the stream.
 
 Mixers (`mixer=`):
@@ -24,7 +24,7 @@ Mixers (`mixer=`):
   the partial byte; by the bit position and how far the first two members disagree; by the
   previous byte of the stream), their outputs averaged in the stretch domain; one online gradient
   step on coding cost per decision and set (`lr`). The mixture starts as the first member (its
-  weight 1, the others 0). Integer arithmetic (cm.py's tables): the same bits on every machine
+  weight 1, the others 0). Integer arithmetic (mix.py's tables): the same bits on every machine
   for count members. Measured offline on alice29 (mix 1.9135 bpb with a B = 1 LSTM of 2.699):
   1.9033 (-0.53 %); the lead's prototype (one set by partial byte) gave -0.36 %; an APM stage, a
   second mixer layer, mix's pre-APM output as an extra input and a set chosen by mix's match
@@ -96,8 +96,8 @@ from ..errors import CorruptStreamError, UsageError
 from ..models import runtime
 from ..params import Param
 from .base import REGISTRY, ProgressFn, create, library_version, register
-from .cm import SQUASH, STRETCH, MixCoder, _predict, _update, mix_begin
-from .context import C_DEPTH, KS_NODE, KS_SYM, KT, kt_begin, kt_bit, kt_commit, kt_p
+from .kt import C_DEPTH, KS_NODE, KS_SYM, KT, kt_begin, kt_bit, kt_commit, kt_p
+from .mix import SQUASH, STRETCH, MixCoder, _predict, _update, mix_begin
 from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, one_symbol, read_alphabet
 
 _MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*)(?:\[([^\[\]]*)\])?$")

@@ -2,7 +2,7 @@
 
 A labelled `Dataset` has one part, ``("labels", bytes)``: one byte per example, the class index
 0..K-1. Its `labelled` field is a `LabelledData` carrying X, y, K and names. Coders that code
-labels *given* inputs (compressors/prequential.py) receive it as side information
+labels *given* inputs (compressors/preq.py) receive it as side information
 (`encode(data, side=dataset.labelled)`); classical codecs just compress the label bytes, the
 "ignores the inputs" baseline.
 

@@ -24,7 +24,7 @@ from .runtime import deterministic, seeded
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The spec's training parameters (see compressors/prequential.py for their help); `model`
+    """The spec's training parameters (see compressors/preq.py for their help); `model`
     names a probe (models.probes)."""
 
     model: str = "logreg"

@@ -1,5 +1,5 @@
-"""Neural prequential coders: a user's torch model (`TorchCoder`, the adapter), and the built-in
-LSTM and Transformer on it.
+"""The neural prequential coders' adapter: a user's torch model as a coder (`TorchCoder`); the
+built-in `lstm` (lstm.py) and `transformer` (transformer.py) are TorchCoders.
 
 The input is coded as B lockstep streams (coding/streams.py, the layout of Bellard's NNCP): each
 step the network predicts the next byte of all B streams at once with its *step* function, the B
@@ -29,7 +29,6 @@ from ..errors import UsageError
 from ..models import runtime
 from ..models.adapter import TorchStep
 from ..params import Param
-from .base import register
 from .lockstep import LockstepCoder
 
 
@@ -151,69 +150,4 @@ class TorchCoder(LockstepCoder):
         return extras
 
 
-@register
-class LSTMCoder(TorchCoder):
-    name = "lstm"
-    summary = "prequential byte-level LSTM (NNCP layout), learns while it codes"
-    params = (
-        Param("hidden", int, 128, "LSTM units per layer", min=1, max=8192),
-        Param("layers", int, 1, "LSTM layers", min=1, max=16),
-        Param("embed", int, 16, "input embedding width", min=1, max=4096),
-        *torch_params(streams=16, train_every=8, lr=0.02),
-    )
-
-    def activation_bytes(self, streams: int) -> int:
-        """float32 gates, cell and hidden states of T steps x B streams per layer, and the
-        logits, kept for backward (about 12 numbers a unit a step)."""
-        c = self.config
-        steps = streams * c["train_every"]
-        return 4 * steps * (12 * c["layers"] * c["hidden"] + 3 * 256)
-
-    def build(self, alphabet: int) -> Any:
-        from ..models.lstm import LSTMConfig, LSTMModel
-
-        c = self.config
-        return LSTMModel(LSTMConfig(alphabet, c["embed"], c["hidden"], c["layers"]))
-
-
-@register
-class TransformerCoder(TorchCoder):
-    name = "transformer"
-    summary = "prequential byte-level decoder-only Transformer (ALiBi, KV cache), learns while coding"
-    params = (
-        Param("layers", int, 2, "Transformer blocks", min=1, max=64),
-        Param("dim", int, 64, "model width", min=1, max=8192),
-        Param("heads", int, 4, "attention heads (must divide dim)", min=1, max=256),
-        Param("context", int, 64, "attention window in bytes (also the training window)",
-              min=2, max=65536),
-        *torch_params(streams=16, train_every=16, lr=0.01),
-    )
-
-    def validate(self) -> None:
-        super().validate()
-        if self.config["dim"] % self.config["heads"]:
-            raise UsageError(f"transformer: dim={self.config['dim']} is not a multiple of "
-                             f"heads={self.config['heads']}")
-
-    def context(self) -> int | None:
-        return self.config["context"]
-
-    def activation_bytes(self, streams: int) -> int:
-        """The training window L = min(T, context-1) + T: per layer, attention scores and their
-        softmax and gradient (3 x heads x L^2) and about 12 activations a position of the
-        width; plus the KV cache of the coding path (2 x context x dim per layer) and its ALiBi
-        tables (heads + 1 squares of the context), float32."""
-        c = self.config
-        window = min(c["train_every"], c["context"] - 1) + c["train_every"]
-        per_layer = 3 * c["heads"] * window**2 + 12 * window * c["dim"] + 2 * c["context"] * c["dim"]
-        return 4 * (streams * c["layers"] * per_layer + (c["heads"] + 1) * c["context"]**2)
-
-    def build(self, alphabet: int) -> Any:
-        from ..models.transformer import TransformerConfig, TransformerModel
-
-        c = self.config
-        return TransformerModel(TransformerConfig(alphabet, c["layers"], c["dim"], c["heads"],
-                                                  c["context"]))
-
-
-__all__ = ["LSTMCoder", "TorchCoder", "TransformerCoder", "torch_params"]
+__all__ = ["TorchCoder", "torch_params"]
