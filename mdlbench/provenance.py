@@ -20,7 +20,9 @@ What is counted (`share`), each file once, in sorted order of its name:
   weights, config and tokenizer: every file, since the decoder checks their CRC), a trained
   dictionary that the stream does not carry. Two-part and variational codes carry their
   parameters in the stream, so they count their source alone, like every built-in coder.
-Imports of anything else (neither mdlbench, nor the file's own, nor the reference machine) are
+The side information a labelled dataset hands both sides (its inputs X, a LabelledData) is the
+dataset's, not the decoder's: like the data's length it is given, not counted. Imports of
+anything else (neither mdlbench, nor the file's own, nor the reference machine) are
 listed as `outside`: not counted, and named so that a reader sees the gap.
 
 The files are laid end to end as `name NUL size NUL bytes` (`archive`) and compressed with one
