@@ -40,6 +40,7 @@ import importlib.util
 import inspect
 import lzma
 import sys
+import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -113,12 +114,11 @@ def _never_run(tree: ast.Module) -> set[int]:
     return skip
 
 
-def imports(path: Path, module: str) -> list[str]:
-    """Absolute names of everything `path` (module `module`) imports: `from P import a` gives
+def imports(source: bytes, module: str, is_package: bool = False) -> list[str]:
+    """Absolute names of everything `source` (module `module`) imports: `from P import a` gives
     P.a, and P where P.a is not a module (resolved by the caller)."""
-    tree = ast.parse(path.read_bytes(), filename=str(path))
+    tree = ast.parse(source)
     skip = _never_run(tree)
-    is_package = path.name == "__init__.py"
     names: list[str] = []
     for node in ast.walk(tree):
         if id(node) in skip:
@@ -159,26 +159,33 @@ def _outside(top: str, own: str) -> bool:
                 or top == "__future__" or top == own)
 
 
-def closure(start: Iterable[tuple[Path, str]]) -> tuple[list[Path], list[str]]:
-    """Every mdlbench file reached from the `(file, module name)` starting points through
-    import statements, the starting points included; and the top-level names imported that
-    are neither mdlbench, nor a starting module's own, nor on the reference machine."""
+def closure(start: Iterable[tuple[Path, str]], names: Iterable[str] = (),
+            own: str = "") -> tuple[list[Path], list[str]]:
+    """Every mdlbench file reached through import statements from the `(file, module name)`
+    starting points and from the imported `names`, the starting points included; and the
+    top-level names imported that are neither mdlbench, nor `own` (a plugin's own package), nor
+    on the reference machine."""
     todo = list(start)
     seen: dict[Path, str] = {}
     outside: set[str] = set()
+
+    def follow(name: str, home: str) -> None:
+        file, top = _resolve(name)
+        if file is not None:
+            if file not in seen:
+                todo.append((file, _module_name(file)))
+        elif _outside(top, home) and top not in (NAME, own):
+            outside.add(top)
+
+    for name in names:
+        follow(name, own)
     while todo:
         path, module = todo.pop()
         if path in seen:
             continue
         seen[path] = module
-        own = module.partition(".")[0]
-        for name in imports(path, module):
-            file, top = _resolve(name)
-            if file is not None:
-                if file not in seen:
-                    todo.append((file, _module_name(file)))
-            elif _outside(top, own) and top != NAME:
-                outside.add(top)
+        for name in imports(path.read_bytes(), module, path.name == "__init__.py"):
+            follow(name, module.partition(".")[0])
     return sorted(seen), sorted(outside)
 
 
@@ -190,19 +197,33 @@ def _label(path: Path) -> str:
     return "plugin/" + path.name
 
 
-def source_files(cls: type) -> tuple[list[Path], list[str]]:
-    """The source a decoder of `cls` runs: its defining file and the mdlbench modules reached
-    from it (see the module's docstring); and the outside imports. A class without a file (a
-    notebook's) starts from nothing."""
+def _file(cls: type) -> Path | None:
+    """The file that defines `cls`, where there is one (a notebook's class has none)."""
     try:
         src = inspect.getsourcefile(cls)
-    except TypeError:
-        src = None
-    if src is None:
-        return [], []
-    path = Path(src).resolve()
-    module = _module_name(path) if _ours(path) else cls.__module__
-    return closure([(path, module)])
+    except (TypeError, OSError):
+        return None
+    return None if src is None or not Path(src).is_file() else Path(src).resolve()
+
+
+def _start(cls: type) -> list[tuple[Path, str]]:
+    """The files of `cls` and of its base classes from mdlbench or from `cls`'s own package
+    (never the standard library's `abc`), each with its module's name."""
+    own = cls.__module__.partition(".")[0]
+    out = []
+    for k in cls.__mro__:
+        if k.__module__.partition(".")[0] not in (NAME, own):
+            continue
+        path = _file(k)
+        if path is not None and path.suffix == ".py":
+            out.append((path, _module_name(path) if _ours(path) else k.__module__))
+    return out
+
+
+def source_files(cls: type) -> tuple[list[Path], list[str]]:
+    """The files a decoder of `cls` runs: its defining file, its base classes' and the mdlbench
+    modules reached from them (see the module's docstring); and the outside imports."""
+    return closure(_start(cls), own=cls.__module__.partition(".")[0])
 
 
 def archive(items: Iterable[tuple[str, bytes]]) -> bytes:
@@ -241,8 +262,25 @@ def _measure(items: tuple[tuple[str, bytes], ...], outside: tuple[str, ...]) -> 
 
 @functools.cache
 def _class_source(cls: type) -> tuple[tuple[tuple[str, bytes], ...], tuple[str, ...]]:
-    files, outside = source_files(cls)
-    return tuple((_label(p), p.read_bytes()) for p in files), tuple(outside)
+    """(label, bytes) of every file `source_files` finds, and the outside imports. A class
+    without a file (defined in a notebook, sent to workers by value) counts its own source
+    text where Python has it, and is named in `outside` where it has not."""
+    own = cls.__module__.partition(".")[0]
+    items: list[tuple[str, bytes]] = []
+    names: list[str] = []
+    if _file(cls) is None:
+        try:
+            text = inspect.getsource(cls).encode()
+        except (TypeError, OSError):
+            text = None
+        if text is not None:
+            items.append((f"plugin/{cls.__module__}.{cls.__qualname__}.py", text))
+            names = imports(textwrap.dedent(text.decode()).encode(), cls.__module__)
+    files, outside = closure(_start(cls), names, own)
+    if _file(cls) is None and not items:
+        outside = sorted({*outside, f"{cls.__module__}.{cls.__qualname__} (no source)"})
+    items.extend((_label(p), p.read_bytes()) for p in files)
+    return tuple(items), tuple(outside)
 
 
 def share(comp: Any) -> dict[str, Any]:

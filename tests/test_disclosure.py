@@ -232,3 +232,16 @@ def test_readme_compares_the_laplace_row_with_preq_payload():
                    f"{header}-bit", f"{preq.bits:,}"):
         assert figure in text, figure
     assert "digits:order=file" in text
+
+
+def test_a_class_without_a_file_is_named_not_guessed():
+    scope = {"__name__": "a_notebook"}
+    exec("import zlib\nfrom mdlbench.compressors.base import Compressor\n"
+         "class Nb(Compressor):\n    name = 'nb'\n"
+         "    def compress(self, data):\n        return zlib.compress(data)\n"
+         "    def decompress(self, blob):\n        return zlib.decompress(blob)\n", scope)
+    share = provenance.share(scope["Nb"]())
+    names = [f["name"] for f in share["files"]]
+    assert "mdlbench/compressors/base.py" in names  # its base class's source still counts
+    assert not any(n.startswith("plugin/") for n in names)  # abc's ABC is CPython's
+    assert "a_notebook.Nb (no source)" in share["outside"]
