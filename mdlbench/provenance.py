@@ -14,11 +14,16 @@ What is counted (`share`), each file once, in sorted order of its name:
   lazily; never under `if TYPE_CHECKING:`). `from P import name` counts module P.name where it
   is one, else P itself (a package's `__init__.py` only when a name is taken from it: importing
   mdlbench.compressors.kt runs compressors/__init__.py, which registers every coder, but a kt
-  decoder needs none of the others);
-- a plugin's own file (a coder defined outside mdlbench), followed into mdlbench the same way;
-- the files a coder names as its decoder's input (`decoder_files()`): hf's model folder (the
-  weights, config and tokenizer: every file, since the decoder checks their CRC), a trained
-  dictionary that the stream does not carry. Two-part and variational codes carry their
+  decoder needs none of the others). The rule is conservative: a function the decoder never
+  calls still brings its imports (base.py's `create` and `describe` bring plugins.py), except
+  a module's PEP 562 `__getattr__` (mdlbench's imports the whole API for `mdlbench.run`);
+- the files of the class's base classes from mdlbench, and a plugin's own file (a coder
+  defined outside mdlbench), followed into mdlbench the same way; a class without a file (a
+  notebook's) counts its source text where Python has it, else is named in `outside`;
+- the files a coder names as its decoder's input (a `decoder_files()` method giving
+  (name, path) pairs): hf's model folder (the weights, config and tokenizer: every file, since
+  the decoder checks their CRC), a trained dictionary that the stream does not carry (one the
+  stream carries is counted in `bits` already). Two-part and variational codes carry their
   parameters in the stream, so they count their source alone, like every built-in coder.
 The side information a labelled dataset hands both sides (its inputs X, a LabelledData) is the
 dataset's, not the decoder's: like the data's length it is given, not counted. Imports of
