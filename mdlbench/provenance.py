@@ -46,7 +46,7 @@ import inspect
 import lzma
 import sys
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -231,33 +231,76 @@ def source_files(cls: type) -> tuple[list[Path], list[str]]:
     return closure(_start(cls), own=cls.__module__.partition(".")[0])
 
 
+Source = bytes | Path
+"""A file's bytes in memory (source), or its path (a model's weights are read in blocks)."""
+
+BLOCK = 1 << 20
+
+
+def _blocks(src: Source) -> Iterator[bytes]:
+    if isinstance(src, bytes):
+        yield src
+        return
+    with src.open("rb") as f:
+        yield from iter(lambda: f.read(BLOCK), b"")
+
+
+def _digest(src: Source) -> tuple[bytes, int]:
+    """(sha256, size) of what the archive will hold of `src`."""
+    h, n = hashlib.sha256(), 0
+    for block in _blocks(src):
+        h.update(block)
+        n += len(block)
+    return h.digest(), n
+
+
+def archive_blocks(items: Iterable[tuple[str, Source]],
+                   sizes: dict[str, int]) -> Iterator[bytes]:
+    """The archive in pieces (see `archive`); `sizes` gives each file's size in bytes."""
+    for name, src in sorted(items, key=lambda item: item[0]):
+        yield name.encode() + b"\0" + str(sizes[name]).encode() + b"\0"
+        yield from _blocks(src)
+
+
 def archive(items: Iterable[tuple[str, bytes]]) -> bytes:
     """The files end to end, in sorted order of their names: `name NUL size NUL bytes` each, so
     that the archive can be split back into its files."""
-    return b"".join(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data
-                    for name, data in sorted(items))
+    items = list(items)
+    return b"".join(archive_blocks(items, {n: len(d) for n, d in items}))
 
 
 def compress(blob: bytes) -> bytes:
     return lzma.compress(blob, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=PRESET)
 
 
+def _xz_size(blocks: Iterable[bytes]) -> tuple[int, int]:
+    """(bytes in, bytes out) of xz -9e over the blocks, compressed as one stream (what
+    `compress` gives on their concatenation), without holding the whole in memory."""
+    packer = lzma.LZMACompressor(format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=PRESET)
+    size_in = size_out = 0
+    for block in blocks:
+        size_in += len(block)
+        size_out += len(packer.compress(block))
+    return size_in, size_out + len(packer.flush())
+
+
 _MEASURED: dict[tuple[Any, ...], dict[str, Any]] = {}
 """Figures by the files' names and sha256 (not their bytes: a model folder stays on disk)."""
 
 
-def _measure(items: tuple[tuple[str, bytes], ...], outside: tuple[str, ...]) -> dict[str, Any]:
-    key = (tuple((n, hashlib.sha256(d).digest()) for n, d in sorted(items)), outside)
+def _measure(items: tuple[tuple[str, Source], ...], outside: tuple[str, ...]) -> dict[str, Any]:
+    digests = {name: _digest(src) for name, src in items}
+    key = (tuple(sorted((n, d) for n, (d, _) in digests.items())), outside)
     if key not in _MEASURED:
-        whole = archive(items)
-        packed = len(compress(whole))
+        sizes = {n: size for n, (_, size) in digests.items()}
+        whole, packed = _xz_size(archive_blocks(items, sizes))
         _MEASURED[key] = {
             "rule": RULE,
             "reference": REFERENCE,
             "codec": CODEC,
-            "files": [{"name": n, "bytes": len(d)} for n, d in sorted(items)],
-            "bytes": sum(len(d) for _, d in items),
-            "archive_bytes": len(whole),
+            "files": [{"name": n, "bytes": sizes[n]} for n in sorted(sizes)],
+            "bytes": sum(sizes.values()),
+            "archive_bytes": whole,
             "xz_bytes": packed,
             "bits": 8 * packed,
             "outside": list(outside),
@@ -295,8 +338,8 @@ def share(comp: Any) -> dict[str, Any]:
     not including the stream."""
     items, outside = _class_source(type(comp))
     extra = getattr(comp, "decoder_files", None)
-    more: tuple[tuple[str, bytes], ...] = ()
+    more: tuple[tuple[str, Source], ...] = ()
     if extra is not None:
-        more = tuple((name, Path(path).read_bytes()) for name, path in extra())
+        more = tuple((name, Path(path)) for name, path in extra())
     out = _measure(items + more, outside)
     return {**out, "files": [dict(f) for f in out["files"]], "outside": list(out["outside"])}
