@@ -79,7 +79,8 @@ def list_cmd(as_json: bool) -> None:
     for col in ("name", "kind", "present", "size / parameters", "source, licence", "sha256"):
         t.add_column(col, overflow="fold")
     for d in cat["datasets"]:
-        size = f"{d['size']:,} B in {d['files']} file(s)" if "size" in d else d.get("params", "")
+        size = "; ".join(x for x in (f"{d['size']:,} B in {d['files']} file(s)" if "size" in d
+                                     else "", d.get("params", "")) if x)
         prov = f"{d['source']}; {d['licence']}" if d.get("source") else d.get("summary", "")
         sha = d.get("sha256") or (f"archive {d['archive_sha256']}" if d.get("archive_sha256")
                                   else "(generated)" if d.get("present") == "generated" else "")

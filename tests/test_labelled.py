@@ -45,7 +45,7 @@ def test_digits_dataset(digits):
     assert lab.X.min() == 0 and lab.X.max() == 16
     # a fixed shuffle (sha256-defined, numpy-independent) of the file's rows
     assert bytes(b + 48 for b in digits.data[:12]) == b"257912718715"
-    raw = dsmod.load("digits:shuffle=false").labelled
+    raw = dsmod.load("digits:order=file").labelled
     assert bytes(b + 48 for b in raw.y[:12]) == b"012345678901"
     assert sorted(map(tuple, raw.X.tolist())) == sorted(map(tuple, lab.X.tolist()))
     # the identity of a labelled set covers its inputs, not only the label bytes

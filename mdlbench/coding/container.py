@@ -93,3 +93,11 @@ def check(header: Header, data: bytes) -> bytes:
     if len(data) != header.length or zlib.crc32(data) != header.crc32:
         raise CorruptStreamError("corrupt stream: decoded data fails its length/CRC-32 check")
     return data
+
+
+def header_bits(blob: bytes) -> int:
+    """Bits of a container's header (magic, version, spec, length, CRC-32, meta with its
+    length, header check): what the stream spends besides the coder's payload. The regret of a
+    payload is the stream's regret less these."""
+    _, payload = unwrap(blob)
+    return 8 * (len(blob) - len(payload))

@@ -27,8 +27,11 @@ The protocol, as the record's extras state it:
 The stream's meta: the torch float setup (models/runtime.py: device, threads, build), a CRC-32
 of the model's files (a stream refuses to decode under another model), and per chunk its token
 count and whether it was read as Latin-1. `pretrained()` gives the parameter count and the size
-in bits of the stored weights (safetensors headers: their stored precision), which records add
-to `bits` as `bits_with_model`; `fingerprint()` puts the model files' hash in the cell key.
+in bits under three stated conventions (`CONVENTIONS`: the weights at their stored precision,
+from the safetensors headers; every file of the model folder the decoder reads, weights, config
+and tokenizer; LMIC's 16 bits a parameter), which records add to `bits` as `bits_with_model`,
+`bits_with_model_files` and `bits_lmic`; `decoder_files()` names the folder's files for the
+decoder's share (mdlbench.provenance); `fingerprint()` puts their hash in the cell key.
 """
 
 from __future__ import annotations
@@ -115,6 +118,11 @@ class HFCoder(ModelCoder):
 
     def pretrained(self) -> dict[str, Any] | None:
         return _size(self.config["model"])
+
+    def decoder_files(self) -> list[tuple[str, Path]]:
+        """What the decoder reads besides the stream: every file of the model folder (weights,
+        config, tokenizer; their CRC is checked against the stream's), as ("model/NAME", path)."""
+        return [(f"model/{p.name}", p) for p in _files(_folder(self.config["model"]))]
 
     def _lm(self) -> tuple[Any, Any, str]:
         c = self.config
@@ -492,8 +500,28 @@ def _digest_of(folder: Path, _stat: tuple[tuple[str, int, int], ...]) -> str:
     return h.hexdigest()[:16]
 
 
-@functools.lru_cache(maxsize=8)
+CONVENTIONS = {
+    "bits": "the weights at their stored precision (float32: 32 bits a parameter)",
+    "files_bits": "every file of the model folder the decoder reads (weights, config, "
+                  "tokenizer), raw bytes",
+    "lmic_bits": "parameters x 16 bits (2 bytes each), the convention LMIC's published "
+                 "adjusted rates imply (Deletang et al. 2024)",
+}
+"""What each size in `pretrained()` counts: a record states it beside the figures."""
+
+
 def _size(model: str) -> dict[str, Any]:
+    """The model's sizes in bits under each of `CONVENTIONS`, its parameter count and its
+    folder's files (name and bytes)."""
+    files = _files(_folder(model))
+    weights = _weights(model)
+    listed = [{"name": p.name, "bytes": p.stat().st_size} for p in files]
+    return {**weights, "files": listed, "files_bits": 8 * sum(f["bytes"] for f in listed),
+            "lmic_bits": 16 * weights["parameters"], "conventions": dict(CONVENTIONS)}
+
+
+@functools.lru_cache(maxsize=8)
+def _weights(model: str) -> dict[str, Any]:
     """Parameter count and stored size of the weights: from the safetensors headers (the bytes
     each tensor takes at its stored precision), else from the loaded model at the config's
     dtype."""

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import provenance
+from ..coding import container
 from ..compressors.base import Compressor, Encoded, ProgressFn
 from ..datasets import Dataset
 from ..errors import MdlbenchError
@@ -209,6 +211,7 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
     messages = [f"{n}: {err}" for n, err in zip(names, errs, strict=True) if err]
     if problem is not None:
         messages.append(problem)
+    share = None if status == ERROR else provenance.share(comp)
     return Record(
         key=ident.key, dataset=ident.dataset, compressor=ident.compressor, seed=seed,
         status=status,
@@ -220,6 +223,9 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
         peak_rss_mb=measure.peak_mb(),
         parts=parts if layout.per_file else [],
         extras=coded[0].extras if len(datas) == 1 and coded else {},
+        container_bits=None if status == ERROR else sum(
+            container.header_bits(e.blob) if comp.self_describing else 0 for e in coded),
+        decoder=share,
         code=ident.code, reproducibility=reproducibility(seed),
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
     )

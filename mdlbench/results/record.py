@@ -139,6 +139,13 @@ class Record:
     peak_rss_mb: float | None = None
     parts: list[Part] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    container_bits: int | None = None
+    """Bits of `bits` that are the mdlbench container's header (magic, version, spec, length,
+    CRC-32, meta, header check), summed over the units; 0 for a codec's own frame (zstd, xz:
+    no mdlbench container in `bits`); None in records written before it was measured."""
+    decoder: dict[str, Any] | None = None
+    """The decoder's share (mdlbench.provenance.share): what a decoder needs beyond the stream
+    and the reference machine, file by file, and its xz -9e size; None in older records."""
     code: str | None = None
     """Fingerprint of the code that made the bits (part of `key`; see harness.env)."""
     reproducibility: dict[str, Any] = field(default_factory=dict)
@@ -181,12 +188,62 @@ class Record:
 
     @property
     def bits_with_model(self) -> int | None:
-        """`bits` plus the size of a pretrained model the decoder needs (LMIC's adjusted rate
-        counts it); the same as `bits` for coders whose spec determines their model."""
+        """`bits` plus a pretrained model's weights at their stored precision (float32: 32 bits
+        a parameter), without its config and tokenizer; the same as `bits` for coders whose
+        spec determines their model. `bits_with_model_files` counts every file the decoder
+        reads, `bits_lmic` LMIC's 16 bits a parameter."""
         model = self.compressor.model
         if self.bits is None:
             return None
         return self.bits + (int(model["bits"]) if model else 0)
+
+    @property
+    def bits_with_model_files(self) -> int | None:
+        """`bits` plus every file of a pretrained model's folder, raw (weights, config,
+        tokenizer: all that the decoder reads); None where the record does not list them."""
+        model = self.compressor.model
+        if self.bits is None:
+            return None
+        if not model:
+            return self.bits
+        return None if "files_bits" not in model else self.bits + int(model["files_bits"])
+
+    @property
+    def bits_lmic(self) -> int | None:
+        """`bits` plus a pretrained model's parameters at 16 bits each: the convention LMIC's
+        published adjusted rates imply (Delétang et al. 2024), whatever the stored precision."""
+        model = self.compressor.model
+        if self.bits is None:
+            return None
+        return self.bits + (16 * int(model["parameters"]) if model else 0)
+
+    @property
+    def payload_bits(self) -> int | None:
+        """`bits` less the container's header: the coder's own stream (None where unknown)."""
+        if self.bits is None or self.container_bits is None:
+            return None
+        return self.bits - self.container_bits
+
+    @property
+    def payload_regret_bits(self) -> float | None:
+        """The payload's regret: `regret_bits` less the container's header bits, the figure
+        that stands beside a formula row such as (NML), which has no container."""
+        regret = self.regret_bits
+        if regret is None or self.container_bits is None:
+            return None
+        return regret - self.container_bits
+
+    @property
+    def decoder_bits(self) -> int | None:
+        """The decoder's share alone, NOT including the stream: 8 × the xz -9e size of what a
+        decoder needs beyond the stream and the reference machine (mdlbench.provenance)."""
+        return None if self.decoder is None else int(self.decoder["bits"])
+
+    @property
+    def whole_bits(self) -> int | None:
+        """The whole description: the stream's `bits` + `decoder_bits`."""
+        share = self.decoder_bits
+        return None if self.bits is None or share is None else self.bits + share
 
     @property
     def ratio(self) -> float | None:
@@ -241,6 +298,9 @@ class Record:
         return {
             "schema": SCHEMA, **d,
             "verified": self.verified, "bits_with_model": self.bits_with_model,
+            "bits_with_model_files": self.bits_with_model_files, "bits_lmic": self.bits_lmic,
+            "payload_bits": self.payload_bits, "payload_regret_bits": self.payload_regret_bits,
+            "decoder_bits": self.decoder_bits, "whole_bits": self.whole_bits,
             "bpb": self.bpb, "ratio": self.ratio,
             "excess_bits": self.excess_bits, "excess_over_entropy": self.excess_over_entropy,
             "regret_bits": self.regret_bits, "compression": self.compression,
@@ -265,7 +325,8 @@ class Record:
             status=status, bits=bits, bits_ideal=d.get("bits_ideal"), error=d.get("error"),
             timing=timing, peak_rss_mb=d.get("peak_rss_mb"),
             parts=[_pick(Part, p) for p in d.get("parts") or []],
-            extras=d.get("extras") or {}, code=d.get("code"),
+            extras=d.get("extras") or {}, container_bits=d.get("container_bits"),
+            decoder=d.get("decoder"), code=d.get("code"),
             reproducibility=d.get("reproducibility") or {}, created=d.get("created", ""),
             path=path,
         )
@@ -317,6 +378,8 @@ _SPEED = {"min_s": (_num, True), "median_s": (_num, True), "cpu_s": (_opt(_num),
           "repeats": (_int(1), True)}
 _TIMING = {"encode": (_opt(_dict), False), "decode": (_opt(_dict), False),
            "cells_at_once": (_opt(_int(1)), False), "warm_up": (_bool, False)}
+_DECODER = {"bits": (_int(0), True), "xz_bytes": (_int(0), True), "bytes": (_int(0), False),
+            "files": (lambda v: isinstance(v, list), True)}
 _PART = {"name": (_str, True), "size": (_int(0), True), "bits": (_opt(_int(0)), False),
          "bits_ideal": (_opt(_num), False), "error": (_opt(_str), False)}
 _RECORD = {"key": (_str, True), "dataset": (_dict, True), "compressor": (_dict, True),
@@ -324,6 +387,7 @@ _RECORD = {"key": (_str, True), "dataset": (_dict, True), "compressor": (_dict, 
            "bits_ideal": (_opt(_num), False), "error": (_opt(_str), False),
            "timing": (_opt(_dict), False), "peak_rss_mb": (_opt(_num), False),
            "parts": (_opt(lambda v: isinstance(v, list)), False), "extras": (_opt(_dict), False),
+           "container_bits": (_opt(_int(0)), False), "decoder": (_opt(_dict), False),
            "code": (_opt(_str), False), "reproducibility": (_opt(_dict), False),
            "created": (_str, False)}
 
@@ -350,6 +414,8 @@ def validate(d: Any) -> None:
     _fields(d["compressor"], _COMPRESSOR, "compressor.")
     for i, part in enumerate(d.get("parts") or []):
         _fields(part, _PART, f"parts[{i}].")
+    if d.get("decoder"):
+        _fields(d["decoder"], _DECODER, "decoder.")
     if schema == 1:
         if "verified" not in d or d["verified"] not in (True, False, None):
             raise RecordError("field 'verified' must be true, false or null (schema 1)")
