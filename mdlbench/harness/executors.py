@@ -19,6 +19,7 @@ harness.progress), so -j N shows every running cell; Ray tasks report only when 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import functools
@@ -82,10 +83,12 @@ def execute(job: Job) -> Record:
     from ..compressors import create
     from .runner import Layout, run_cell
 
-    restore(job.plugins)
+    with contextlib.redirect_stdout(sys.stderr):  # a plugin's print(): see runner.run_cell
+        restore(job.plugins)
+        comp = create(job.spec)
     layout = Layout(per_file=job.per_file, chunk_size=job.chunk_size)
     reporter = QueueReporter(_PROGRESS) if _PROGRESS is not None else None
-    return run_cell(_dataset(job.dataset, job.labels), create(job.spec), layout, seed=job.seed,
+    return run_cell(_dataset(job.dataset, job.labels), comp, layout, seed=job.seed,
                     verify=job.verify, timing=job.timing, cells_at_once=job.cells_at_once,
                     reporter=reporter)
 
@@ -131,8 +134,8 @@ def _kill(pool: ProcessPoolExecutor) -> None:
 
 
 def run_processes(jobs: list[Job], workers: int, reporter: Reporter | None = None
-                  ) -> Iterator[tuple[Job, Record | Exception]]:
-    """Yield (job, record, or the exception its cell raised) as cells finish, from `workers`
+                  ) -> Iterator[tuple[Job, Record | BaseException]]:
+    """Yield (job, record, or the exception its cell raised, a coder's SystemExit included) as cells finish, from `workers`
     fresh processes, their progress going to `reporter` meanwhile; at most `workers` cells are
     in flight, so when a worker dies, the cells that were running are known (see the module
     docstring)."""
@@ -150,7 +153,7 @@ def run_processes(jobs: list[Job], workers: int, reporter: Reporter | None = Non
 
 def _pooled(ctx: Any, todo: list[Job], suspects: list[Job], workers: int, progress: Any,
             reporter: Reporter, finished: set[str]
-            ) -> Iterator[tuple[Job, Record | Exception]]:
+            ) -> Iterator[tuple[Job, Record | BaseException]]:
     while todo or suspects:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                    initializer=_worker_init, initargs=(os.getpid(), progress))
@@ -180,8 +183,6 @@ def _pooled(ctx: Any, todo: list[Job], suspects: list[Job], workers: int, progre
                 for fut in [f for f in done if f in running]:
                     job = running.pop(fut)
                     exc = fut.exception()
-                    if exc is not None and not isinstance(exc, Exception):  # SystemExit...
-                        exc = WorkerDied(f"the cell ended its worker ({type(exc).__name__})")
                     if exc is None:
                         rec = fut.result()
                         finished.add(label_of(rec))
