@@ -305,3 +305,134 @@ def test_ray_workers_load_the_plugin(tmp_path):
         ray.shutdown()
     assert [r.status for r in recs] == ["verified", "verified"] and all(r.contended for r in recs)
 
+
+
+# ------------------------------------------------------- plugins that exit, interrupt or print
+
+EXITING = '''
+import sys, zlib
+from mdlbench.compressors import Compressor, register
+
+print("a plugin talking on import")
+
+
+def _ends(how):
+    if how == "exit0":
+        sys.exit(0)
+    if how == "exit-text":
+        raise SystemExit("bye")
+    if how == "keyboard":
+        raise KeyboardInterrupt
+    if how == "generator":
+        raise GeneratorExit
+
+
+for _how, _where in [("exit0", "compress"), ("exit-text", "decompress"),
+                     ("keyboard", "compress"), ("generator", "decompress"), ("talks", "")]:
+    def compress(self, data, _how=_how, _where=_where):
+        print("a plugin talking while it compresses")
+        if _where == "compress":
+            _ends(_how)
+        return zlib.compress(data)
+
+    def decompress(self, blob, _how=_how, _where=_where):
+        print("a plugin talking while it decompresses")
+        if _where == "decompress":
+            _ends(_how)
+        return zlib.decompress(blob)
+
+    _name = f"C_{_how.replace('-', '_')}"  # a module attribute: workers find it by name
+    globals()[_name] = register(type(_name, (Compressor,),
+                  {"name": f"ends-{_how}", "compress": compress, "decompress": decompress,
+                   "__module__": __name__}))
+'''
+ENDERS = ["ends-exit0", "ends-exit-text", "ends-keyboard", "ends-generator"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_plugin_that_exits_or_interrupts_fails_its_cell_only(mdl, tmp_path, jobs):
+    """sys.exit(), SystemExit, KeyboardInterrupt or GeneratorExit from a plugin's coder: a
+    failed cell naming the plugin; every other cell runs; the exit status says a cell failed;
+    what the plugin prints stays off standard output (the JSON)."""
+    path = tmp_path / "exiting.py"
+    path.write_text(EXITING)
+    r = mdl("--plugin", str(path), "run", "iid:n=300", *[a for s in ENDERS for a in ("-c", s)],
+            "-c", "ends-talks", "-c", "zlib", "-j", jobs, "--results", str(tmp_path / "runs"),
+            "--format", "json")
+    assert r.code == 1, r.err
+    got = {rec["compressor"]["spec"]: rec for rec in json.loads(r.out)}  # stdout: JSON only
+    assert got["zlib"]["status"] == got["ends-talks"]["status"] == "verified"
+    for spec in ENDERS:
+        assert got[spec]["status"] == "error" and got[spec]["bits"] is None, got[spec]
+        assert f"raised by plugin {path} (compressor {spec})" in got[spec]["error"]
+        lines = [ln for ln in r.err.splitlines() if f"ERROR {spec} on" in ln]
+        assert len(lines) == 1, r.err
+    assert len(_records(tmp_path / "runs")) == 6
+    assert "4 cell(s) failed" in r.err
+
+
+def test_a_plugins_prints_never_reach_json_from_workers(tmp_path):
+    """Workers write to the driver's standard output file: the plugin's print() must not."""
+    path = tmp_path / "exiting.py"
+    path.write_text(EXITING)
+    p = subprocess.run([sys.executable, "-m", "mdlbench.cli", "--plugin", str(path), "run",
+                        "iid:n=300", "markov:n=300", "-c", "ends-talks", "-c", "zlib", "-j", "2",
+                        "--results", str(tmp_path / "runs"), "--format", "json", "-q"],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert len(json.loads(p.stdout)) == 4
+    assert "a plugin talking while it compresses" in p.stderr
+
+
+@pytest.mark.parametrize("body", ["import sys\nsys.exit(0)\n", "import sys\nsys.exit(5)\n",
+                                  "raise KeyboardInterrupt\n", "raise SystemExit('no')\n"])
+def test_a_plugin_that_exits_on_import_is_a_usage_error(mdl, tmp_path, body):
+    path = tmp_path / "quitter.py"
+    path.write_text(body)
+    r = mdl("--plugin", str(path), "run", "iid:n=100", "-c", "zlib", "--results",
+            str(tmp_path / "runs"))
+    assert r.code == 2, r
+    assert len(r.err.strip().splitlines()) == 1, r.err
+    assert r.err.startswith(f"mdlbench: error: plugin {path}: ") and "on import" in r.err
+    assert not (tmp_path / "runs").exists()
+
+
+VERSIONED = '''
+import zlib
+from mdlbench.compressors import Compressor, register
+{head}
+
+@register
+class Versioned(Compressor):
+    name = "versioned"
+    {library}
+
+    def compress(self, data):
+        return zlib.compress(data)
+
+    def decompress(self, blob):
+        return zlib.decompress(blob)
+'''
+
+
+@pytest.mark.parametrize("head,library,expected", [
+    ("__version__ = '2.5.1'", "", "2.5.1"),
+    ("", "", "sha256"),
+    ("", "library = 'no-such-distribution-anywhere'", "sha256"),
+    ("__version__ = '0.3'", "library = 'no-such-distribution-anywhere'", "0.3"),
+])
+def test_a_plugins_version_is_never_unknown(mdl, tmp_path, head, library, expected):
+    """Its distribution's (test_entry_point_plugin), else its __version__, else the digest of
+    its file; never "unknown", never mdlbench's own version."""
+    path = tmp_path / "versioned.py"
+    path.write_text(VERSIONED.format(head=head, library=library))
+    listed = mdl("--plugin", str(path), "list", "--json")
+    (entry,) = [c for c in json.loads(listed.out)["compressors"] if c["name"] == "versioned"]
+    r = mdl("--plugin", str(path), "run", "iid:n=100", "-c", "versioned", "--results",
+            str(tmp_path / "runs"), "-q")
+    assert r.code == 0, r.err
+    (rec,) = _records(tmp_path / "runs")
+    digest = rec["compressor"]["plugin"]["sha256"]
+    want = f"sha256:{digest}" if expected == "sha256" else expected
+    assert entry["version"] == rec["compressor"]["version"] == want
+    assert rec["compressor"]["plugin"]["version"] == want
