@@ -14,7 +14,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .errors import BUG_EXIT, INTERRUPTED_EXIT, TERMINATED_EXIT, MdlbenchError, UsageError
+from .errors import (
+    BUG_EXIT,
+    INTERRUPTED_EXIT,
+    TERMINATED_EXIT,
+    DataError,
+    MdlbenchError,
+    UsageError,
+)
 from .harness.interrupt import Terminated, watching
 from .harness.measure import MIN_TIME, REPEAT
 from .limits import MAX_CELLS
@@ -377,12 +384,15 @@ def encode(spec: str, no_verify: bool, input: Path, output: Path) -> None:
     """Compress INPUT into a self-describing mdlbench stream OUTPUT.
 
     The stream is decoded back and compared with INPUT before it is written (exit 1, nothing
-    written, if it does not give INPUT back). OUTPUT is never INPUT itself; it is written
+    written, if it does not give INPUT back). An empty INPUT is refused, as `run` refuses it.
+    OUTPUT is never INPUT itself; it is written
     atomically, or streamed into a FIFO or the null device; see README "Bad input".
     """
     from . import api
 
     data = _input_and_output(input, output)
+    if not data:  # as `run` refuses it (datasets/files.py): bits per byte of nothing is no figure
+        raise DataError(f"input is empty: {input}")
     blob = api.encode_bytes(spec, data, verify=not no_verify)
     store.atomic_write(output, blob)
     checked = "unverified (--no-verify)" if no_verify else "decoded back and compared"
@@ -412,7 +422,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with watching(sigterm=True):
             cli.main(args=argv, prog_name="mdlbench", standalone_mode=False)
-    except PipeClosed:
+            sys.stdout.flush()
+            if _reader_gone():
+                raise PipeClosed
+    except (PipeClosed, BrokenPipeError):
         _pipe_closed()
     except Terminated:
         _fail("terminated", TERMINATED_EXIT)
@@ -452,6 +465,25 @@ def _pipe_closed() -> NoReturn:
 
 
 PIPE_EXIT = 141
+
+
+def _reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it. Python's buffered writer
+    can take a partial write to such a pipe as success and drop the rest without an error, so
+    the pipe itself is asked (POLLERR on a write end with no reader) before exit 0 claims
+    that everything was written."""
+    import select
+    import stat
+
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real file (a test's capture)
+        return False
 
 
 def _fail(message: str, code: int) -> NoReturn:
