@@ -103,7 +103,8 @@ def list_cmd(as_json: bool) -> None:
     for col in ("name", "family", "parameters (default, range)", "version", "summary"):
         t.add_column(col, overflow="fold")
     for c in cat["compressors"]:
-        where = f" (plugin: {c['plugin']})" if c.get("plugin") else ""
+        # the file's name: a table as wide on every clone (`list --json` has the full path)
+        where = f" (plugin: {Path(c['plugin']).name})" if c.get("plugin") else ""
         t.add_row(c["name"], c["family"], c["params"], c["version"], c["summary"] + where)
     out.print(t)
     t = Table(title="Datasets", title_justify="left")

@@ -77,8 +77,11 @@ def test_file_plugin_runs_in_worker_processes(mdl, tmp_path):
     assert plugin["file"] == str(SNAPPY) and len(plugin["sha256"]) == 16
     assert recs[0]["compressor"]["version"] == mdlbench.compressors.base.library_version("cramjam")
     assert f"snappy_codec.py:{plugin['sha256']}" in recs[0]["code"]
-    listed = mdl("--plugin", str(SNAPPY), "list")
-    assert "snappy" in listed.out and "snappy_codec.py" in listed.out
+    listed = mdl("--plugin", str(SNAPPY), "list", "--json")
+    (entry,) = [c for c in json.loads(listed.out)["compressors"] if c["name"] == "snappy"]
+    assert entry["plugin"] == str(SNAPPY)
+    table = mdl("--plugin", str(SNAPPY), "list").out
+    assert "snappy" in table and str(SNAPPY.parent) not in table  # as wide on every clone
 
 
 def test_torch_example_runs_in_worker_processes(mdl, tmp_path):
