@@ -439,3 +439,32 @@ def test_a_plugins_version_is_never_unknown(mdl, tmp_path, head, library, expect
     want = f"sha256:{digest}" if expected == "sha256" else expected
     assert entry["version"] == rec["compressor"]["version"] == want
     assert rec["compressor"]["plugin"]["version"] == want
+
+
+CTRL_C = '''
+import os, signal, zlib
+from mdlbench.compressors import Compressor, register
+
+
+@register
+class Pressed(Compressor):
+    name = "pressed"
+
+    def compress(self, data):
+        os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, arriving while it codes
+        return zlib.compress(data)
+
+    def decompress(self, blob):
+        return zlib.decompress(blob)
+'''
+
+
+def test_a_real_ctrl_c_while_a_plugin_codes_still_stops_the_run(mdl, tmp_path):
+    """A KeyboardInterrupt raised by code fails its cell; one that a SIGINT raised stops the
+    run, exit 130, as always."""
+    path = tmp_path / "pressed.py"
+    path.write_text(CTRL_C)
+    r = mdl("--plugin", str(path), "run", "iid:n=300", "-c", "pressed", "-c", "zlib",
+            "--results", str(tmp_path / "runs"), "-q")
+    assert r.code == 130 and r.err.strip() == "mdlbench: interrupted", r
+    assert _records(tmp_path / "runs") == []
