@@ -135,10 +135,10 @@ def _kill(pool: ProcessPoolExecutor) -> None:
 
 def run_processes(jobs: list[Job], workers: int, reporter: Reporter | None = None
                   ) -> Iterator[tuple[Job, Record | BaseException]]:
-    """Yield (job, record, or the exception its cell raised, a coder's SystemExit included) as cells finish, from `workers`
-    fresh processes, their progress going to `reporter` meanwhile; at most `workers` cells are
-    in flight, so when a worker dies, the cells that were running are known (see the module
-    docstring)."""
+    """Yield (job, record, or the exception its cell raised: a coder's SystemExit too) as
+    cells finish, from `workers` fresh processes, their progress going to `reporter`
+    meanwhile; at most `workers` cells are in flight, so when a worker dies, the cells that
+    were running are known (see the module docstring)."""
     ctx = mp.get_context("spawn")  # no fork: torch/numba thread pools do not survive it
     reporter = reporter or Reporter()
     progress = ctx.Queue()

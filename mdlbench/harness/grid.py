@@ -1,8 +1,10 @@
 """A grid: groups of datasets × compressors (× seeds) expanded into cells, checked before the first
 one runs, each cell either reused from the results folder or run and stored at once.
 
-Checked before the first cell: names, parameters, datasets (all groups), side information, each
-coder's input limit and memory estimate, and that the results folder can be written. After
+Checked before the first cell: the grid's size (counted from the spec ranges and seeds, against
+limits.MAX_CELLS or `max_cells`, before any spec is built), names, parameters, datasets (all
+groups), side information, each coder's input limit and memory estimate, and that the results
+folder can be written. After
 that, a cell that fails is a record (status failed or error), never the end of the grid; only
 the results folder itself failing (a full disk) stops it, with one line.
 """
