@@ -313,7 +313,7 @@ def test_ray_workers_load_the_plugin(tmp_path):
 # ------------------------------------------------------- plugins that exit, interrupt or print
 
 EXITING = '''
-import sys, zlib
+import os, sys, zlib
 from mdlbench.compressors import Compressor, register
 
 print("a plugin talking on import")
@@ -334,6 +334,8 @@ for _how, _where in [("exit0", "compress"), ("exit-text", "decompress"),
                      ("keyboard", "compress"), ("generator", "decompress"), ("talks", "")]:
     def compress(self, data, _how=_how, _where=_where):
         print("a plugin talking while it compresses")
+        if _how == "talks":
+            os.write(1, b"a C library writing to file descriptor 1\\n")
         if _where == "compress":
             _ends(_how)
         return zlib.compress(data)
@@ -375,7 +377,8 @@ def test_a_plugin_that_exits_or_interrupts_fails_its_cell_only(mdl, tmp_path, jo
 
 
 def test_a_plugins_prints_never_reach_json_from_workers(tmp_path):
-    """Workers write to the driver's standard output file: the plugin's print() must not."""
+    """Workers share the driver's standard output: neither the plugin's print() nor a write
+    to file descriptor 1 may reach it."""
     path = tmp_path / "exiting.py"
     path.write_text(EXITING)
     p = subprocess.run([sys.executable, "-m", "mdlbench.cli", "--plugin", str(path), "run",
@@ -385,6 +388,7 @@ def test_a_plugins_prints_never_reach_json_from_workers(tmp_path):
     assert p.returncode == 0, p.stderr
     assert len(json.loads(p.stdout)) == 4
     assert "a plugin talking while it compresses" in p.stderr
+    assert "a C library writing to file descriptor 1" in p.stderr
 
 
 @pytest.mark.parametrize("body", ["import sys\nsys.exit(0)\n", "import sys\nsys.exit(5)\n",

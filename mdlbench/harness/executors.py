@@ -113,9 +113,12 @@ class WorkerDied(Exception):
 
 
 def _worker_init(driver: int, queue: Any) -> None:
-    """In each local worker, first: die with the driver, leave Ctrl-C to it, and report
-    progress to the driver's queue."""
+    """In each local worker, first: die with the driver, leave Ctrl-C to it, report progress
+    to the driver's queue, and send what anything prints to standard error, at the file
+    descriptor (a C library's writes too): the driver's standard output may be JSON."""
     _report_to(queue)
+    with contextlib.suppress(OSError):
+        os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
