@@ -18,7 +18,7 @@ from . import datasets as dsmod
 from . import limits
 from . import plugins as pluginmod
 from .coding import container
-from .compressors.base import REGISTRY, Compressor, create, library_version
+from .compressors.base import REGISTRY, Compressor, create
 from .errors import CorruptStreamError, UsageError, VerificationError
 from .harness import grid, measure
 from .harness import suite as suitemod
@@ -69,7 +69,7 @@ def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, 
         overrides: dict[str, Any] | None = None, jobs: int = 1, executor: str = "local",
         address: str | None = None, repeat: int | None = None,
         min_time: float | None = None, progress: bool | None = None,
-        plugins: Sequence[str] = ()) -> list[Record]:
+        plugins: Sequence[str] = (), max_cells: int | None = None) -> list[Record]:
     """Run every (dataset × compressor × seed) cell of the datasets and compressors given (the
     classical line-up by default), or of a suite (a TOML file, or a list of Groups); return
     the records. A finished cell found in `results_dir` with the same code and at least the
@@ -84,13 +84,16 @@ def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, 
     marked contended. `plugins`: modules or .py files that register compressors and datasets
     (as `--plugin`); installed entry points and MDLBENCH_PLUGINS load by themselves.
 
+    A grid of more than `max_cells` cells (limits.MAX_CELLS by default) is refused before
+    anything is built.
+
     Progress is shown where a person watches (a terminal, or a Jupyter notebook) unless
     `progress=False`; `progress=True` shows it anywhere; a `reporter` replaces the display.
     """
     pluginmod.activate(plugins)
     groups = _groups(datasets, compressors, suite, per_file, chunk_size, seeds)
     timing = measure.policy(repeat, min_time)
-    cells = grid.plan(groups, labels, overrides)
+    cells = grid.plan(groups, labels, overrides, max_cells)
     root = Path(results_dir) if results_dir is not None else None
     return grid.run_grid(cells, root=root, force=force, verify=verify, timing=timing, jobs=jobs,
                          executor=executor, address=address, labels=labels,
@@ -318,5 +321,5 @@ def _version(cls: type[Compressor]) -> str:
     without a parameter (hf: a model)."""
     try:
         return cls().version()
-    except UsageError:
-        return library_version(cls.library)
+    except UsageError:  # version() reads only the class: an unconfigured instance will do
+        return cls.__new__(cls).version()

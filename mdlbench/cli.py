@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -13,16 +14,34 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .errors import BUG_EXIT, INTERRUPTED_EXIT, MdlbenchError, UsageError
+from .errors import (
+    BUG_EXIT,
+    INTERRUPTED_EXIT,
+    TERMINATED_EXIT,
+    DataError,
+    MdlbenchError,
+    UsageError,
+)
+from .harness.interrupt import Terminated, watching
 from .harness.measure import MIN_TIME, REPEAT
+from .limits import MAX_CELLS
 from .results import store
 from .results.record import METRICS
 
 
+class PipeClosed(Exception):  # noqa: N818 - an event, like KeyboardInterrupt
+    """The reader of standard output went away (`mdlbench list | head -c1`)."""
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:  # rich's own ends with status 1
+        raise PipeClosed
+
+
 def _console(stderr: bool = False) -> Console:
     """Rich consoles; when piped (no terminal), wide enough that tables are not cut."""
-    c = Console(stderr=stderr)
-    return c if c.is_terminal else Console(stderr=stderr, width=160)
+    c = _Console(stderr=stderr)
+    return c if c.is_terminal else _Console(stderr=stderr, width=160)
 
 
 out = _console()
@@ -36,7 +55,19 @@ SPEC_HELP = ("Compressor spec NAME[:key=value,...]; repeatable. Ranges sweep: zs
              "See `mdlbench list` for names and parameters.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Group(click.Group):
+    """click's group, except that a closed standard output reaches `main` (click itself
+    would end with status 0 or 1 after a truncated output)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise PipeClosed from None
+
+
+@click.group(cls=Group,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="mdlbench")
 @click.option("--plugin", "plugins", multiple=True, metavar="MODULE_OR_FILE",
               help="Load compressors and datasets from a module or .py file; repeatable (also "
@@ -72,7 +103,8 @@ def list_cmd(as_json: bool) -> None:
     for col in ("name", "family", "parameters (default, range)", "version", "summary"):
         t.add_column(col, overflow="fold")
     for c in cat["compressors"]:
-        where = f" (plugin: {c['plugin']})" if c.get("plugin") else ""
+        # the file's name: a table as wide on every clone (`list --json` has the full path)
+        where = f" (plugin: {Path(c['plugin']).name})" if c.get("plugin") else ""
         t.add_row(c["name"], c["family"], c["params"], c["version"], c["summary"] + where)
     out.print(t)
     t = Table(title="Datasets", title_justify="left")
@@ -139,6 +171,9 @@ def fetch(datasets: tuple[str, ...]) -> None:
               help="ray: run cells as Ray tasks (pip install 'mdlbench[ray]'); GPU cells request a "
               "GPU; speeds are marked contended.")
 @click.option("--address", help="Ray cluster address (auto, HOST:PORT); default starts a local one.")
+@click.option("--max-cells", type=int, metavar="N",
+              help=f"Refuse a grid of more than N cells (datasets × compressor specs × seeds, "
+              f"counted before any work).  [default: {MAX_CELLS:,}]")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or per-cell lines.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="json: print this run's records (a JSON list, as stored "
@@ -148,7 +183,8 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
         results_dir: Path, per_file: bool, chunk_size: int | None, seeds: int, force: bool,
         no_verify: bool, labels: str | None, device: str | None, repeat: int | None,
         min_time: float | None,
-        jobs: int, executor: str, address: str | None, quiet: bool, fmt: str) -> None:
+        jobs: int, executor: str, address: str | None, max_cells: int | None, quiet: bool,
+        fmt: str) -> None:
     """Measure the description length of DATASETS under each compressor.
 
     DATASETS are shipped names (canterbury, bible), corpora downloaded on first use (enwik8,
@@ -161,12 +197,14 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
     from .harness.progress import Reporter, RichReporter
     from .results.leaderboard import leaderboard, parts_table
 
-    records = api.run(datasets, compressors or None, suite=suite, results_dir=results_dir,
-                      per_file=per_file, chunk_size=chunk_size, force=force, seeds=seeds,
-                      verify=not no_verify, reporter=Reporter() if quiet else RichReporter(err),
-                      labels=labels, overrides={"device": device} if device else None,
-                      jobs=jobs, executor=executor, address=address, repeat=repeat,
-                      min_time=min_time)
+    with contextlib.redirect_stdout(sys.stderr):  # stdout is for the tables or the JSON
+        records = api.run(datasets, compressors or None, suite=suite, results_dir=results_dir,
+                          per_file=per_file, chunk_size=chunk_size, force=force, seeds=seeds,
+                          verify=not no_verify,
+                          reporter=Reporter() if quiet else RichReporter(err),
+                          labels=labels, overrides={"device": device} if device else None,
+                          jobs=jobs, executor=executor, address=address, repeat=repeat,
+                          min_time=min_time, max_cells=max_cells)
     if fmt == "json":
         import json
 
@@ -348,12 +386,15 @@ def encode(spec: str, no_verify: bool, input: Path, output: Path) -> None:
     """Compress INPUT into a self-describing mdlbench stream OUTPUT.
 
     The stream is decoded back and compared with INPUT before it is written (exit 1, nothing
-    written, if it does not give INPUT back). OUTPUT is never INPUT itself; it is written
+    written, if it does not give INPUT back). An empty INPUT is refused, as `run` refuses it.
+    OUTPUT is never INPUT itself; it is written
     atomically, or streamed into a FIFO or the null device; see README "Bad input".
     """
     from . import api
 
     data = _input_and_output(input, output)
+    if not data:  # as `run` refuses it (datasets/files.py): bits per byte of nothing is no figure
+        raise DataError(f"input is empty: {input}")
     blob = api.encode_bytes(spec, data, verify=not no_verify)
     store.atomic_write(output, blob)
     checked = "unverified (--no-verify)" if no_verify else "decoded back and compared"
@@ -377,10 +418,19 @@ def decode(input: Path, output: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every failure is one line on stderr and a stated exit status (see
-    errors.py), never a traceback. `argv` (default: the process's arguments) lets tests call
+    errors.py), never a traceback; a closed standard output ends quietly, as Unix tools do
+    (status 141). `argv` (default: the process's arguments) lets tests call
     the CLI in process. MDLBENCH_TRACEBACK=1 shows the traceback of a bug (exit 70)."""
     try:
-        cli.main(args=argv, prog_name="mdlbench", standalone_mode=False)
+        with watching(sigterm=True):
+            cli.main(args=argv, prog_name="mdlbench", standalone_mode=False)
+            sys.stdout.flush()
+            if _reader_gone():
+                raise PipeClosed
+    except (PipeClosed, BrokenPipeError):
+        _pipe_closed()
+    except Terminated:
+        _fail("terminated", TERMINATED_EXIT)
     except click.exceptions.Abort:
         _fail("interrupted", INTERRUPTED_EXIT)
     except click.exceptions.Exit as e:
@@ -406,10 +456,43 @@ def main(argv: list[str] | None = None) -> None:
         _bug(e)
 
 
+def _pipe_closed() -> NoReturn:
+    """Standard output's reader is gone: no message (nobody reads it), status 141 (128 +
+    SIGPIPE, what a Unix tool killed by the closed pipe ends with). Standard output now points
+    at the null device, so flushing it on the way out raises nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    sys.exit(PIPE_EXIT)
+
+
+PIPE_EXIT = 141
+
+
+def _reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it. Python's buffered writer
+    can take a partial write to such a pipe as success and drop the rest without an error, so
+    the pipe itself is asked (POLLERR on a write end with no reader) before exit 0 claims
+    that everything was written."""
+    import select
+    import stat
+
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real file (a test's capture)
+        return False
+
+
 def _fail(message: str, code: int) -> NoReturn:
     msg = " ".join(message.split())  # exactly one line, whatever the message held
     try:
-        click.echo(f"mdlbench: error: {msg}" if code != INTERRUPTED_EXIT else f"mdlbench: {msg}",
+        click.echo(f"mdlbench: error: {msg}"
+                   if code not in (INTERRUPTED_EXIT, TERMINATED_EXIT) else f"mdlbench: {msg}",
                    err=True)
     except OSError:  # stderr itself is gone (a closed pipe): the status still says it
         pass

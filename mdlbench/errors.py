@@ -3,8 +3,9 @@
 Exit codes: 0 success; 1 a result that is bad news (a failed round trip, a cell that could not
 run, a gate regression, an `encode` whose stream does not decode back); 2 bad input or an
 environment problem (every `MdlbenchError` below but `VerificationError`); 130 interrupted
-(Ctrl-C); 70 a bug in mdlbench (an exception that is none of these: one line too, and the
-traceback with MDLBENCH_TRACEBACK=1).
+(Ctrl-C); 143 terminated (SIGTERM); 141 standard output closed by its reader (quietly); 70 a
+bug in mdlbench (an exception that is none of these: one line too, and the traceback with
+MDLBENCH_TRACEBACK=1).
 """
 
 from __future__ import annotations
@@ -50,3 +51,5 @@ class VerificationError(MdlbenchError):
 BUG_EXIT = 70
 """Exit status for an exception that is not an MdlbenchError (BSD's EX_SOFTWARE)."""
 INTERRUPTED_EXIT = 130
+TERMINATED_EXIT = 143
+"""Exit status after SIGTERM (128 + 15), the run stopped as after Ctrl-C."""

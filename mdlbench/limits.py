@@ -8,6 +8,7 @@ instead of an allocation traceback, a machine that swaps, or a decoder that runs
   cgroup memory limit (containers) and by this process's address-space limit (`ulimit -v`).
 - `check_memory(need, what)`: refuse when an estimate of the bytes a job needs (a dataset's
   generator, a coder's model: see their `memory_bytes` hooks) exceeds what is available.
+- `MAX_CELLS`: the largest grid a run starts (harness.grid counts it first).
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ MAX_INPUT_BYTES = 8 << 30
 """8 GiB: eight times enwik9, the largest corpus mdlbench knows."""
 JSON_MAX_BYTES = 64 << 20
 """Largest results record, baseline, manifest or suite file read (a record is a few kB)."""
+MAX_CELLS = 10_000
+"""Most cells (datasets × compressor specs × seeds) one run may ask for unless `--max-cells`
+says more: counted from the ranges before a spec is built, so `--seeds 10**18` or
+`lstm:hidden=1..1000,streams=1..1000` is one line at once, not hours of work or memory. Ten
+thousand covers every sweep in suites/ many times over."""
 
 _CGROUP = Path("/sys/fs/cgroup")
 

@@ -15,7 +15,8 @@ first: files and modules are imported again; classes that no worker can import (
 a notebook) travel by value, pickled with cloudpickle.
 
 A plugin class carries its origin into every record and cell key (`origin`): module, file,
-distribution and version where known, and a digest of its code, so an edited plugin re-runs.
+distribution where known, its version (the distribution's, else `__version__`, else the digest),
+and a digest of its code, so an edited plugin re-runs.
 A broken plugin (import error, bad registration, a registered name taken) is one UsageError
 naming the plugin.
 """
@@ -153,14 +154,24 @@ def load_entry_points() -> None:
 
 @contextlib.contextmanager
 def _blame(label: str) -> Iterator[None]:
-    """Any failure inside becomes one UsageError line that names the plugin."""
+    """Any failure inside becomes one UsageError line that names the plugin: a SystemExit or a
+    KeyboardInterrupt the plugin raises too (a user's Ctrl-C still stops: harness.interrupt).
+    What the plugin prints goes to standard error (standard output may be JSON)."""
+    from .harness.interrupt import from_user
+
     try:
-        yield
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
     except UsageError as e:
         msg = str(e)
         raise UsageError(msg if msg.startswith("plugin ") else f"plugin {label}: {msg}") from None
     except Exception as e:  # a plugin's own bug: name it, in one line, without a traceback
         raise UsageError(f"plugin {label}: {type(e).__name__}: {e}") from None
+    except BaseException as e:  # sys.exit() at import: the plugin's failure, not the run's end
+        if from_user(e):
+            raise
+        raise UsageError(f"plugin {label}: {type(e).__name__}({e}) on import: a plugin must "
+                         f"register its classes, not end the process") from None
 
 
 @contextlib.contextmanager
@@ -222,7 +233,17 @@ def origin(cls: type) -> dict[str, str] | None:
         out["distribution"], out["version"] = dist
     loaded = _loaded.files.get(file) if file is not None else None  # what was executed
     out["sha256"] = loaded or digest(cls)
+    if "version" not in out:
+        own = getattr(sys.modules.get(module), "__version__", None)
+        out["version"] = own if isinstance(own, str) and own.strip() else f"sha256:{out['sha256']}"
     return out
+
+
+def version(cls: type) -> str | None:
+    """A plugin class's own version: its distribution's, else its module's `__version__`,
+    else `sha256:` and the digest of its file (never "unknown"); None for mdlbench's own."""
+    src = origin(cls)
+    return None if src is None else src["version"]
 
 
 def _source(cls: type) -> Path | None:
@@ -243,7 +264,7 @@ def key(cls: type) -> str | None:
         return None
     name = Path(src.get("file", "__init__.py")).name
     where = src["module"] if name == "__init__.py" else name
-    version = f"=={src['version']}" if "version" in src else ""
+    version = f"=={src['version']}" if "distribution" in src else ""
     return f"{where}{version}:{src['sha256']}"
 
 

@@ -57,6 +57,16 @@ def parse(text: str) -> Spec:
     return Spec(name, tuple(params))
 
 
+def count(text: str) -> int:
+    """How many specs `expand(text)` gives, computed from the ranges (nothing is built)."""
+    n = 1
+    for _key, value in parse(text).params:
+        m = _RANGE.match(value)
+        if m:
+            n *= max(0, int(m.group(2)) - int(m.group(1)) + 1)
+    return n
+
+
 def expand(text: str) -> list[Spec]:
     """Parse a spec and expand every ``a..b`` range value into separate specs."""
     spec = parse(text)

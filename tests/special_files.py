@@ -1,23 +1,15 @@
 """Helpers of the hardening tests: device nodes made in tmp_path, the one-line error check, and
-the hostile acceptance script loaded as a module (its forged streams and process checks are
+the hostile acceptance cases (tests/hostile_cases.py: its forged streams and process checks are
 the tests' too, written once)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import stat
-import sys
 from pathlib import Path
 
+import hostile_cases as hostile  # noqa: F401 - the tests take it from here
 import pytest
-
-_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "hostile_check.py"
-_spec = importlib.util.spec_from_file_location("hostile_check", _SCRIPT)
-assert _spec is not None and _spec.loader is not None
-hostile = importlib.util.module_from_spec(_spec)
-sys.modules["hostile_check"] = hostile
-_spec.loader.exec_module(hostile)
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="mknod of device nodes needs root")
 

@@ -129,6 +129,10 @@ def test_bad_input_is_one_line_exit_2(mdl, monkeypatch, args, needle):
 def test_empty_file_and_corrupt_results(mdl, tmp_path):
     (tmp_path / "empty").write_bytes(b"")
     assert_usage_error(mdl("run", str(tmp_path / "empty")), "input is empty")
+    run = mdl("run", str(tmp_path / "empty"), "-c", "zstd", "--results", str(tmp_path / "r"))
+    encode = mdl("encode", "-c", "zstd", str(tmp_path / "empty"), str(tmp_path / "e.mdl"))
+    assert run.code == encode.code == 2 and run.err == encode.err  # run and encode agree
+    assert not (tmp_path / "e.mdl").exists() and not (tmp_path / "r").exists()
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "bad.json").write_text("{oops")
     assert_usage_error(mdl("compare", str(tmp_path / "runs")), "corrupt results file")

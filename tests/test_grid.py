@@ -98,3 +98,29 @@ def test_seeds_give_mean_and_std_for_stochastic_coders(tmp_path):
     assert table.loc[rows[0], "iid:n=1500"] == pytest.approx(statistics.mean(bits))
     assert table.loc[rows[0], "iid:n=1500 ±std"] == pytest.approx(statistics.stdev(bits))
     assert np.isnan(table.loc["zlib", "iid:n=1500 ±std"])
+
+
+def test_a_grid_is_counted_before_any_work(tmp_path):
+    """Cells = datasets × specs (ranges multiplied out) × seeds for seeded coders; counted
+    from the numbers alone, then refused above limits.MAX_CELLS unless max_cells lifts it."""
+    from mdlbench import limits
+    from mdlbench.errors import LimitError
+    from mdlbench.harness import grid
+    from mdlbench.harness.suite import Group
+
+    big = Group(["iid:n=100", "markov:n=100"],
+                ["zstd:level=1..22", "lstm:hidden=1..1000,streams=1..1000", "lstm:seed=3",
+                 "zlib"], seeds=7)
+    assert grid.size([big]) == 2 * (22 + 1000 * 1000 * 7 + 1 + 1)
+    huge = Group(["iid:n=100"], ["lstm:hidden=1..1000,streams=1..1000,layers=1..1000"],
+                 seeds=10**18)
+    assert grid.size([huge]) == 10**9 * 10**18
+    for kwargs in ({"seeds": 10**18}, {"compressors": ["lstm:hidden=1..1000,streams=1..1000"]},
+                   {"compressors": ["zlib:level=1..9"], "max_cells": 8}):
+        args = {"compressors": ["zlib"], **kwargs}
+        with pytest.raises(LimitError, match="refused before any work"):
+            mdlbench.run(["iid:n=100"], results_dir=tmp_path / "runs", **args)
+        assert not (tmp_path / "runs").exists()
+    recs = mdlbench.run(["iid:n=100"], ["zlib:level=1..9"], results_dir=tmp_path / "runs",
+                        max_cells=9)
+    assert len(recs) == 9 and limits.MAX_CELLS >= 1000

@@ -184,6 +184,46 @@ def test_bad_models_are_one_line_exit_2(tiny_lm, tmp_path, mdl, monkeypatch):
     assert not (tmp_path / "runs").exists()
 
 
+def _damage(name: str, how: str) -> object:
+    """A way to spoil one file of a model folder, as disks and downloads do."""
+    def spoil(path: Path) -> None:
+        data = path.read_bytes()
+        path.write_bytes({"zeroed": lambda: bytes(len(data)),
+                          "truncated": lambda: data[:len(data) // 3],
+                          "tiny": lambda: data[:5],
+                          "garbage": lambda: (9).to_bytes(8, "little") + b"not json!" + bytes(64),
+                          "outside": lambda: _beyond(data)}[how]())
+    return spoil
+
+
+def _beyond(data: bytes) -> bytes:
+    """A safetensors file whose first tensor claims data past the end of the file."""
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    first = next(k for k in header if k != "__metadata__")
+    header[first]["data_offsets"] = [0, len(data) * 2]
+    raw = json.dumps(header).encode()
+    return len(raw).to_bytes(8, "little") + raw + data[8 + n:]
+
+
+DAMAGED = [("config.json", "zeroed"), ("config.json", "truncated"),
+           ("model.safetensors", "zeroed"), ("model.safetensors", "truncated"),
+           ("model.safetensors", "tiny"), ("model.safetensors", "garbage"),
+           ("model.safetensors", "outside")]
+
+
+@pytest.mark.parametrize("name,how", DAMAGED)
+def test_a_damaged_model_file_is_one_line_naming_it(tiny_lm, tmp_path, mdl, name, how):
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_lm, folder)
+    _damage(name, how)(folder / name)
+    r = mdl("run", "canterbury:head=1000", "-c", f"hf:model={folder}", "--results",
+            str(tmp_path / "runs"))
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    assert r.err.startswith("mdlbench: error: hf: ") and str(folder / name) in r.err, r.err
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.fixture
 def lossy(tiny_lm, tmp_path) -> Path:
     """The tiny model behind a tokenizer that lowercases its input: not lossless."""

@@ -77,8 +77,11 @@ def test_file_plugin_runs_in_worker_processes(mdl, tmp_path):
     assert plugin["file"] == str(SNAPPY) and len(plugin["sha256"]) == 16
     assert recs[0]["compressor"]["version"] == mdlbench.compressors.base.library_version("cramjam")
     assert f"snappy_codec.py:{plugin['sha256']}" in recs[0]["code"]
-    listed = mdl("--plugin", str(SNAPPY), "list")
-    assert "snappy" in listed.out and "snappy_codec.py" in listed.out
+    listed = mdl("--plugin", str(SNAPPY), "list", "--json")
+    (entry,) = [c for c in json.loads(listed.out)["compressors"] if c["name"] == "snappy"]
+    assert entry["plugin"] == str(SNAPPY)
+    table = mdl("--plugin", str(SNAPPY), "list").out
+    assert "snappy" in table and str(SNAPPY.parent) not in table  # as wide on every clone
 
 
 def test_torch_example_runs_in_worker_processes(mdl, tmp_path):
@@ -305,3 +308,167 @@ def test_ray_workers_load_the_plugin(tmp_path):
         ray.shutdown()
     assert [r.status for r in recs] == ["verified", "verified"] and all(r.contended for r in recs)
 
+
+
+# ------------------------------------------------------- plugins that exit, interrupt or print
+
+EXITING = '''
+import os, sys, zlib
+from mdlbench.compressors import Compressor, register
+
+print("a plugin talking on import")
+
+
+def _ends(how):
+    if how == "exit0":
+        sys.exit(0)
+    if how == "exit-text":
+        raise SystemExit("bye")
+    if how == "keyboard":
+        raise KeyboardInterrupt
+    if how == "generator":
+        raise GeneratorExit
+
+
+for _how, _where in [("exit0", "compress"), ("exit-text", "decompress"),
+                     ("keyboard", "compress"), ("generator", "decompress"), ("talks", "")]:
+    def compress(self, data, _how=_how, _where=_where):
+        print("a plugin talking while it compresses")
+        if _how == "talks":
+            os.write(1, b"a C library writing to file descriptor 1\\n")
+        if _where == "compress":
+            _ends(_how)
+        return zlib.compress(data)
+
+    def decompress(self, blob, _how=_how, _where=_where):
+        print("a plugin talking while it decompresses")
+        if _where == "decompress":
+            _ends(_how)
+        return zlib.decompress(blob)
+
+    _name = f"C_{_how.replace('-', '_')}"  # a module attribute: workers find it by name
+    globals()[_name] = register(type(_name, (Compressor,),
+                  {"name": f"ends-{_how}", "compress": compress, "decompress": decompress,
+                   "__module__": __name__}))
+'''
+ENDERS = ["ends-exit0", "ends-exit-text", "ends-keyboard", "ends-generator"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_plugin_that_exits_or_interrupts_fails_its_cell_only(mdl, tmp_path, jobs):
+    """sys.exit(), SystemExit, KeyboardInterrupt or GeneratorExit from a plugin's coder: a
+    failed cell naming the plugin; every other cell runs; the exit status says a cell failed;
+    what the plugin prints stays off standard output (the JSON)."""
+    path = tmp_path / "exiting.py"
+    path.write_text(EXITING)
+    r = mdl("--plugin", str(path), "run", "iid:n=300", *[a for s in ENDERS for a in ("-c", s)],
+            "-c", "ends-talks", "-c", "zlib", "-j", jobs, "--results", str(tmp_path / "runs"),
+            "--format", "json")
+    assert r.code == 1, r.err
+    got = {rec["compressor"]["spec"]: rec for rec in json.loads(r.out)}  # stdout: JSON only
+    assert got["zlib"]["status"] == got["ends-talks"]["status"] == "verified"
+    for spec in ENDERS:
+        assert got[spec]["status"] == "error" and got[spec]["bits"] is None, got[spec]
+        assert f"raised by plugin {path} (compressor {spec})" in got[spec]["error"]
+        lines = [ln for ln in r.err.splitlines() if f"ERROR {spec} on" in ln]
+        assert len(lines) == 1, r.err
+    assert len(_records(tmp_path / "runs")) == 6
+    assert "4 cell(s) failed" in r.err
+
+
+def test_a_plugins_prints_never_reach_json_from_workers(tmp_path):
+    """Workers share the driver's standard output: neither the plugin's print() nor a write
+    to file descriptor 1 may reach it."""
+    path = tmp_path / "exiting.py"
+    path.write_text(EXITING)
+    p = subprocess.run([sys.executable, "-m", "mdlbench.cli", "--plugin", str(path), "run",
+                        "iid:n=300", "markov:n=300", "-c", "ends-talks", "-c", "zlib", "-j", "2",
+                        "--results", str(tmp_path / "runs"), "--format", "json", "-q"],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert len(json.loads(p.stdout)) == 4
+    assert "a plugin talking while it compresses" in p.stderr
+    assert "a C library writing to file descriptor 1" in p.stderr
+
+
+@pytest.mark.parametrize("body", ["import sys\nsys.exit(0)\n", "import sys\nsys.exit(5)\n",
+                                  "raise KeyboardInterrupt\n", "raise SystemExit('no')\n"])
+def test_a_plugin_that_exits_on_import_is_a_usage_error(mdl, tmp_path, body):
+    path = tmp_path / "quitter.py"
+    path.write_text(body)
+    r = mdl("--plugin", str(path), "run", "iid:n=100", "-c", "zlib", "--results",
+            str(tmp_path / "runs"))
+    assert r.code == 2, r
+    assert len(r.err.strip().splitlines()) == 1, r.err
+    assert r.err.startswith(f"mdlbench: error: plugin {path}: ") and "on import" in r.err
+    assert not (tmp_path / "runs").exists()
+
+
+VERSIONED = '''
+import zlib
+from mdlbench.compressors import Compressor, register
+{head}
+
+@register
+class Versioned(Compressor):
+    name = "versioned"
+    {library}
+
+    def compress(self, data):
+        return zlib.compress(data)
+
+    def decompress(self, blob):
+        return zlib.decompress(blob)
+'''
+
+
+@pytest.mark.parametrize("head,library,expected", [
+    ("__version__ = '2.5.1'", "", "2.5.1"),
+    ("", "", "sha256"),
+    ("", "library = 'no-such-distribution-anywhere'", "sha256"),
+    ("__version__ = '0.3'", "library = 'no-such-distribution-anywhere'", "0.3"),
+])
+def test_a_plugins_version_is_never_unknown(mdl, tmp_path, head, library, expected):
+    """Its distribution's (test_entry_point_plugin), else its __version__, else the digest of
+    its file; never "unknown", never mdlbench's own version."""
+    path = tmp_path / "versioned.py"
+    path.write_text(VERSIONED.format(head=head, library=library))
+    listed = mdl("--plugin", str(path), "list", "--json")
+    (entry,) = [c for c in json.loads(listed.out)["compressors"] if c["name"] == "versioned"]
+    r = mdl("--plugin", str(path), "run", "iid:n=100", "-c", "versioned", "--results",
+            str(tmp_path / "runs"), "-q")
+    assert r.code == 0, r.err
+    (rec,) = _records(tmp_path / "runs")
+    digest = rec["compressor"]["plugin"]["sha256"]
+    want = f"sha256:{digest}" if expected == "sha256" else expected
+    assert entry["version"] == rec["compressor"]["version"] == want
+    assert rec["compressor"]["plugin"]["version"] == want
+
+
+CTRL_C = '''
+import os, signal, zlib
+from mdlbench.compressors import Compressor, register
+
+
+@register
+class Pressed(Compressor):
+    name = "pressed"
+
+    def compress(self, data):
+        os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, arriving while it codes
+        return zlib.compress(data)
+
+    def decompress(self, blob):
+        return zlib.decompress(blob)
+'''
+
+
+def test_a_real_ctrl_c_while_a_plugin_codes_still_stops_the_run(mdl, tmp_path):
+    """A KeyboardInterrupt raised by code fails its cell; one that a SIGINT raised stops the
+    run, exit 130, as always."""
+    path = tmp_path / "pressed.py"
+    path.write_text(CTRL_C)
+    r = mdl("--plugin", str(path), "run", "iid:n=300", "-c", "pressed", "-c", "zlib",
+            "--results", str(tmp_path / "runs"), "-q")
+    assert r.code == 130 and r.err.strip() == "mdlbench: interrupted", r
+    assert _records(tmp_path / "runs") == []

@@ -7,6 +7,8 @@ import re
 import shlex
 from pathlib import Path
 
+import mdlbench
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -77,3 +79,51 @@ def test_the_result_tables_are_what_the_tool_prints_from_the_committed_records()
     assert len(tables.BLOCK.findall(text)) >= 10
     _, stale = tables.refresh(text)
     assert not stale, f"README tables differ from their commands (run scripts/readme_tables.py): {stale}"
+
+
+SKIP = "<!-- not run by tests/test_readme.py:"
+"""Put right above a ```python block that cannot run here, with the reason (network, a GPU):
+`<!-- not run by tests/test_readme.py: needs a GPU -->`. No block is marked today."""
+
+
+def python_blocks() -> list[tuple[int, str, str | None]]:
+    """(line, code, why it is not run or None) for every ```python block of README.md."""
+    text = (ROOT / "README.md").read_text()
+    out = []
+    for m in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
+        before = text[:m.start()].rstrip().splitlines()[-1:]
+        why = before[0][len(SKIP):].rstrip("- >").strip() if before and \
+            before[0].startswith(SKIP) else None
+        out.append((text.count("\n", 0, m.start()) + 1, m.group(1), why))
+    return out
+
+
+def test_every_python_block_runs(tiny_lm, tmp_path, monkeypatch, fresh_registries):
+    """Every ```python block of the README, in order, in one namespace (as a notebook runs
+    them), in a fresh folder where the repository's datasets, examples and suites are, and
+    `build/tiny-lm` is the tiny model the tests train (scripts/train-tiny-lm.py's output). The
+    first block (From Python) has its own test above with its figures; the rest run here."""
+    blocks = python_blocks()
+    assert len(blocks) >= 5
+    for name in ("datasets", "suites", "examples"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "tiny-lm").symlink_to(tiny_lm)
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, object] = {"__name__": "readme"}
+    ran = 0
+    for line, code, why in blocks[1:]:
+        if why is not None:
+            assert why, f"README.md:{line}: a block not run must say why"
+            continue
+        try:
+            exec(compile(code, f"README.md:{line}", "exec"), scope)  # noqa: S102
+        except Exception as e:
+            raise AssertionError(f"the python block at README.md:{line} fails: "
+                                 f"{type(e).__name__}: {e}") from e
+        ran += 1
+    assert ran == len(blocks) - 1
+    assert [r.status for r in scope["recs"]] == ["verified"]  # the GRU block's own run
+    recs = mdlbench.records(tmp_path / "results" / "runs")
+    assert {r.compressor.name for r in recs} >= {"snappy", "gru", "hf"}
+    assert all(r.status == "verified" for r in recs)

@@ -147,7 +147,13 @@ class Compressor(ABC):
         self.decode(self.encode(sample, side=side).blob, side=side)
 
     def version(self) -> str:
-        return library_version(self.library)
+        """The codec library's version; a plugin's own where it names no installed library
+        (plugins.version: never "unknown", never mdlbench's)."""
+        from .. import plugins
+
+        own = plugins.version(type(self))
+        found = library_version(self.library)
+        return found if own is None or (self.library and found != "unknown") else own
 
     def fingerprint(self) -> str:
         """What decides the bits besides the spec and the code, for the cell key: empty when

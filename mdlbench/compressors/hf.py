@@ -52,7 +52,7 @@ import numpy as np
 
 from ..coding import varint
 from ..coding.core import PROB_FLOOR, Decoder, Encoder
-from ..errors import CorruptStreamError, UsageError
+from ..errors import CorruptStreamError, DataError, UsageError
 from ..models import runtime
 from ..params import Param
 from .base import ProgressFn, register
@@ -418,6 +418,8 @@ def _config(model: str) -> Any:
     transformers = _transformers()
     if _looks_like_path(model) and not Path(model).is_dir():
         raise UsageError(f"hf: no model folder at {model}")
+    if Path(model).is_dir():
+        _check_files(Path(model))
     try:
         with _quiet():
             cfg = transformers.AutoConfig.from_pretrained(model,
@@ -430,6 +432,63 @@ def _config(model: str) -> Any:
         raise UsageError(f"hf: {model} is a {cfg.model_type!r} model, not a causal language "
                          f"model (transformers' AutoModelForCausalLM does not take it)")
     return cfg
+
+
+SAFETENSORS_HEADER_MAX = 100 << 20
+"""The largest safetensors JSON header read (the format's own readers refuse more)."""
+
+
+def _check_files(folder: Path) -> None:
+    """A folder's config.json and safetensors headers, read as data before transformers sees
+    them: a zeroed, truncated or garbage file is one DataError naming it, not a crash deep in a
+    library (or in `_size`)."""
+    config = folder / "config.json"
+    if config.is_file():
+        try:
+            doc = json.loads(config.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as e:
+            raise DataError(f"hf: {config} is not a JSON config ({_first_line(e)})") from None
+        if not isinstance(doc, dict):
+            raise DataError(f"hf: {config} is not a JSON object")
+    for path in sorted(folder.glob("*.safetensors")):
+        _header(path)
+
+
+def _header(path: Path) -> dict[str, Any]:
+    """The tensors a safetensors file declares ({name: {dtype, shape, data_offsets}}),
+    checked: a length that fits the file, a JSON object, whole non-negative shapes, and
+    offsets inside the file's data; anything else is a DataError naming the file."""
+    def bad(why: str) -> DataError:
+        return DataError(f"hf: {path} is not a readable safetensors file ({why})")
+
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        first = f.read(8)
+        if len(first) < 8:
+            raise bad(f"{size} B, shorter than its 8-byte header length")
+        n = int.from_bytes(first, "little")
+        if n == 0 or n > min(size - 8, SAFETENSORS_HEADER_MAX):
+            raise bad(f"a header of {n:,} B in a file of {size:,} B")
+        raw = f.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise bad(f"its header is not JSON: {_first_line(e)}") from None
+    if not isinstance(header, dict):
+        raise bad("its header is not a JSON object")
+    data = size - 8 - n
+    tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+    for name, t in tensors.items():
+        ok = (isinstance(t, dict) and isinstance(t.get("dtype"), str)
+              and isinstance(t.get("shape"), list)
+              and all(type(d) is int and d >= 0 for d in t["shape"])
+              and isinstance(t.get("data_offsets"), list) and len(t["data_offsets"]) == 2
+              and all(type(o) is int for o in t["data_offsets"])
+              and 0 <= t["data_offsets"][0] <= t["data_offsets"][1] <= data)
+        if not ok:
+            raise bad(f"tensor {name!r} has a bad dtype, shape or offsets, or lies beyond the "
+                      f"file's {data:,} B of data")
+    return tensors
 
 
 def _looks_like_path(model: str) -> bool:
@@ -530,11 +589,7 @@ def _weights(model: str) -> dict[str, Any]:
         count = nbytes = 0
         dtypes = set()
         for path in files:
-            with path.open("rb") as f:
-                header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
-            for name, t in header.items():
-                if name == "__metadata__":
-                    continue
+            for t in _header(path).values():
                 count += math.prod(t["shape"])
                 nbytes += t["data_offsets"][1] - t["data_offsets"][0]
                 dtypes.add(t["dtype"])

@@ -8,8 +8,9 @@ carries how many cells ran at once, and the record marks its timing as contended
 Local workers live no longer than their driver: each asks the kernel to kill it when the driver
 dies (PR_SET_PDEATHSIG, so a kill -9 of the driver leaves no orphans, and the resource tracker,
 whose pipe they hold, then exits too), and ignores Ctrl-C, which is the driver's to handle: the
-driver kills its workers and stops with one line. A cell that raises comes back as its
-exception (the grid records it as an error cell); a worker that dies (a crash, the OOM killer)
+driver kills its workers and stops with one line (SIGTERM likewise: harness.interrupt). A cell
+that raises comes back as its exception, a coder's own SystemExit or KeyboardInterrupt too (the
+grid records it as an error cell); a worker that dies (a crash, the OOM killer)
 breaks the pool, and its cells are run again one at a time in a fresh pool, so only the cell
 that kills its worker is lost.
 
@@ -19,6 +20,7 @@ harness.progress), so -j N shows every running cell; Ray tasks report only when 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import functools
@@ -82,10 +84,12 @@ def execute(job: Job) -> Record:
     from ..compressors import create
     from .runner import Layout, run_cell
 
-    restore(job.plugins)
+    with contextlib.redirect_stdout(sys.stderr):  # a plugin's print(): see runner.run_cell
+        restore(job.plugins)
+        comp = create(job.spec)
     layout = Layout(per_file=job.per_file, chunk_size=job.chunk_size)
     reporter = QueueReporter(_PROGRESS) if _PROGRESS is not None else None
-    return run_cell(_dataset(job.dataset, job.labels), create(job.spec), layout, seed=job.seed,
+    return run_cell(_dataset(job.dataset, job.labels), comp, layout, seed=job.seed,
                     verify=job.verify, timing=job.timing, cells_at_once=job.cells_at_once,
                     reporter=reporter)
 
@@ -109,9 +113,12 @@ class WorkerDied(Exception):
 
 
 def _worker_init(driver: int, queue: Any) -> None:
-    """In each local worker, first: die with the driver, leave Ctrl-C to it, and report
-    progress to the driver's queue."""
+    """In each local worker, first: die with the driver, leave Ctrl-C to it, report progress
+    to the driver's queue, and send what anything prints to standard error, at the file
+    descriptor (a C library's writes too): the driver's standard output may be JSON."""
     _report_to(queue)
+    with contextlib.suppress(OSError):
+        os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -131,11 +138,11 @@ def _kill(pool: ProcessPoolExecutor) -> None:
 
 
 def run_processes(jobs: list[Job], workers: int, reporter: Reporter | None = None
-                  ) -> Iterator[tuple[Job, Record | Exception]]:
-    """Yield (job, record, or the exception its cell raised) as cells finish, from `workers`
-    fresh processes, their progress going to `reporter` meanwhile; at most `workers` cells are
-    in flight, so when a worker dies, the cells that were running are known (see the module
-    docstring)."""
+                  ) -> Iterator[tuple[Job, Record | BaseException]]:
+    """Yield (job, record, or the exception its cell raised: a coder's SystemExit too) as
+    cells finish, from `workers` fresh processes, their progress going to `reporter`
+    meanwhile; at most `workers` cells are in flight, so when a worker dies, the cells that
+    were running are known (see the module docstring)."""
     ctx = mp.get_context("spawn")  # no fork: torch/numba thread pools do not survive it
     reporter = reporter or Reporter()
     progress = ctx.Queue()
@@ -150,7 +157,7 @@ def run_processes(jobs: list[Job], workers: int, reporter: Reporter | None = Non
 
 def _pooled(ctx: Any, todo: list[Job], suspects: list[Job], workers: int, progress: Any,
             reporter: Reporter, finished: set[str]
-            ) -> Iterator[tuple[Job, Record | Exception]]:
+            ) -> Iterator[tuple[Job, Record | BaseException]]:
     while todo or suspects:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                                    initializer=_worker_init, initargs=(os.getpid(), progress))
@@ -180,8 +187,6 @@ def _pooled(ctx: Any, todo: list[Job], suspects: list[Job], workers: int, progre
                 for fut in [f for f in done if f in running]:
                     job = running.pop(fut)
                     exc = fut.exception()
-                    if exc is not None and not isinstance(exc, Exception):  # SystemExit...
-                        exc = WorkerDied(f"the cell ended its worker ({type(exc).__name__})")
                     if exc is None:
                         rec = fut.result()
                         finished.add(label_of(rec))

@@ -1,8 +1,10 @@
 """A grid: groups of datasets × compressors (× seeds) expanded into cells, checked before the first
 one runs, each cell either reused from the results folder or run and stored at once.
 
-Checked before the first cell: names, parameters, datasets (all groups), side information, each
-coder's input limit and memory estimate, and that the results folder can be written. After
+Checked before the first cell: the grid's size (counted from the spec ranges and seeds, against
+limits.MAX_CELLS or `max_cells`, before any spec is built), names, parameters, datasets (all
+groups), side information, each coder's input limit and memory estimate, and that the results
+folder can be written. After
 that, a cell that fails is a record (status failed or error), never the end of the grid; only
 the results folder itself failing (a full disk) stops it, with one line.
 """
@@ -15,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import datasets as dsmod
-from .. import fileio
-from ..compressors.base import Compressor, create_all
+from .. import fileio, limits
+from .. import spec as specmod
+from ..compressors.base import REGISTRY, Compressor, create_all
 from ..datasets import Dataset
-from ..errors import UsageError
+from ..errors import LimitError, UsageError
 from ..results import store
 from ..results.record import UNVERIFIED, VERIFIED, Record
 from . import executors, measure
+from .interrupt import stops, watching
 from .measure import TimingPolicy
 from .progress import Reporter
 from .runner import Layout, describe, error_record, identify, run_cell
@@ -59,14 +63,48 @@ def check_group(g: Group) -> None:
         raise UsageError(f"--seeds must be at least 1, got {g.seeds}")
 
 
+def size(groups: Sequence[Group]) -> int:
+    """How many cells the groups make, from the spec ranges and seed counts alone: nothing is
+    built or loaded, so a grid of 10**18 cells is counted as fast as one of ten."""
+    total = 0
+    for g in groups:
+        for text in g.compressors:
+            cls = REGISTRY.get(specmod.parse(text).name)
+            seeded = (cls is not None and any(p.name == "seed" for p in cls.params)
+                      and "seed=" not in text)
+            total += len(g.datasets) * specmod.count(text) * (g.seeds if seeded else 1)
+    return total
+
+
+def check_size(groups: Sequence[Group], max_cells: int | None = None) -> None:
+    """Refuse a grid larger than `max_cells` (limits.MAX_CELLS by default) before any work;
+    `--seeds` above it is refused whatever the coders, since no run could use that many."""
+    limit = limits.MAX_CELLS if max_cells is None else max_cells
+    if limit < 1:
+        raise UsageError(f"--max-cells must be at least 1, got {limit}")
+    lift = f"--max-cells N (max_cells=N from Python) runs more; the default limit is " \
+           f"{limits.MAX_CELLS:,} (mdlbench/limits.py)"
+    for g in groups:
+        if g.seeds > limit:
+            raise LimitError(f"--seeds {g.seeds:,} asks for more cells than the limit of "
+                             f"{limit:,}: refused before any work; {lift}")
+    n = size(groups)
+    if n > limit:
+        raise LimitError(f"the grid has {n:,} cells (datasets × compressor specs × seeds), more "
+                         f"than the limit of {limit:,}: refused before any work; {lift}")
+
+
 def plan(groups: Sequence[Group], labels: str | None = None,
-         overrides: dict[str, Any] | None = None) -> list[Cell]:
-    """Every cell of the groups, validated: unknown names, bad parameters, unreadable data and
-    side information a coder cannot use fail here, before anything runs."""
+         overrides: dict[str, Any] | None = None, max_cells: int | None = None) -> list[Cell]:
+    """Every cell of the groups, validated: a grid over `max_cells` (counted first), unknown
+    names, bad parameters, unreadable data and side information a coder cannot use fail here,
+    before anything runs."""
+    for g in groups:
+        check_group(g)
+    check_size(groups, max_cells)
     loaded: dict[str, Dataset] = {}
     cells = []
     for g in groups:
-        check_group(g)
         comps = [(c, t) for t in g.compressors for c in create_all([t], **(overrides or {}))]
         layout = Layout(per_file=g.per_file, chunk_size=g.chunk_size)
         for text in g.datasets:
@@ -108,7 +146,7 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
     reporter = reporter or Reporter()
     timing = timing or measure.policy()
     results: dict[int, Record] = {}
-    with reporter:
+    with watching(), reporter:
         reporter.start(len(cells))
         todo = []
         for i, c in enumerate(cells):
@@ -128,10 +166,10 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
             reporter.cell_done(rec)
 
         def failed(i: int, e: BaseException) -> Record:
-            if isinstance(e, ModuleNotFoundError):  # a missing optional package stops the run
+            if stops(e):  # a missing optional package stops the run
                 raise e
             c = cells[i]
-            return error_record(c.dataset, c.comp, c.layout, c.seed, describe(e))
+            return error_record(c.dataset, c.comp, c.layout, c.seed, describe(e, c.comp))
 
         if executor == "local" and (jobs == 1 or len(todo) <= 1):
             for i in todo:
@@ -139,9 +177,9 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
                 try:
                     rec = run_cell(c.dataset, c.comp, c.layout, seed=c.seed, verify=verify,
                                    timing=timing, reporter=reporter)
-                except ModuleNotFoundError:
-                    raise
-                except Exception as e:  # run_cell records a coder's failure; this is the rest
+                except BaseException as e:  # run_cell records a coder's failure; this is the rest
+                    if stops(e):
+                        raise
                     rec = failed(i, e)
                 finish(i, rec)
         else:

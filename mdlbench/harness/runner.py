@@ -3,9 +3,11 @@ harness.measure describes, with every stream decoded back and compared, into one
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,7 @@ from ..coding import container
 from ..compressors.base import Compressor, Encoded, ProgressFn
 from ..datasets import Dataset
 from ..errors import MdlbenchError
+from ..plugins import origin
 from ..results.record import (
     ERROR,
     FAILED,
@@ -30,6 +33,7 @@ from ..results.record import (
 from ..results.store import cell_key
 from . import measure
 from .env import code_fingerprint, reproducibility
+from .interrupt import stops
 from .measure import TimingPolicy
 from .progress import Reporter
 
@@ -88,12 +92,26 @@ def identify(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | Non
 Call = Callable[[bytes, "ProgressFn | None"], Any]
 
 
-def describe(e: BaseException) -> str:
-    """An exception as a record's one-line error: a user's problem, or a coder's bug."""
+def describe(e: BaseException, comp: Compressor | None = None) -> str:
+    """An exception as a record's one-line error: a user's problem, or a coder's bug. An exit
+    or interrupt raised by a coder's code names the coder (its plugin file, for a plugin)."""
     what = " ".join(str(e).split()) or "(no message)"
     if isinstance(e, MdlbenchError | MemoryError):
         return f"{type(e).__name__}: {what}"
+    if not isinstance(e, Exception):  # SystemExit, KeyboardInterrupt, GeneratorExit...
+        return (f"{type(e).__name__}({what}) raised by {culprit(comp)}: a coder must return "
+                f"or raise an Exception, not end the process")
     return f"{type(e).__name__} (a bug in the coder or a library): {what}"
+
+
+def culprit(comp: Compressor | None) -> str:
+    """Who wrote the code that ran: a plugin's file (or module), else the coder's name."""
+    if comp is None:
+        return "the coder"
+    src = origin(type(comp))
+    if src is None:
+        return f"compressor {comp.name}"
+    return f"plugin {src.get('file', src['module'])} (compressor {comp.name})"
 
 
 def error_record(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | None,
@@ -114,13 +132,14 @@ def _progress(reporter: Reporter, base: int, total: int) -> ProgressFn:
     return prog
 
 
-def _pass(call: Call, items: Sequence[bytes], sizes: list[int],
+def _pass(call: Call, items: Sequence[bytes], sizes: list[int], comp: Compressor,
           show: tuple[Reporter, int, int] | None = None,
           check: Callable[[int, Any], str | None] | None = None
           ) -> tuple[list[Any], list[str | None], float, float]:
     """`call` on every unit, timed: (outputs, errors, wall s, CPU s). A unit that raises (an
     MdlbenchError, or any exception: a coder's bug must not end the grid), or whose output
-    `check` rejects, gets an error; the others still run."""
+    `check` rejects, gets an error; the others still run. A coder's SystemExit or stray
+    KeyboardInterrupt fails its unit too; a user's Ctrl-C or SIGTERM stops (harness.interrupt)."""
     outs: list[Any] = []
     errs: list[str | None] = []
     wall = cpu = 0.0
@@ -129,11 +148,11 @@ def _pass(call: Call, items: Sequence[bytes], sizes: list[int],
         prog = None if show is None else _progress(show[0], show[1] + done, show[2])
         try:
             out, w, c = measure.timed(functools.partial(call, item, prog))
-        except ModuleNotFoundError:  # a missing optional package: the run's problem (cli.py)
-            raise
-        except Exception as e:
+        except BaseException as e:
+            if stops(e):  # Ctrl-C, SIGTERM, or a missing optional package (cli.py)
+                raise
             outs.append(None)
-            errs.append(describe(e))
+            errs.append(describe(e, comp))
         else:
             outs.append(out)
             errs.append(check(i, out) if check else None)
@@ -142,17 +161,17 @@ def _pass(call: Call, items: Sequence[bytes], sizes: list[int],
     return outs, errs, wall, cpu
 
 
-def _measured(call: Call, items: Sequence[bytes], sizes: list[int], timing: TimingPolicy,
-              show: tuple[Reporter, int, int], same: Callable[[Any], Any] = lambda x: x,
+def _measured(call: Call, items: Sequence[bytes], sizes: list[int], comp: Compressor,
+              timing: TimingPolicy, show: tuple[Reporter, int, int], same: Callable[[Any], Any] = lambda x: x,
               check: Callable[[int, Any], str | None] | None = None
               ) -> tuple[list[Any], list[str | None], Speed | None, str | None]:
     """A first pass (with progress), then passes until `timing` has enough: (first outputs,
     their errors, the speed, a problem). A repetition whose outputs differ (compared through
     `same`) is a problem: a coder that does not repeat itself cannot be measured."""
-    outs, errs, w, c = _pass(call, items, sizes, show, check)
+    outs, errs, w, c = _pass(call, items, sizes, comp, show, check)
     walls, cpus = [w], [c]
     while not any(errs) and not timing.enough(walls):
-        again, errs2, w, c = _pass(call, items, sizes, None, check)
+        again, errs2, w, c = _pass(call, items, sizes, comp, None, check)
         if any(errs2) or [same(o) for o in again] != [same(o) for o in outs]:
             return outs, errs, None, "non-deterministic: a repetition gave other output"
         walls.append(w)
@@ -164,7 +183,15 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
              seed: int | None = None, verify: bool = True, timing: TimingPolicy | None = None,
              cells_at_once: int = 1, reporter: Reporter | None = None) -> Record:
     """Warm up, encode every unit (repeated per `timing`; each repetition must write the same
-    streams), decode and compare (repeated likewise), and return the cell's record."""
+    streams), decode and compare (repeated likewise), and return the cell's record. What the
+    coder prints goes to standard error: standard output may be `run --format json`'s."""
+    with contextlib.redirect_stdout(sys.stderr):
+        return _run_cell(dataset, comp, layout, seed, verify, timing, cells_at_once, reporter)
+
+
+def _run_cell(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | None,
+              verify: bool, timing: TimingPolicy | None, cells_at_once: int,
+              reporter: Reporter | None) -> Record:
     ident = identify(dataset, comp, layout, seed)
     reporter = reporter or Reporter()
     timing = timing or measure.policy()
@@ -189,18 +216,18 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
     enc_speed = dec_speed = problem = None
     try:
         comp.warm_up(datas[0][:timing.warm_up_bytes], side)
-    except ModuleNotFoundError:
-        raise
-    except Exception as e:  # the coder cannot run here at all (e.g. no GPU), or crashed
-        status, problem = ERROR, describe(e)
+    except BaseException as e:  # the coder cannot run here at all (e.g. no GPU), or crashed
+        if stops(e):
+            raise
+        status, problem = ERROR, describe(e, comp)
     else:
         measure.reset_peak()
-        encs, errs, enc_speed, problem = _measured(encode, datas, sizes, timing,
+        encs, errs, enc_speed, problem = _measured(encode, datas, sizes, comp, timing,
                                                    (reporter, 0, total), same=lambda e: e.blob)
         status = ERROR if any(errs) else FAILED if problem else VERIFIED if verify else UNVERIFIED
     if status == VERIFIED:
         blobs = [e.blob for e in encs if e is not None]
-        _, errs, dec_speed, problem = _measured(decode, blobs, sizes, timing,
+        _, errs, dec_speed, problem = _measured(decode, blobs, sizes, comp, timing,
                                                 (reporter, dataset.size, total), check=matches)
         status = FAILED if any(errs) or problem else VERIFIED
     coded = [e for e in encs if e is not None]
