@@ -4,6 +4,8 @@ instead of an allocation traceback, a machine that swaps, or a decoder that runs
 - `MAX_INPUT_BYTES`: the largest input mdlbench reads or codes, and the largest length a stream
   header may claim. Every coder holds its input, its stream and the decoded copy in memory, so a
   larger file is refused by its size before a byte of it is read.
+- `MAX_UNPACK_BYTES`, `MAX_UNPACK_FILES`: the most a downloaded archive may unpack to, so that
+  an archive bomb is refused from its headers (datasets/archive.py).
 - `available_memory()`: what a new allocation can get: the kernel's MemAvailable, lowered by a
   cgroup memory limit (containers) and by this process's address-space limit (`ulimit -v`).
 - `check_memory(need, what)`: refuse when an estimate of the bytes a job needs (a dataset's
@@ -21,6 +23,11 @@ MAX_INPUT_BYTES = 8 << 30
 """8 GiB: eight times enwik9, the largest corpus mdlbench knows."""
 JSON_MAX_BYTES = 64 << 20
 """Largest results record, baseline, manifest or suite file read (a record is a few kB)."""
+MAX_UNPACK_BYTES = 4 << 30
+"""4 GiB: the most a downloaded archive may unpack to (four times enwik9, the largest corpus);
+summed from the archive's headers before anything is written, and counted again while writing."""
+MAX_UNPACK_FILES = 100_000
+"""The most members a downloaded archive may hold (the corpora have at most 18)."""
 
 _CGROUP = Path("/sys/fs/cgroup")
 
