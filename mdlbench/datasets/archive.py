@@ -78,14 +78,14 @@ def tar_members(archive: Path, tar: tarfile.TarFile, dest: Path) -> Iterator[Mem
     """Each member of `tar`, read header by header, checked; a refusal at the first bad one."""
     data_filter = getattr(tarfile, "data_filter", None)
     for info in tar:
-        kind = ("a symbolic link (to {!r})" if info.issym() else
-                "a hard link (to {!r})" if info.islnk() else
+        kind = (f"a symbolic link (to {info.linkname!r})" if info.issym() else
+                f"a hard link (to {info.linkname!r})" if info.islnk() else
                 "a device" if info.ischr() or info.isblk() else
                 "a FIFO" if info.isfifo() else
                 None if info.isreg() or info.isdir() else
                 f"not a regular file or folder (tar type {info.type!r})")
         if kind is not None:
-            raise refuse(archive, info.name, "is " + kind.format(info.linkname))
+            raise refuse(archive, info.name, "is " + kind)
         parts = safe_parts(archive, info.name, dest)
         if data_filter is not None:
             try:
@@ -134,9 +134,9 @@ def checked(archive: Path, members: Iterator[Member], cap: int, why: str) -> lis
     for m in members:
         total += m.size
         if total > cap:
-            raise LimitError(f"refused archive {archive.name}: its files come to more than {why}"
-                             f" by member {m.name!r} ({m.size:,} B declared); nothing was "
-                             "unpacked")
+            raise LimitError(f"refused archive {archive.name}: the sizes its headers declare "
+                             f"pass {why} at member {m.name!r} ({m.size:,} B); refused before "
+                             "writing, nothing was unpacked")
         if len(out) >= limits.MAX_UNPACK_FILES:
             raise LimitError(f"refused archive {archive.name}: more than "
                              f"{limits.MAX_UNPACK_FILES:,} members (limits.MAX_UNPACK_FILES); "
@@ -149,6 +149,9 @@ def checked(archive: Path, members: Iterator[Member], cap: int, why: str) -> lis
             raise refuse(archive, m.name, "appears twice")
         (dirs if m.is_dir else files).add(m.parts)
         out.append(m)
+    if not files:
+        raise DataError(f"refused archive {archive.name}: it holds no files; nothing was "
+                        "unpacked")
     inside = {m.parts[:i] for m in out for i in range(1, len(m.parts))}
     for m in out:
         if not m.is_dir and m.parts in inside:
