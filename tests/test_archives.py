@@ -403,6 +403,8 @@ def test_credentials_reach_no_record_output_or_error(server, cache, tmp_path):
     ds = load(spec)
     assert ds.name == f"url:{shown},sha256={sha(data)}" and shown in ds.description
     assert ds.source == shown
+    asked = len(server.requests)  # a renewed token finds the checked file in the cache
+    assert load(spec.replace(TOKEN, "renewed")).name == ds.name and len(server.requests) == asked
 
 
 def test_credentials_reach_no_error_raised_in_python(server, cache):

@@ -20,7 +20,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
@@ -96,7 +96,8 @@ def file_sha256(path: Path) -> str:
 class Remote:
     """One file to download: where from, its name in the cache, and what it must hash to."""
 
-    url: str
+    url: str = field(repr=False)
+    """As given, credentials and all: for the download only (show `redact(url)`)."""
     file: str
     sha256: str | None
     """None only for `mdlbench fetch` of a url: dataset, which reports the hash and uses nothing."""

@@ -106,8 +106,10 @@ class Url(DatasetLoader):
         return Remote(url, name, sha or None)
 
     def folder(self) -> Path:
-        """One folder per URL: a new sha256 for the same URL replaces the file in it."""
-        return cache_root() / "url" / hashlib.sha256(self.config["url"].encode()).hexdigest()[:16]
+        """One folder per URL: a new sha256 for the same URL replaces the file in it. Named after
+        the redacted URL, so a renewed token (a pre-signed URL's signature) reuses the file;
+        the sha256 checks it still."""
+        return cache_root() / "url" / hashlib.sha256(self.shown.encode()).hexdigest()[:16]
 
     def load(self) -> Dataset:
         remote = self.remote()
