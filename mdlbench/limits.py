@@ -4,6 +4,8 @@ instead of an allocation traceback, a machine that swaps, or a decoder that runs
 - `MAX_INPUT_BYTES`: the largest input mdlbench reads or codes, and the largest length a stream
   header may claim. Every coder holds its input, its stream and the decoded copy in memory, so a
   larger file is refused by its size before a byte of it is read.
+- `MAX_UNPACK_BYTES`, `MAX_UNPACK_FILES`: the most a downloaded archive may unpack to, so that
+  an archive bomb is refused from its headers (datasets/archive.py).
 - `available_memory()`: what a new allocation can get: the kernel's MemAvailable, lowered by a
   cgroup memory limit (containers) and by this process's address-space limit (`ulimit -v`).
 - `check_memory(need, what)`: refuse when an estimate of the bytes a job needs (a dataset's
@@ -27,6 +29,11 @@ MAX_CELLS = 10_000
 says more: counted from the ranges before a spec is built, so `--seeds 10**18` or
 `lstm:hidden=1..1000,streams=1..1000` is one line at once, not hours of work or memory. Ten
 thousand covers every sweep in suites/ many times over."""
+MAX_UNPACK_BYTES = 4 << 30
+"""4 GiB: the most a downloaded archive may unpack to (four times enwik9, the largest corpus);
+summed from the archive's headers before anything is written, and counted again while writing."""
+MAX_UNPACK_FILES = 100_000
+"""The most members a downloaded archive may hold (the corpora have at most 18)."""
 
 _CGROUP = Path("/sys/fs/cgroup")
 

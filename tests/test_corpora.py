@@ -235,6 +235,8 @@ def test_no_network_says_which_file_to_put_where(tmp_path, monkeypatch, capsys, 
     target = cache / "fixture" / "fixture.tar.gz"
     assert f"cannot download {url}: no connection" in line
     assert f"put fixture.tar.gz ({len(ARCHIVE):,} B, sha256 {sha(ARCHIVE)}) at {target}" in line
+    assert not cache.exists()  # the failed download left no empty folders
+    target.parent.mkdir(parents=True)
     target.write_bytes(ARCHIVE[:-1])  # the wrong file there: still refused, and said so
     code, _, err = cli(monkeypatch, capsys, "fetch", "fixture")
     assert "(the file there now does not match)" in error_line(code, err)

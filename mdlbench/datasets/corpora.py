@@ -26,6 +26,7 @@ from .download import (
     files_under,
     is_archive,
     retrieve,
+    tidy,
     unpack,
     unpacked_dir,
 )
@@ -89,12 +90,13 @@ class Corpus(DatasetLoader):
     def read(self, manifest: dict[str, Any]) -> list[tuple[str, bytes]]:
         """Every file of the corpus, checked; one fresh unpack if the cached files are damaged."""
         remote = self.remote(manifest)
-        archive = retrieve(remote, cache_root() / self.folder)
-        entries = self.entries(manifest)
-        if not is_archive(archive.name):
-            return checked(archive.parent, entries)
-        assert remote.sha256 is not None  # remote() refuses an unverified archive
-        root = unpack(archive, remote.sha256)
+        with tidy(cache_root() / self.folder):
+            archive = retrieve(remote, cache_root() / self.folder)
+            entries = self.entries(manifest)
+            if not is_archive(archive.name):
+                return checked(archive.parent, entries)
+            assert remote.sha256 is not None  # remote() refuses an unverified archive
+            root = unpack(archive, remote.sha256)
         try:
             return checked(root, entries)
         except DataError:

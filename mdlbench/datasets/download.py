@@ -2,8 +2,12 @@
 
 pooch downloads each file under a temporary name and moves it into place only when its sha256
 matches, so a truncated or wrong download is never kept or used; it checks the file again on
-every later use. An archive is unpacked once, into a folder beside it named after its checksum.
-Without a network the error says which file to put where.
+every later use. An archive is unpacked once, into a folder beside it named after its checksum,
+by archive.py (never by pooch's unpackers, which follow links and `..` out of the cache): one
+hostile member refuses the whole archive, and the archive is deleted. Folders made for a download
+or unpack that fails are removed again (`tidy`). Without a network the error says which file to
+put where. A URL is shown and stored only through `redact` (no user:password@, no token-like
+parameter values).
 
 The cache is the user's cache folder (platformdirs: ~/.cache/mdlbench on Linux), or
 $MDLBENCH_DATA when set: one folder per corpus, and url/ for `url:` datasets.
@@ -14,21 +18,34 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
-import tarfile
-import tempfile
-import zipfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
-from ..errors import DataError, UsageError
+from ..errors import DataError, MdlbenchError, UsageError
+from .archive import extract
 
 ENV = "MDLBENCH_DATA"
 TIMEOUT_S = 60
 """Seconds without an answer from the server before a download fails."""
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+REDACTED = "REDACTED"
+SECRET_PARAMS = frozenset({
+    "token", "access_token", "refresh_token", "id_token", "auth", "auth_token", "authorization",
+    "key", "api_key", "apikey", "access_key", "secret", "client_secret", "password", "passwd",
+    "pwd", "pass", "sig", "signature", "credential", "credentials", "session", "sessionid",
+    "jsessionid", "jwt", "key_pair_id", "policy",
+})
+"""Query (or fragment, or ;path) parameters whose values are credentials, compared in lower
+case with '-' read as '_'; also every name ending in one of `SECRET_SUFFIXES`, and every
+X-Amz-*, X-Goog-* and X-Ms-* parameter (pre-signed S3, GCS and Azure URLs)."""
+SECRET_SUFFIXES = ("token", "secret", "password", "signature", "credential", "_key")
+SECRET_PREFIXES = ("x_amz_", "x_goog_", "x_ms_")
+_PARAM = re.compile(r"([?&;#])([^=&;#]*)=([^&;#]*)")
 
 
 def cache_root() -> Path:
@@ -39,6 +56,24 @@ def cache_root() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("mdlbench", appauthor=False))
+
+
+def secret_param(name: str) -> bool:
+    key = unquote_plus(name).strip().lower().replace("-", "_")
+    return (key in SECRET_PARAMS or key.endswith(SECRET_SUFFIXES)
+            or key.startswith(SECRET_PREFIXES))
+
+
+def redact(url: str) -> str:
+    """`url` fit to show or store: without its user:password@, and with the value of every
+    credential-like parameter (`SECRET_PARAMS`) replaced by REDACTED. Every label, record,
+    message and progress line that names a URL goes through here; only the download itself
+    uses the URL as given. A secret in the path itself cannot be told apart from a file name."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        url = scheme + sep + netloc.rpartition("@")[2] + rest[len(netloc):]
+    return _PARAM.sub(lambda m: f"{m[1]}{m[2]}={REDACTED}" if secret_param(m[2]) else m[0], url)
 
 
 def check_sha256(text: str, owner: str) -> str:
@@ -61,7 +96,8 @@ def file_sha256(path: Path) -> str:
 class Remote:
     """One file to download: where from, its name in the cache, and what it must hash to."""
 
-    url: str
+    url: str = field(repr=False)
+    """As given, credentials and all: for the download only (show `redact(url)`)."""
     file: str
     sha256: str | None
     """None only for `mdlbench fetch` of a url: dataset, which reports the hash and uses nothing."""
@@ -89,11 +125,11 @@ def retrieve(remote: Remote, folder: Path) -> Path:
                                    path=folder, downloader=downloader))
     except requests.exceptions.RequestException as e:  # before OSError: it is one
         stale = " (the file there now does not match)" if had else ""
-        raise DataError(f"cannot download {remote.url}: {_reason(e)}. To do without the "
+        raise DataError(f"cannot download {redact(remote.url)}: {_reason(e)}. To do without the "
                         f"download, put {remote.describe()} at {target}{stale} and run again"
                         ) from None
     except ValueError:  # pooch's hash check: the temporary file is already deleted
-        raise DataError(f"the download of {remote.url} does not match its sha256 "
+        raise DataError(f"the download of {redact(remote.url)} does not match its sha256 "
                         f"{remote.sha256} (truncated, or changed upstream): not kept, not used"
                         ) from None
     except OSError as e:
@@ -155,28 +191,42 @@ def unpacked_dir(archive: Path, sha256: str) -> Path:
 
 
 def unpack(archive: Path, sha256: str) -> Path:
-    """The folder holding the files of a checked `archive`, unpacked on first use (into a
-    temporary folder renamed at the end, so an interrupted unpack leaves nothing behind)."""
-    import pooch
-
+    """The folder holding the files of a checked `archive`, unpacked on first use by
+    archive.extract (only regular files and folders inside it, within the size limits, into a
+    temporary folder renamed at the end). An archive refused there is deleted: it is never
+    used, and a later run downloads it again rather than trusting it."""
     folder = unpacked_dir(archive, sha256)
     if folder.is_dir():
         return folder
-    tmp = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=archive.parent))
     try:
-        if archive.name.endswith(".zip"):
-            pooch.Unzip(extract_dir=str(tmp))(str(archive), "download", None)
-        else:
-            pooch.Untar(extract_dir=str(tmp))(str(archive), "download", None)
-        os.replace(tmp, folder)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
-        raise DataError(f"cannot unpack {archive}: {e}") from None
-    except OSError as e:
-        if not folder.is_dir():  # else another process finished the same unpack first
-            raise DataError(f"cannot unpack {archive}: {e.strerror or e}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        extract(archive, folder)
+    except MdlbenchError as e:
+        archive.unlink(missing_ok=True)
+        raise type(e)(f"{e}; the archive is not kept") from None
     return folder
+
+
+@contextmanager
+def tidy(folder: Path) -> Iterator[None]:
+    """Remove what a failed download or unpack into `folder` leaves empty: `folder` and the
+    folders above it inside the cache, and the cache folder itself when this call made it.
+    Only empty folders go (rmdir), so nothing another download keeps there is touched."""
+    root = cache_root()
+    made_root = not root.exists()
+    try:
+        yield
+    except BaseException:
+        p = folder
+        while root in p.parents:
+            try:
+                p.rmdir()
+            except OSError:
+                break
+            p = p.parent
+        if made_root:
+            with suppress(OSError):
+                root.rmdir()
+        raise
 
 
 def files_under(folder: Path) -> list[Path]:

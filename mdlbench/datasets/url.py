@@ -5,6 +5,10 @@ right: trailing ``,key=value`` items whose key is one of the parameters below ar
 everything before them is the URL. A file is used only with its sha256: without one, `mdlbench
 fetch url:…` downloads it and prints its sha256, for the user to check against a source they
 trust, and `run` refuses it.
+
+A URL may carry credentials (``http://user:password@host/…``, ``?token=…``): they are used for the
+download only. The dataset's name, description and source, and so every record, table, progress
+line and error message, hold the URL as `download.redact` leaves it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,17 @@ from urllib.parse import unquote, urlsplit
 from ..errors import DataError, UsageError
 from ..params import Param, canonical
 from .base import Dataset, DatasetLoader, register_dataset, take_head
-from .download import Remote, cache_root, check_sha256, file_sha256, is_archive, retrieve, unpack
+from .download import (
+    Remote,
+    cache_root,
+    check_sha256,
+    file_sha256,
+    is_archive,
+    redact,
+    retrieve,
+    tidy,
+    unpack,
+)
 from .files import load_path, read_file
 
 PREFIX = "url:"
@@ -37,7 +51,8 @@ def parse(text: str) -> dict[str, str]:
         if not comma or not eq or key not in names:
             break
         if key in options:
-            raise UsageError(f"bad spec {text!r}: parameter {key!r} given twice")
+            shown = PREFIX + redact(text.strip()[len(PREFIX):])
+            raise UsageError(f"bad spec {shown!r}: parameter {key!r} given twice")
         options[key] = value.strip()
         rest = before
     return {"url": rest.strip(), **options}
@@ -64,15 +79,22 @@ class Url(DatasetLoader):
 
     @property
     def spec(self) -> str:
-        """``url:URL,key=value``: the form `parse` reads back (not the generic name:k=v)."""
+        """``url:URL,key=value``: the form `parse` reads back (not the generic name:k=v), with
+        the URL redacted: the spec names the dataset in records and messages."""
         options = canonical("", self.params[1:], self.config)
-        return PREFIX + self.config["url"] + ("," + options[1:] if options else "")
+        return PREFIX + self.shown + ("," + options[1:] if options else "")
+
+    @property
+    def shown(self) -> str:
+        """The URL as it may be shown or stored (download.redact)."""
+        return redact(self.config["url"])
 
     def remote(self, verified: bool = True) -> Remote:
         url = self.config["url"]
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise UsageError(f"dataset url: {url!r} is not an http:// or https:// address")
+            raise UsageError(f"dataset url: {self.shown!r} is not an http:// or https:// "
+                             "address")
         name = _SAFE.sub("_", unquote(parts.path.rstrip("/").rpartition("/")[2])) or "download"
         if self.config["unpack"] and not is_archive(name):
             raise UsageError(f"dataset url: unpack=true needs a .zip or .tar archive, not {name!r}")
@@ -84,22 +106,24 @@ class Url(DatasetLoader):
         return Remote(url, name, sha or None)
 
     def folder(self) -> Path:
-        """One folder per URL: a new sha256 for the same URL replaces the file in it."""
-        return cache_root() / "url" / hashlib.sha256(self.config["url"].encode()).hexdigest()[:16]
+        """One folder per URL: a new sha256 for the same URL replaces the file in it. Named after
+        the redacted URL, so a renewed token (a pre-signed URL's signature) reuses the file;
+        the sha256 checks it still."""
+        return cache_root() / "url" / hashlib.sha256(self.shown.encode()).hexdigest()[:16]
 
     def load(self) -> Dataset:
         remote = self.remote()
         assert remote.sha256 is not None  # remote() refuses a file without one
-        path = retrieve(remote, self.folder())
-        if self.config["unpack"]:
-            parts = load_path(unpack(path, remote.sha256)).parts
-        else:
-            parts = [(remote.file, read_file(path))]
-            if not parts[0][1]:
-                raise DataError(f"input is empty: {self.config['url']}")
+        with tidy(self.folder()):
+            path = retrieve(remote, self.folder())
+            if self.config["unpack"]:
+                parts = load_path(unpack(path, remote.sha256)).parts
+            else:
+                parts = [(remote.file, read_file(path))]
+                if not parts[0][1]:
+                    raise DataError(f"input is empty: {self.shown}")
         return Dataset(name=self.spec, parts=take_head(parts, self.config["head"]), kind="url",
-                       description=f"downloaded from {self.config['url']}",
-                       source=self.config["url"])
+                       description=f"downloaded from {self.shown}", source=self.shown)
 
     def fetch(self) -> dict[str, Any]:
         """Download now (`mdlbench fetch`); without a sha256, report the file's for checking."""
@@ -108,7 +132,8 @@ class Url(DatasetLoader):
             ds = self.load()
             return {"name": self.spec, "path": str(self.folder()), "files": len(ds.parts),
                     "size": ds.size, "sha256": True}
-        path = retrieve(remote, self.folder())
+        with tidy(self.folder()):
+            path = retrieve(remote, self.folder())
         return {"name": self.spec, "path": str(path), "files": 1, "size": path.stat().st_size,
                 "sha256": False, "actual_sha256": file_sha256(path)}
 
