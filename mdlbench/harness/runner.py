@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..compressors.base import Compressor, Encoded, ProgressFn
+from ..compressors.provenance import describe as describe_coder
 from ..datasets import Dataset
 from ..errors import MdlbenchError
 from ..results.record import (
@@ -75,7 +76,7 @@ def identify(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | Non
         limit_bits=dataset.limit_bits, entropy_bits=dataset.entropy_bits,
         model_class=dataset.reference.model_class, ml_bits=dataset.reference.ml_bits,
         formulas=dict(dataset.reference.formulas))
-    desc = comp.describe()
+    desc = describe_coder(comp)
     info = CompressorInfo(**{f.name: desc[f.name] for f in dataclasses.fields(CompressorInfo)})
     code = code_fingerprint(comp)
     key = cell_key({"dataset": ds.sha256, "label": ds.label, "spec": info.spec,

@@ -1,0 +1,42 @@
+"""What a result records about the coder that made it: its spec, library version, plugin
+origin and pretrained model (kept out of the codec protocol, which only codes)."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from typing import Any
+
+from .. import plugins
+
+
+@functools.cache
+def library_version(dist: str | None) -> str:
+    """The version of a distribution (None: mdlbench itself; "stdlib": Python's)."""
+    if dist is None:
+        from .. import __version__
+
+        return __version__
+    if dist == "stdlib":
+        import platform
+
+        return f"python {platform.python_version()} stdlib"
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def describe(comp: Any) -> dict[str, Any]:
+    """A compressor as its records show it."""
+    return {
+        "name": comp.name,
+        "spec": comp.spec,
+        "family": comp.family,
+        "summary": comp.summary,
+        "params": dict(comp.config),
+        "library": comp.library or "mdlbench",
+        "version": comp.version(),
+        "plugin": plugins.origin(type(comp)),
+        "model": comp.pretrained(),
+    }
