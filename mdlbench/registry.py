@@ -27,20 +27,81 @@ T = TypeVar("T")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 MAIN = "__main__"
 
-_TABLES: dict[str, dict[str, Any]] = {}
+class Table(dict):  # type: ignore[type-arg]
+    """A registry, filled on demand: with a `loader`, looking up a missing name first calls
+    `loader(name)` (import the module of that spec name), then `loader(None)` (import them all),
+    and reading the whole table imports them all; so a run imports the coders it uses only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loader: Callable[[str | None], None] | None = None
+        self._complete = False
+        self._busy = False
+
+    def _load(self, name: str | None) -> None:
+        if self.loader is None or self._complete or self._busy:
+            return
+        self._busy = True
+        try:
+            self.loader(name)
+            if name is None or not dict.__contains__(self, name):
+                self.loader(None)
+                self._complete = True
+        finally:
+            self._busy = False
+
+    def __contains__(self, name: object) -> bool:
+        if not dict.__contains__(self, name) and isinstance(name, str):
+            self._load(name)
+        return dict.__contains__(self, name)
+
+    def __getitem__(self, name: str) -> Any:
+        self.__contains__(name)
+        return dict.__getitem__(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        self.__contains__(name)
+        return dict.get(self, name, default)
+
+    def __iter__(self) -> Any:
+        self._load(None)
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._load(None)
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._load(None)
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._load(None)
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._load(None)
+        return dict.items(self)
+
+
+_TABLES: dict[str, Table] = {}
 _BASES: dict[str, type | None] = {}
 _CODE: dict[str, Callable[[Any], Any]] = {}
 
 
-def table(what: str, base: type | None = None,
-          code: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+def table(what: str, base: type | None = None, code: Callable[[Any], Any] | None = None,
+          loader: Callable[[str | None], None] | None = None) -> Table:
     """The registry of `what` (made on first use). `base`: the class every entry subclasses;
-    `code`: the class or function that defines an entry (default: the entry itself)."""
+    `code`: the class or function that defines an entry (default: the entry itself); `loader`:
+    imports what registers a name (see `Table`)."""
     if base is not None:
         _BASES[what] = base
     if code is not None:
         _CODE[what] = code
-    return _TABLES.setdefault(what, {})
+    reg = _TABLES.setdefault(what, Table())
+    if loader is not None:
+        reg.loader = loader
+    return reg
 
 
 def tables() -> list[tuple[str, dict[str, Any]]]:
@@ -76,7 +137,7 @@ def add(what: str, name: str, entry: T) -> T:
             missing = ", ".join(sorted(entry.__abstractmethods__))
             raise UsageError(f"cannot register {what} {name!r} from {home(entry)}: "
                              f"{entry.__qualname__} does not implement {missing}")
-    old = reg.get(name)
+    old = dict.get(reg, name)
     if old is None:
         reg[name] = entry
     elif not same(code_of(what, old), defn):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import plugins, registry
+from .. import registry
 from .. import spec as specmod
 from ..errors import UsageError
 
@@ -19,6 +19,8 @@ def create(text: str | specmod.Spec, **overrides: Any) -> Any:
     s = specmod.parse(text) if isinstance(text, str) else text
     cls = REGISTRY.get(s.name)
     if cls is None:
+        from .. import plugins  # plugins depend on the registry, not the other way
+
         plugins.load_entry_points()  # a Python caller who never went through api or the CLI
         cls = REGISTRY.get(s.name)
     if cls is None:

@@ -7,8 +7,6 @@ import functools
 import importlib.metadata
 from typing import Any
 
-from .. import plugins
-
 
 @functools.cache
 def library_version(dist: str | None) -> str:
@@ -29,6 +27,8 @@ def library_version(dist: str | None) -> str:
 
 def describe(comp: Any) -> dict[str, Any]:
     """A compressor as its records show it."""
+    from .. import plugins  # a record's work only: a codec run alone does not load it
+
     return {
         "name": comp.name,
         "spec": comp.spec,
