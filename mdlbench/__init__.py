@@ -20,7 +20,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("run", "compare", "table", "report", "records", "results_frame", "plot", "figures",
+_API = ("run", "RunOptions", "compare", "table", "report", "records", "results_frame", "plot", "figures",
         "write_plots", "html_report", "gate", "encode_bytes", "decode_bytes", "catalogue")
 
 __all__ = [*_API, "Record", "errors", "__version__"]

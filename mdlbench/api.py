@@ -8,7 +8,9 @@ results/runs), or as the records `run` returned: `compare(run(["iid:n=1000"], ["
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,9 @@ from . import datasets as dsmod
 from . import limits
 from . import plugins as pluginmod
 from .coding import container
+from .compressors import provenance
 from .compressors.base import REGISTRY, Compressor, create
+from .compressors.bounds import check_input, check_length
 from .errors import CorruptStreamError, UsageError, VerificationError
 from .harness import grid, measure
 from .harness import suite as suitemod
@@ -61,43 +65,76 @@ def _groups(datasets: Sequence[str], compressors: Sequence[str] | None,
                            chunk_size, seeds)]
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How `run` runs its cells (every field has the command line's default).
+
+    results_dir: where records are kept (None: nowhere); a finished cell found there with the
+    same code and at least the same verification is returned as stored, unless `force`.
+    per_file, chunk_size, seeds: how datasets are cut and how many seeds a stochastic coder
+    runs (for datasets and compressors given directly; a suite says it per group).
+    verify: decode every stream back and compare. labels, overrides: labelled datasets' label
+    handling and parameters given to every coder that has them (`{"device": "cuda"}`).
+    jobs > 1 runs cells in that many local processes, executor="ray" as Ray tasks (address:
+    "auto", "HOST:PORT", or None for a new local cluster); their speeds are marked contended.
+    repeat, min_time: each cell is warmed up, then encoded and decoded up to `repeat` times
+    (default 5) or until `min_time` seconds (default 0.5) were measured; the fastest run is its
+    speed. progress: shown where a person watches unless False (True: anywhere); a `reporter`
+    replaces the display. plugins: modules or .py files that register compressors, datasets
+    and probes (as `--plugin`); installed entry points and MDLBENCH_PLUGINS load by themselves.
+    max_cells: the most cells a grid may have (None: limits.MAX_CELLS).
+    """
+
+    results_dir: Path | str | None = store.DEFAULT_DIR
+    per_file: bool = False
+    chunk_size: int | None = None
+    seeds: int = 1
+    force: bool = False
+    verify: bool = True
+    labels: str | None = None
+    overrides: dict[str, Any] | None = None
+    jobs: int = 1
+    executor: str = "local"
+    address: str | None = None
+    repeat: int | None = None
+    min_time: float | None = None
+    progress: bool | None = None
+    reporter: Reporter | None = None
+    plugins: Sequence[str] = ()
+    max_cells: int | None = None
+
+
 def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, *,
         suite: Path | str | Sequence[suitemod.Group] | None = None,
-        results_dir: Path | str | None = store.DEFAULT_DIR, per_file: bool = False,
-        chunk_size: int | None = None, force: bool = False, seeds: int = 1,
-        verify: bool = True, reporter: Reporter | None = None, labels: str | None = None,
-        overrides: dict[str, Any] | None = None, jobs: int = 1, executor: str = "local",
-        address: str | None = None, repeat: int | None = None,
-        min_time: float | None = None, progress: bool | None = None,
-        plugins: Sequence[str] = (), max_cells: int | None = None) -> list[Record]:
+        options: RunOptions | None = None, **fields: Any) -> list[Record]:
     """Run every (dataset × compressor × seed) cell of the datasets and compressors given (the
     classical line-up by default), or of a suite (a TOML file, or a list of Groups); return
-    the records. A finished cell found in `results_dir` with the same code and at least the
-    same verification is returned as stored, unless `force`.
+    the records. How: `options` (a RunOptions), or its fields as keywords
+    (`run(["canterbury"], ["zstd"], jobs=2)`), the keywords replacing the options' fields.
 
     Everything is validated before the first cell runs: unknown names, bad parameters and
     unreadable data fail fast. Each finished cell is written at once (atomically), so an
-    interrupted grid resumes where it stopped. Each cell is warmed up, then encoded and decoded
-    up to `repeat` times (default 5) or until `min_time` seconds (default 0.5) were measured;
-    the fastest run is its speed. `jobs` > 1 runs cells in that many local processes, `executor="ray"` as Ray tasks
-    (`address`: "auto", "HOST:PORT", or None for a new local cluster); their speeds are then
-    marked contended. `plugins`: modules or .py files that register compressors and datasets
-    (as `--plugin`); installed entry points and MDLBENCH_PLUGINS load by themselves.
-
-    A grid of more than `max_cells` cells (limits.MAX_CELLS by default) is refused before
-    anything is built.
-
-    Progress is shown where a person watches (a terminal, or a Jupyter notebook) unless
-    `progress=False`; `progress=True` shows it anywhere; a `reporter` replaces the display.
+    interrupted grid resumes where it stopped. A grid of more than `max_cells` cells
+    (limits.MAX_CELLS by default) is refused before anything is built.
     """
-    pluginmod.activate(plugins)
-    groups = _groups(datasets, compressors, suite, per_file, chunk_size, seeds)
-    timing = measure.policy(repeat, min_time)
-    cells = grid.plan(groups, labels, overrides, max_cells)
-    root = Path(results_dir) if results_dir is not None else None
-    return grid.run_grid(cells, root=root, force=force, verify=verify, timing=timing, jobs=jobs,
-                         executor=executor, address=address, labels=labels,
-                         reporter=reporter or reporter_for(progress))
+    opts = _options(options, fields)
+    pluginmod.activate(opts.plugins)
+    groups = _groups(datasets, compressors, suite, opts.per_file, opts.chunk_size, opts.seeds)
+    timing = measure.policy(opts.repeat, opts.min_time)
+    cells = grid.plan(groups, opts.labels, opts.overrides, opts.max_cells)
+    root = Path(opts.results_dir) if opts.results_dir is not None else None
+    return grid.run_grid(cells, root=root, force=opts.force, verify=opts.verify, timing=timing,
+                         jobs=opts.jobs, executor=opts.executor, address=opts.address,
+                         labels=opts.labels, reporter=opts.reporter or reporter_for(opts.progress))
+
+
+def _options(options: RunOptions | None, fields: dict[str, Any]) -> RunOptions:
+    known = {f.name for f in dataclasses.fields(RunOptions)}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise TypeError(f"run() got an unexpected keyword argument {unknown[0]!r} (options: "
+                        f"{', '.join(sorted(known))})")
+    return dataclasses.replace(options or RunOptions(), **fields)
 
 
 def _sources(results: Results) -> list[Path | str | Record]:
@@ -266,7 +303,7 @@ def encode_bytes(spec: str, data: bytes, verify: bool = True) -> bytes:
     decode` would, and a stream that does not give `data` back is a VerificationError."""
     pluginmod.activate()
     comp = create(spec)
-    comp.check_input(len(data), f"an input of {len(data):,} B")
+    check_input(comp, len(data), f"an input of {len(data):,} B")
     blob = comp.compress(data) if comp.self_describing else container.wrap(
         comp.spec, data, comp.compress(data))
     if verify:
@@ -293,11 +330,11 @@ def decode_bytes(blob: bytes) -> bytes:
         raise UsageError(f"stream names a compressor this mdlbench cannot build: {e}; a "
                          f"plugin's compressor needs its plugin (--plugin)") from None
     if comp.self_describing:
-        comp.check_length(header.length, len(payload), header.meta)
+        check_length(comp, header.length, len(payload), header.meta)
         limits.check_memory(comp.memory_bytes(header.length),
                             f"decoding {header.length:,} B with {comp.spec}")
         return container.check(header, comp.decompress(blob))
-    comp.check_length(header.length, len(payload))
+    check_length(comp, header.length, len(payload))
     return container.check(header, comp.decompress_bounded(payload, header.length))
 
 
@@ -320,6 +357,6 @@ def _version(cls: type[Compressor]) -> str:
     """The library version a compressor records; from its class where it cannot be built
     without a parameter (hf: a model)."""
     try:
-        return cls().version()
+        return provenance.version(cls())
     except UsageError:  # version() reads only the class: an unconfigured instance will do
-        return cls.__new__(cls).version()
+        return provenance.version(cls.__new__(cls))

@@ -197,14 +197,14 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
     from .harness.progress import Reporter, RichReporter
     from .results.leaderboard import leaderboard, parts_table
 
+    options = api.RunOptions(
+        results_dir=results_dir, per_file=per_file, chunk_size=chunk_size, force=force,
+        seeds=seeds, verify=not no_verify, reporter=Reporter() if quiet else RichReporter(err),
+        labels=labels, overrides={"device": device} if device else None, jobs=jobs,
+        executor=executor, address=address, repeat=repeat, min_time=min_time,
+        max_cells=max_cells)
     with contextlib.redirect_stdout(sys.stderr):  # stdout is for the tables or the JSON
-        records = api.run(datasets, compressors or None, suite=suite, results_dir=results_dir,
-                          per_file=per_file, chunk_size=chunk_size, force=force, seeds=seeds,
-                          verify=not no_verify,
-                          reporter=Reporter() if quiet else RichReporter(err),
-                          labels=labels, overrides={"device": device} if device else None,
-                          jobs=jobs, executor=executor, address=address, repeat=repeat,
-                          min_time=min_time, max_cells=max_cells)
+        records = api.run(datasets, compressors or None, suite=suite, options=options)
     if fmt == "json":
         import json
 

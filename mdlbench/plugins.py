@@ -1,6 +1,7 @@
 """Compressors and datasets from outside the package.
 
-Three ways in, all ending in the registries (mdlbench/registry.py):
+Three ways in, all ending in the registries (mdlbench/registry.py: compressors, datasets,
+probes); this module depends on the registries, never the other way round:
 - installed packages declare entry points in the groups `mdlbench.compressors` and
   `mdlbench.datasets` (a class, or a module whose import registers its classes); they load by
   themselves the first time mdlbench needs a registry;
@@ -10,7 +11,7 @@ Three ways in, all ending in the registries (mdlbench/registry.py):
 - a notebook or script registers classes in `__main__` directly.
 
 Cells that run in other processes (`-j N`, Ray) rebuild their compressor from its spec, so each
-job carries a `Snapshot` of the plugin classes the driver knows and the worker `restore`s it
+job carries a `Snapshot` of the plugin entries of every registry the driver knows and the worker `restore`s it
 first: files and modules are imported again; classes that no worker can import (`__main__`,
 a notebook) travel by value, pickled with cloudpickle.
 
@@ -39,8 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import registry
 from .errors import UsageError
-from .registry import MAIN, home
+from .registry import digest, home, ours, sha
 
 ENV = "MDLBENCH_PLUGINS"
 GROUPS = {"mdlbench.compressors": "compressor", "mdlbench.datasets": "dataset"}
@@ -91,8 +93,8 @@ def load_file(path: Path, label: str | None = None) -> types.ModuleType:
     if full.suffix != ".py":
         raise UsageError(f"plugin {label}: not a .py file (or give a module name)")
     name = f"mdlbench_plugin_{_ident(full.stem)}_{hashlib.sha1(str(full).encode()).hexdigest()[:8]}"
-    sha = _sha(full.read_bytes())
-    if _loaded.files.get(full) == sha:
+    code = sha(full.read_bytes())
+    if _loaded.files.get(full) == code:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, full)
     assert spec is not None and spec.loader is not None
@@ -100,21 +102,20 @@ def load_file(path: Path, label: str | None = None) -> types.ModuleType:
     previous = sys.modules.get(name)
     sys.modules[name] = module
     _loaded.modules[name] = full
+    old = registry.withdraw(name)  # an edited file: its new classes replace the old ones
     try:
         with _blame(label), _registers(name):
             spec.loader.exec_module(module)
     except UsageError:
+        registry.withdraw(name)
+        registry.put_back(old)
         if previous is None:
             del sys.modules[name], _loaded.modules[name]
         else:
             sys.modules[name] = previous
         raise
-    _loaded.files[full] = sha
+    _loaded.files[full] = code
     return module
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def load_module(name: str) -> types.ModuleType:
@@ -178,10 +179,12 @@ def _blame(label: str) -> Iterator[None]:
 def _registers(module: str) -> Iterator[None]:
     """The code inside must register a class, or `module` must have registered one before
     (a module imported earlier); inside `_blame`, which names the plugin."""
-    before = {(what, n): c for what, table in _tables() for n, c in table.items()}
+    before = {(what, n): registry.code_of(what, c)
+              for what, table in registry.tables() for n, c in table.items()}
     yield
-    after = {(what, n): c for what, table in _tables() for n, c in table.items()}
-    new = [k for k, c in after.items() if before.get(k) is not c]
+    after = {(what, n): registry.code_of(what, c)
+             for what, table in registry.tables() for n, c in table.items()}
+    new = [k for k, c in after.items() if before.get(k) is not c and not ours(home(c))]
     mine = [k for k, c in after.items() if home(c) == module or home(c).startswith(module + ".")]
     if not new and not mine:
         raise UsageError("it registers no compressor or dataset: decorate a "
@@ -189,22 +192,9 @@ def _registers(module: str) -> Iterator[None]:
                          "DatasetLoader with @mdlbench.datasets.register_dataset)")
 
 
-def _tables() -> list[tuple[str, dict[str, Any]]]:
-    from .compressors.base import REGISTRY
-    from .datasets.base import DATASETS
-
-    return [("compressor", REGISTRY), ("dataset", DATASETS)]
-
-
 def _register(what: str, cls: Any) -> None:
-    if what == "compressor":
-        from .compressors.base import register
-
-        register(cls)
-    else:
-        from .datasets.base import register_dataset
-
-        register_dataset(cls)
+    """An entry point's class into its registry (`what`: compressor or dataset)."""
+    registry.register_class(what, cls)
 
 
 def _ident(text: str) -> str:
@@ -212,10 +202,6 @@ def _ident(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- provenance
-
-def ours(module: str) -> bool:
-    return module == "mdlbench" or module.startswith("mdlbench.")
-
 
 def origin(cls: type) -> dict[str, str] | None:
     """Where a registered class from outside mdlbench comes from (None for mdlbench's own):
@@ -225,7 +211,7 @@ def origin(cls: type) -> dict[str, str] | None:
     if ours(module):
         return None
     out = {"module": module}
-    file = _loaded.modules.get(module) or _source(cls)
+    file = _loaded.modules.get(module) or registry.source(cls)
     if file is not None:
         out["file"] = str(file)
     dist = _loaded.dists.get(module) or _distribution(module.partition(".")[0])
@@ -244,16 +230,6 @@ def version(cls: type) -> str | None:
     else `sha256:` and the digest of its file (never "unknown"); None for mdlbench's own."""
     src = origin(cls)
     return None if src is None else src["version"]
-
-
-def _source(cls: type) -> Path | None:
-    if home(cls) == MAIN:  # a notebook's, or a script's that a worker runs under another name
-        return None
-    try:
-        src = inspect.getsourcefile(cls)
-    except TypeError:
-        return None
-    return Path(src).resolve() if src is not None and Path(src).is_file() else None
 
 
 def key(cls: type) -> str | None:
@@ -283,87 +259,45 @@ def _packages(_path: tuple[str, ...]) -> dict[str, list[str]]:
     return dict(importlib.metadata.packages_distributions())
 
 
-def digest(cls: type) -> str:
-    """Hash of a class's source file; of its code (and its bases' outside mdlbench) where it
-    has no file of its own, as in a notebook or a class shipped to a worker by value."""
-    src = _source(cls)
-    if src is not None:
-        return _sha(src.read_bytes())
-    h = hashlib.sha256()
-    for c in cls.__mro__:
-        if ours(home(c)) or c.__module__ == "builtins" or c.__module__ == "abc":
-            continue
-        h.update(c.__qualname__.encode())
-        for key, value in sorted(vars(c).items()):
-            if key in _SKIP or key.startswith("_abc"):
-                continue
-            h.update(key.encode() + b"=" + b"".join(_code_bytes(value)) + b";")
-    return h.hexdigest()[:16]
-
-
-_SKIP = {"__dict__", "__weakref__", "__abstractmethods__", "__module__", "__parameters__"}
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def _code_bytes(obj: Any) -> list[bytes]:
-    """A process-independent rendering of a class attribute: functions by their bytecode,
-    names and constants; other values by their repr without memory addresses."""
-    if isinstance(obj, staticmethod | classmethod):
-        return _code_bytes(obj.__func__)
-    if isinstance(obj, property):
-        return [b for f in (obj.fget, obj.fset, obj.fdel) for b in _code_bytes(f)]
-    if isinstance(obj, types.FunctionType):
-        return _code_bytes(obj.__code__) + [_repr(obj.__defaults__)]
-    if isinstance(obj, types.CodeType):
-        out = [obj.co_code, repr(obj.co_names).encode(), repr(obj.co_varnames).encode()]
-        for const in obj.co_consts:
-            out += _code_bytes(const) if isinstance(const, types.CodeType) else [_repr(const)]
-        return out
-    return [_repr(obj)]
-
-
-def _repr(value: Any) -> bytes:
-    if isinstance(value, frozenset | set):  # set order follows string hashes: per process
-        value = sorted(map(repr, value))
-    return _ADDRESS.sub("", repr(value)).encode()
-
-
 # --------------------------------------------------------------------------- workers
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The plugin classes a driver knows, as a worker can rebuild them: (what, how, where,
-    qualname) entries, how = "file" (a plugin file's path) or "module" (a module name, found
-    under one of `roots`), and `values`: cloudpickled (what, class) pairs for classes no
-    worker can import."""
+    """The plugin entries of every registry a driver knows, as a worker can rebuild them:
+    (what, how, where, name, qualname) entries, how = "file" (a plugin file's path) or
+    "module" (a module name, found under one of `roots`), and `values`: cloudpickled
+    (what, name, entry) triples for what no worker can import (`__main__`, a notebook)."""
 
-    entries: tuple[tuple[str, str, str, str], ...] = ()
+    entries: tuple[tuple[str, str, str, str, str], ...] = ()
     roots: tuple[str, ...] = ()
     values: bytes = b""
 
 
 def snapshot() -> Snapshot:
-    """What a worker must restore to know every plugin class registered here now."""
-    return _snapshot(tuple((what, n, id(c)) for what, t in _tables() for n, c in t.items()))
+    """What a worker must restore to know every plugin entry registered here now."""
+    return _snapshot(tuple((what, n, id(c)) for what, t in registry.tables()
+                           for n, c in t.items()))
 
 
 @functools.lru_cache(maxsize=8)
 def _snapshot(_key: tuple[tuple[str, str, int], ...]) -> Snapshot:
     entries, roots, shipped = [], [], []
-    for what, table in _tables():
-        for _name, cls in sorted(table.items()):
-            module = home(cls)
+    for what, table in registry.tables():
+        for name, entry in sorted(table.items()):
+            code = registry.code_of(what, entry)
+            module = home(code)
             if ours(module):
                 continue
             if module in _loaded.modules:
-                entries.append((what, "file", str(_loaded.modules[module]), cls.__qualname__))
-            elif _importable(module, cls):
-                entries.append((what, "module", module, cls.__qualname__))
+                entries.append((what, "file", str(_loaded.modules[module]), name,
+                                code.__qualname__))
+            elif _importable(module, code):
+                entries.append((what, "module", module, name, code.__qualname__))
                 root = _root(sys.modules[module])
                 if root is not None and root not in roots:
                     roots.append(root)
             else:
-                shipped.append((what, cls))
+                shipped.append((what, name, entry))
     values = b""
     if shipped:
         import cloudpickle
@@ -372,11 +306,11 @@ def _snapshot(_key: tuple[tuple[str, str, int], ...]) -> Snapshot:
     return Snapshot(tuple(entries), tuple(roots), values)
 
 
-def _importable(module: str, cls: type) -> bool:
+def _importable(module: str, code: Any) -> bool:
     mod = sys.modules.get(module)
-    if module == MAIN or mod is None or getattr(mod, "__spec__", None) is None:
+    if module == registry.MAIN or mod is None or getattr(mod, "__spec__", None) is None:
         return False
-    return _attr(mod, cls.__qualname__) is cls
+    return _attr(mod, code.__qualname__) is code
 
 
 def _attr(module: types.ModuleType, qualname: str) -> Any:
@@ -396,24 +330,29 @@ def _root(module: types.ModuleType) -> str | None:
 
 
 def restore(snap: Snapshot) -> None:
-    """Register in this (worker) process what `snap` holds; once per snapshot."""
+    """Register in this (worker) process what `snap` holds; once per snapshot. Importing a
+    module (or file) registers what it decorates; a class that an entry point named (not
+    decorated) is registered here."""
     if snap in _loaded.restored or not (snap.entries or snap.values):
         return
     for root in snap.roots:
         if root not in sys.path:
             sys.path.append(root)
-    for what, how, where, qualname in snap.entries:
+    for what, how, where, name, qualname in snap.entries:
         module = load_file(Path(where)) if how == "file" else None
         with _blame(where):
             module = module or importlib.import_module(where)
-            cls = _attr(module, qualname)
-            if cls is None:
+            code = _attr(module, qualname)
+            if code is None:
                 raise UsageError(f"{where} no longer defines {qualname}")
-            _register(what, cls)
+            if name not in registry.table(what):  # an entry point's class, not decorated
+                if not inspect.isclass(code):
+                    raise UsageError(f"{where} no longer registers {what} {name!r}")
+                registry.add(what, name, code)
     if snap.values:
         import cloudpickle
 
-        with _blame("classes sent by value (registered in __main__)"):
-            for what, cls in cloudpickle.loads(snap.values):
-                _register(what, cls)
+        with _blame("entries sent by value (registered in __main__)"):
+            for what, name, entry in cloudpickle.loads(snap.values):
+                registry.add(what, name, entry)
     _loaded.restored.add(snap)

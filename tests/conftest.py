@@ -67,21 +67,22 @@ def mdl(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
 
 @pytest.fixture
 def fresh_registries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """mdlbench's own compressors and datasets, no plugin loaded, before and after the test:
-    what a test registers or loads stays in it."""
-    from mdlbench import plugins
-    from mdlbench.compressors import REGISTRY
-    from mdlbench.datasets import DATASETS
+    """mdlbench's own compressors, datasets and probes, no plugin loaded, before and after the
+    test: what a test registers or loads stays in it."""
+    import mdlbench.compressors
+    import mdlbench.datasets
+    import mdlbench.models.probes  # noqa: F401
+    from mdlbench import plugins, registry
 
-    saved = dict(REGISTRY), dict(DATASETS)
+    saved = {what: dict(table) for what, table in registry.tables()}
     modules = set(sys.modules)
     monkeypatch.setattr(plugins, "_loaded", plugins._Loaded())
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.delenv(plugins.ENV, raising=False)
     yield
-    for table, old in zip((REGISTRY, DATASETS), saved, strict=True):
+    for what, table in registry.tables():
         table.clear()
-        table.update(old)
+        table.update(saved.get(what, {}))
     for name in set(sys.modules) - modules:
         if name.startswith("mdlbench_plugin_"):
             del sys.modules[name]

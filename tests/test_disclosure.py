@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import mdlbench
-from mdlbench import api, provenance
+from mdlbench import api, decoder_share
 from mdlbench import datasets as dsmod
 from mdlbench.coding import container
 from mdlbench.compressors import REGISTRY, create
@@ -155,14 +155,14 @@ def _executed_files(spec: str, data: bytes, side=None) -> set[str]:
 @pytest.mark.parametrize("spec", ["kt:order=1", "zstd:level=3", "mix", "snml:order=0"])
 def test_the_counted_source_covers_what_a_decoder_runs(spec):
     data = dsmod.load("canterbury:head=3000").data
-    counted = {f["name"] for f in provenance.share(create(spec))["files"]}
+    counted = {f["name"] for f in decoder_share.share(create(spec))["files"]}
     assert _executed_files(spec, data) <= counted
 
 
 def test_a_labelled_decoder_counts_the_modules_it_imports_lazily():
     ds = dsmod.load("logistic:n=120,d=3,k=3")
     spec = "preq:epochs=5,first=32"
-    counted = {f["name"] for f in provenance.share(create(spec))["files"]}
+    counted = {f["name"] for f in decoder_share.share(create(spec))["files"]}
     ran = _executed_files(spec, ds.data, side=ds.labelled)
     assert "mdlbench/models/classifiers.py" in ran  # imported inside a function, still counted
     assert ran <= counted
@@ -170,7 +170,7 @@ def test_a_labelled_decoder_counts_the_modules_it_imports_lazily():
 
 def test_no_decoder_counts_the_api_or_the_presentation():
     for name, cls in REGISTRY.items():
-        files, _ = provenance.source_files(cls)
+        files, _ = decoder_share.source_files(cls)
         labels = {f.relative_to(ROOT).as_posix() for f in files}
         assert not labels & {"mdlbench/api.py", "mdlbench/cli.py"}, name
         assert not any(x.startswith(("mdlbench/results/", "mdlbench/harness/")) for x in labels)
@@ -192,14 +192,14 @@ def test_the_share_reads_bytes_not_times_and_a_plugin_counts_its_file(tmp_path, 
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "odd_codec", module)  # as plugins.load_file does
     spec.loader.exec_module(module)
-    share = provenance.share(module.Odd())
+    share = decoder_share.share(module.Odd())
     names = [f["name"] for f in share["files"]]
     assert "plugin/odd_codec.py" in names and "mdlbench/compressors/base.py" in names
     assert "some_helper_lib" in share["outside"]  # named, not counted
-    assert "some_helper_lib" not in provenance.share(create("zlib"))["outside"]
+    assert "some_helper_lib" not in decoder_share.share(create("zlib"))["outside"]
     os.utime(plug, (1, 1))  # another time, the same bytes: the same figure
-    provenance._class_source.cache_clear()
-    again = provenance.share(module.Odd())
+    decoder_share._class_source.cache_clear()
+    again = decoder_share.share(module.Odd())
     assert again == share
     files = {f["name"]: f["bytes"] for f in share["files"]}
     assert files["plugin/odd_codec.py"] == plug.stat().st_size
@@ -240,7 +240,7 @@ def test_a_class_without_a_file_is_named_not_guessed():
          "class Nb(Compressor):\n    name = 'nb'\n"
          "    def compress(self, data):\n        return zlib.compress(data)\n"
          "    def decompress(self, blob):\n        return zlib.decompress(blob)\n", scope)
-    share = provenance.share(scope["Nb"]())
+    share = decoder_share.share(scope["Nb"]())
     names = [f["name"] for f in share["files"]]
     assert "mdlbench/compressors/base.py" in names  # its base class's source still counts
     assert not any(n.startswith("plugin/") for n in names)  # abc's ABC is CPython's

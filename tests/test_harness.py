@@ -13,6 +13,7 @@ import mdlbench
 from mdlbench import spec as specmod
 from mdlbench.compressors import REGISTRY, Compressor, create, create_all
 from mdlbench.compressors.classical import ppmd_header
+from mdlbench.compressors.provenance import describe
 from mdlbench.datasets import load
 from mdlbench.errors import DataError, ResultsError, UsageError
 from mdlbench.params import Param
@@ -51,7 +52,7 @@ def test_parameters_are_validated():
 
 def test_every_registered_compressor_describes_itself(tiny_lm):
     for name, cls in REGISTRY.items():
-        d = (create(f"hf:model={tiny_lm}") if name == "hf" else cls()).describe()
+        d = describe(create(f"hf:model={tiny_lm}") if name == "hf" else cls())
         assert d["name"] == name and d["version"] and isinstance(d["params"], dict)
 
 

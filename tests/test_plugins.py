@@ -8,12 +8,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import mdlbench
 from mdlbench import plugins
 from mdlbench.compressors import REGISTRY, Compressor, create, register
+from mdlbench.datasets import Dataset, DatasetLoader, register_dataset
 from mdlbench.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,8 +197,8 @@ BROKEN = {
                    "@register\nclass X(Compressor):\n    name = 'zstd'\n"
                    "    def compress(self, data):\n        return data\n"
                    "    def decompress(self, blob):\n        return blob\n",
-                   "compressor 'zstd' is registered by mdlbench.compressors.classical and again "
-                   "by mdlbench_plugin_taken_name_"),
+                   "compressor 'zstd' is registered by mdlbench.compressors.classical (Zstd) "
+                   "and again by mdlbench_plugin_taken_name_"),
 }
 
 
@@ -231,13 +233,50 @@ def _compressor(module: str, summary: str) -> type[Compressor]:
                                         "decompress": compress})
 
 
-def test_same_module_replaces_another_module_is_an_error():
-    register(_compressor("__main__", "first run of the cell"))
-    register(_compressor("__main__", "second run of the cell"))
-    assert create("cellcodec").summary == "second run of the cell"
-    register(_compressor("__mp_main__", "the script again, in a spawned worker"))
-    with pytest.raises(UsageError, match="registered by __main__ and again by elsewhere"):
+def test_one_registration_rule_for_compressors():
+    """The same class again (or the same definition again: a cell run twice, a worker) is a
+    no-op; another class under a taken name is one UsageError naming both, from the same
+    module too."""
+    first = register(_compressor("__main__", "first run of the cell"))
+    register(first)
+    register(_compressor("__main__", "first run of the cell"))  # the same code again
+    register(_compressor("__mp_main__", "first run of the cell"))  # in a spawned worker
+    assert REGISTRY["cellcodec"] is first
+    with pytest.raises(UsageError, match=r"registered by __main__ \(Cell\) and again by "
+                                         r"__main__ \(Cell\)"):
+        register(_compressor("__main__", "an edited cell"))
+    with pytest.raises(UsageError, match="registered by __main__ .* and again by elsewhere"):
         register(_compressor("elsewhere", "someone else's"))
+    assert REGISTRY["cellcodec"] is first
+
+
+def test_one_registration_rule_for_datasets():
+    def loader(module: str, text: str) -> type[DatasetLoader]:
+        def load(self: Any) -> Dataset:
+            return Dataset("cellset", [("x", text.encode())])
+
+        return type("CellSet", (DatasetLoader,), {"__module__": module, "name": "cellset",
+                                                  "load": load, "text": text})
+
+    first = register_dataset(loader("__main__", "a"))
+    register_dataset(first)
+    register_dataset(loader("__main__", "a"))
+    with pytest.raises(UsageError, match="dataset 'cellset' is registered by __main__"):
+        register_dataset(loader("__main__", "b"))
+    with pytest.raises(UsageError, match="and again by elsewhere"):
+        register_dataset(loader("elsewhere", "a"))
+
+
+def test_a_plugin_file_in_two_versions_registers_each_class_once(tmp_path):
+    """Two classes of one plugin file under one name: the usage error, naming both."""
+    path = tmp_path / "two.py"
+    body = MYCODECS.split("@register_dataset")[0] if "@register_dataset" in MYCODECS else MYCODECS
+    path.write_text(body + "\n\n@register\nclass Another(Compressor):\n    name = 'myzlib'\n"
+                    "    def compress(self, data):\n        return data\n"
+                    "    def decompress(self, blob):\n        return blob\n")
+    with pytest.raises(UsageError, match=r"compressor 'myzlib' is registered by .*\(MyZlib\) "
+                                         r"and again by .*\(Another\)"):
+        plugins.load_file(path)
 
 
 NOTEBOOK = '''
@@ -246,11 +285,11 @@ import mdlbench
 from mdlbench.compressors import Compressor, register
 from mdlbench.datasets import Dataset, DatasetLoader, register_dataset
 
-for run in (1, 2):  # the cell, run twice
+for run in (1, 2):  # the cell, run twice: the same class again is a no-op
     @register
     class NotebookZlib(Compressor):
         name = "nbzlib"
-        summary = f"defined in __main__, run {run}"
+        summary = "defined in __main__"
 
         def compress(self, data):
             return zlib.compress(data, 6)
@@ -287,7 +326,7 @@ def test_snapshot_round_trip_in_this_process():
     plugins.load_file(SNAPPY)
     register(_compressor("__main__", "by value"))
     snap = plugins.snapshot()
-    kinds = sorted(how for _, how, _, _ in snap.entries)
+    kinds = sorted(how for _, how, _, _, _ in snap.entries)
     assert kinds == ["file"] and snap.values
     del REGISTRY["snappy"], REGISTRY["cellcodec"]
     plugins.restore(snap)

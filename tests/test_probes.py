@@ -62,10 +62,31 @@ def test_registry_refuses_what_it_cannot_use(plugin):
         create("preq:model=test_bottleneck,layers=2")
     with pytest.raises(UsageError, match="hidden does not apply"):
         create("twopart:model=logreg,hidden=64")
-    with pytest.raises(RuntimeError, match="twice"):
+    with pytest.raises(UsageError, match=r"probe 'test_bottleneck' is registered by my_probe "
+                                         r"\(bottleneck\) and again by test_probes"):
         probes.register_probe("test_bottleneck")(lambda d, k, cfg: None)
-    with pytest.raises(ValueError, match="uses"):
+    with pytest.raises(UsageError, match="uses"):
         probes.register_probe("other", uses=("width",))
+
+
+def test_the_same_probe_again_is_a_no_op(plugin):
+    """The one registration rule: the same factory again changes nothing."""
+    before = probes.PROBES["test_bottleneck"]
+    probes.register_probe("test_bottleneck", summary="again")(plugin.bottleneck)
+    assert probes.PROBES["test_bottleneck"] is before
+
+
+def test_workers_get_the_probes(plugin, fresh_registries):
+    """A plugin's probe is in the snapshot a worker restores, like its compressors."""
+    from mdlbench import plugins
+
+    snap = plugins.snapshot()
+    assert [e[:2] + e[3:] for e in snap.entries] == [
+        ("probe", "module", "test_bottleneck", "bottleneck")]
+    del probes.PROBES["test_bottleneck"]
+    del sys.modules["my_probe"]
+    plugins.restore(snap)
+    assert probes.PROBES["test_bottleneck"].summary == "tanh bottleneck"
 
 
 def test_a_probe_must_be_a_torch_module():

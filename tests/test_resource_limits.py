@@ -21,6 +21,7 @@ from mdlbench import api, limits
 from mdlbench.coding import container, varint
 from mdlbench.compressors import REGISTRY, classical, create
 from mdlbench.compressors.base import Compressor
+from mdlbench.compressors.bounds import check_length
 from mdlbench.compressors.kt import KT
 from mdlbench.errors import CorruptStreamError, LimitError
 
@@ -194,7 +195,7 @@ def test_neural_streams_bound_a_forged_length():
     assert lstm.length_bound(8, meta) < 20_000_000  # K = 256: >= 2.2e-5 bits a symbol
     assert lstm.length_bound(0, meta[:-1] + b"\x00") == lstm.max_input  # K = 1 costs nothing
     with pytest.raises(CorruptStreamError):
-        lstm.check_length(2**31 - 1, 8, meta)
+        check_length(lstm, 2**31 - 1, 8, meta)
 
 
 @pytest.mark.parametrize("spec, data", [
@@ -214,7 +215,7 @@ def test_binary_coders_bound_a_forged_length_but_never_an_honest_one(spec, data)
     bound = comp.length_bound(len(payload), header.meta)
     assert bound < 2**31 - 1
     with pytest.raises(CorruptStreamError, match="corrupt stream"):
-        comp.check_length(2**31 - 1, len(payload), header.meta)
+        check_length(comp, 2**31 - 1, len(payload), header.meta)
 
 
 def test_binary_coders_state_their_memory():

@@ -24,13 +24,14 @@ back, and `segments` turns their per-segment bit totals into the learning-curve 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numba
 import numpy as np
 
-from .core import Decoder, Encoder
-from .loop import StepModel, code_steps
+if TYPE_CHECKING:  # the lockstep coders (mix, kt) need only the layout: no constriction
+    from .core import Encoder
+    from .loop import StepModel
 
 ProgressFn = Callable[..., None]
 
@@ -141,6 +142,9 @@ def encode_streams(model: StepModel, data: bytes, *, coder: str = "range",
     _check_streams(model, b)
     idx, _ = _index(n, b, q, r)
     symbols = np.frombuffer(data, dtype=np.uint8).astype(np.int64)[idx]
+    from .core import Encoder
+    from .loop import code_steps
+
     enc = Encoder(coder)
     rec = _Recorder(model, enc, segment_steps)
     code_steps(rec, q, encoder=enc, symbols=symbols[:q], progress=_bytes_progress(progress, b, n))
@@ -162,6 +166,9 @@ def decode_streams(model: StepModel, payload: bytes, n: int, *, coder: str = "ra
     """Inverse of `encode_streams`: the same predict/update calls in the same order."""
     b, q, r = layout(n, model.streams)
     _check_streams(model, b)
+    from .core import Decoder
+    from .loop import code_steps
+
     dec = Decoder(payload, coder)
     symbols = np.zeros((q + (r > 0), b), dtype=np.int64)
     symbols[:q] = code_steps(model, q, decoder=dec, progress=_bytes_progress(progress, b, n))

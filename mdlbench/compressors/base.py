@@ -1,24 +1,31 @@
-"""The compressor protocol and its registry.
+"""The codec protocol: what a compressor (a plugin's too) implements.
 
-A compressor is a small class: `compress(data) -> bytes`, `decompress(blob) -> bytes`, and a
-`describe()` of its parameters. It is registered by name with `@register`, declares its
-parameters as `Param`s, and is built from a spec string by `create("zstd:level=19")`.
-Model-based coders also override `encode` to return the ideal code length beside the stream.
+A compressor is a small class: a `name`, its parameters as `Param`s, and `compress(data) ->
+bytes` / `decompress(blob) -> bytes` (model-based coders override `encode`/`decode` to report
+the ideal code length beside the stream). Optional hooks say what it costs and what its
+streams can hold (`memory_bytes`, `max_input`, `max_ratio` or `length_bound`,
+`decompress_bounded`), check parameter combinations (`validate`) or side information
+(`check_side`), and what besides the spec decides its bits (`fingerprint`, `pretrained`,
+`version`). It registers with `@register`. Beside the protocol, not in it: the lookup by spec
+(lookup.py: `create`), the checks that enforce the limits (bounds.py) and what a record says
+about the coder (provenance.py).
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.metadata
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .. import limits, registry
-from .. import spec as specmod
-from ..errors import CorruptStreamError, LimitError, UsageError
+from ..errors import CorruptStreamError
 from ..params import Param, canonical, resolve
+from .lookup import REGISTRY, create, create_all
+from .provenance import library_version
+
+__all__ = ["REGISTRY", "Compressor", "Encoded", "ProgressFn", "create", "create_all",
+           "library_version", "register"]
 
 ProgressFn = Callable[..., None]
 """progress(done_bytes, total_bytes[, bits_so_far]): called by long-running coders so the CLI
@@ -106,14 +113,6 @@ class Compressor(ABC):
         or network adds its own."""
         return 3 * n
 
-    def check_input(self, n: int, what: str) -> None:
-        """LimitError when an input of `n` bytes is over `max_input`, or its estimated memory
-        over what is available."""
-        if n > self.max_input:
-            raise LimitError(f"{self.spec} cannot code {what}: {n:,} B is over its limit of "
-                             f"{self.max_input:,} B ({self.max_input_why})")
-        limits.check_memory(self.memory_bytes(n), f"{self.spec} on {what}")
-
     def length_bound(self, stream_bytes: int, meta: bytes = b"") -> int:
         """The most input bytes a stream of `stream_bytes` bytes (with this meta) can decode to.
         Coders whose bound depends on their meta (a one-symbol alphabet costs nothing) override
@@ -121,14 +120,6 @@ class Compressor(ABC):
         if self.max_ratio is None:
             return self.max_input
         return min(self.max_input, int(self.max_ratio * (stream_bytes + len(meta) + 16)))
-
-    def check_length(self, length: int, stream_bytes: int, meta: bytes = b"") -> None:
-        """CorruptStreamError when a header's `length` is more than the stream can hold."""
-        bound = self.length_bound(stream_bytes, meta)
-        if length > bound:
-            raise CorruptStreamError(f"{self.name}: corrupt stream (its header claims {length:,} "
-                                     f"B; {stream_bytes:,} B of {self.name} stream hold at most "
-                                     f"{bound:,})")
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         """`decompress` for a stream from outside (`mdlbench decode`) whose header says it holds
@@ -147,13 +138,9 @@ class Compressor(ABC):
         self.decode(self.encode(sample, side=side).blob, side=side)
 
     def version(self) -> str:
-        """The codec library's version; a plugin's own where it names no installed library
-        (plugins.version: never "unknown", never mdlbench's)."""
-        from .. import plugins
-
-        own = plugins.version(type(self))
-        found = library_version(self.library)
-        return found if own is None or (self.library and found != "unknown") else own
+        """The codec library's version (provenance.version adds a plugin's own where the
+        plugin names no installed library)."""
+        return library_version(self.library)
 
     def fingerprint(self) -> str:
         """What decides the bits besides the spec and the code, for the cell key: empty when
@@ -166,70 +153,15 @@ class Compressor(ABC):
         determines the model (classical codecs, prequential coders that start untrained)."""
         return None
 
-    def describe(self) -> dict[str, Any]:
-        from .. import plugins
-
-        return {
-            "name": self.name,
-            "spec": self.spec,
-            "family": self.family,
-            "summary": self.summary,
-            "params": dict(self.config),
-            "library": self.library or "mdlbench",
-            "version": self.version(),
-            "plugin": plugins.origin(type(self)),
-            "model": self.pretrained(),
-        }
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.spec}>"
 
 
-REGISTRY: dict[str, type[Compressor]] = {}
-
-
 def register(cls: type[Compressor]) -> type[Compressor]:
-    """Class decorator: add a compressor to the registry under `cls.name`. Registering a name
-    again from the same module replaces it (a notebook cell run twice); from another module it
-    is an error naming both (mdlbench/registry.py)."""
-    return registry.add(REGISTRY, cls, Compressor, "compressor")
+    """Class decorator: add a compressor to the registry under `cls.name` (the one rule of
+    mdlbench/registry.py: the same class again is a no-op, another under a taken name an
+    error naming both)."""
+    return registry.register_class("compressor", cls)
 
 
-@functools.cache
-def library_version(dist: str | None) -> str:
-    if dist is None:
-        from .. import __version__
-
-        return __version__
-    if dist == "stdlib":
-        import platform
-
-        return f"python {platform.python_version()} stdlib"
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def create(text: str | specmod.Spec, **overrides: Any) -> Compressor:
-    """Build a compressor from a spec string (no ranges); unknown names and values raise."""
-    s = specmod.parse(text) if isinstance(text, str) else text
-    cls = REGISTRY.get(s.name)
-    if cls is None:
-        from .. import plugins
-
-        plugins.load_entry_points()  # a Python caller who never went through api or the CLI
-        cls = REGISTRY.get(s.name)
-    if cls is None:
-        known = ", ".join(sorted(REGISTRY))
-        raise UsageError(f"unknown compressor {s.name!r} (known: {known})")
-    kwargs: dict[str, Any] = dict(s.kwargs)
-    for key, value in overrides.items():
-        if any(p.name == key for p in cls.params):
-            kwargs.setdefault(key, value)
-    return cls(**kwargs)
-
-
-def create_all(texts: list[str], **overrides: Any) -> list[Compressor]:
-    """Expand ranges (``zstd:level=1..22``) and build every compressor, validating all first."""
-    return [create(s, **overrides) for t in texts for s in specmod.expand(t)]
+registry.table("compressor", Compressor)

@@ -31,7 +31,7 @@ in bits under three stated conventions (`CONVENTIONS`: the weights at their stor
 from the safetensors headers; every file of the model folder the decoder reads, weights, config
 and tokenizer; LMIC's 16 bits a parameter), which records add to `bits` as `bits_with_model`,
 `bits_with_model_files` and `bits_lmic`; `decoder_files()` names the folder's files for the
-decoder's share (mdlbench.provenance); `fingerprint()` puts their hash in the cell key.
+decoder's share (mdlbench.decoder_share); `fingerprint()` puts their hash in the cell key.
 """
 
 from __future__ import annotations

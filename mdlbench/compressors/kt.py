@@ -27,9 +27,9 @@ sources); the coder adds its flush byte and under 0.01 %.
 
 Counts. Each context owns W = 2^D int32 counters: [0] how often the context was seen, [u] for an
 internal node u (heap order, root 1) how many of those symbols went right at u. A prediction
-and an update walk one path: O(log K). The kernels `kt_begin`, `kt_p`, `kt_bit` and `kt_commit`
-are the whole model; `_code` and the ensemble's compiled loop (compressors/ensemble.py) both
-call them, so an ensemble's kt member predicts exactly what this coder codes.
+and an update walk one path: O(log K). The public kernels `kt_begin`, `kt_p`, `kt_bit`,
+`kt_end` and `kt_commit` on a `KTState` (the model's arrays, named) are the whole model; `_code`
+and the ensemble's compiled loop (compressors/ensemble.py) both call them, so an ensemble's kt member predicts exactly what this coder codes.
 
 Contexts. If K^k contexts fit (K^k <= 2^22 and K^k W counters <= 2^24, or K^k <= 2^hashbits
 when `hashbits` is given) they index the table directly; otherwise the k symbols are hashed into
@@ -48,7 +48,7 @@ the exact distributions of `kt:streams=B`.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -93,6 +93,16 @@ C_ORDER, C_K, C_DENSE, C_HASHBITS, C_DEPTH = range(5)
 KS_SLOT, KS_NODE, KS_COUNT, KS_SYM = range(4)
 
 
+class KTState(NamedTuple):
+    """The arrays of one kt model, as the compiled kernels take them."""
+
+    counts: np.ndarray   # (slots, 2^D) int32: [0] times the context was seen, [u] went right at u
+    config: np.ndarray   # int64 C_* settings
+    real: np.ndarray     # int64 per tree node: how many of its symbols are below K
+    alpha: float         # the Dirichlet pseudo-count
+    scratch: np.ndarray  # (B, 4) int64 per stream: KS_* (slot, node, count at node, symbol)
+
+
 # ---------------------------------------------------------------------------------------------
 # The model: compiled kernels shared by the coder, the step model and the ensemble.
 
@@ -120,25 +130,31 @@ def _slot(buf: np.ndarray, end: int, start: int, cfg: np.ndarray) -> int:
 
 
 @numba.njit(cache=True, inline="always")
-def kt_begin(ks: np.ndarray, b: int, buf: np.ndarray, pos: int, start: int,
-             counts: np.ndarray, cfg: np.ndarray) -> None:
+def kt_begin(m: KTState, b: int, buf: np.ndarray, pos: int, start: int) -> None:
     """Stream b starts the symbol at `pos`: find its context, stand at the root."""
-    slot = _slot(buf, pos, start, cfg)
-    ks[b, KS_SLOT] = slot
-    ks[b, KS_NODE] = 1
-    ks[b, KS_COUNT] = counts[slot, 0]
+    slot = _slot(buf, pos, start, m.config)
+    m.scratch[b, KS_SLOT] = slot
+    m.scratch[b, KS_NODE] = 1
+    m.scratch[b, KS_COUNT] = m.counts[slot, 0]
 
 
 @numba.njit(cache=True, inline="always")
-def kt_p(ks: np.ndarray, b: int, counts: np.ndarray, real: np.ndarray, alpha: float) -> int:
+def kt_depth(m: KTState) -> int:
+    """D: the binary decisions of a symbol (the low D bits of a byte)."""
+    return m.config[C_DEPTH]
+
+
+@numba.njit(cache=True, inline="always")
+def kt_p(m: KTState, b: int) -> int:
     """16-bit P(next bit = 1) at stream b's node; 0 when the bit must be 0 (no symbol < K to
     the right)."""
+    ks, alpha = m.scratch, m.alpha
     u = ks[b, KS_NODE]
-    r1 = real[2 * u + 1]
+    r1 = m.real[2 * u + 1]
     if r1 == 0:
         return 0
-    m1 = counts[ks[b, KS_SLOT], u] + alpha * r1
-    p = int(m1 / (ks[b, KS_COUNT] + alpha * real[u]) * 65536.0 + 0.5)
+    m1 = m.counts[ks[b, KS_SLOT], u] + alpha * r1
+    p = int(m1 / (ks[b, KS_COUNT] + alpha * m.real[u]) * 65536.0 + 0.5)
     if p < 1:
         return 1
     if p > 65535:
@@ -147,20 +163,31 @@ def kt_p(ks: np.ndarray, b: int, counts: np.ndarray, real: np.ndarray, alpha: fl
 
 
 @numba.njit(cache=True, inline="always")
-def kt_bit(ks: np.ndarray, b: int, counts: np.ndarray, y: int) -> None:
+def kt_bit(m: KTState, b: int, y: int) -> None:
     """Step down to child y of stream b's node."""
+    ks = m.scratch
     u = ks[b, KS_NODE]
-    n1 = counts[ks[b, KS_SLOT], u]
+    n1 = m.counts[ks[b, KS_SLOT], u]
     ks[b, KS_COUNT] = n1 if y else ks[b, KS_COUNT] - n1
     ks[b, KS_NODE] = 2 * u + y
 
 
 @numba.njit(cache=True, inline="always")
-def kt_commit(ks: np.ndarray, b: int, counts: np.ndarray, cfg: np.ndarray) -> None:
-    """Count stream b's symbol (ks[b, KS_SYM]) in its context: once per step, after all B."""
-    slot = ks[b, KS_SLOT]
-    sym = ks[b, KS_SYM]
-    d = cfg[C_DEPTH]
+def kt_end(m: KTState, b: int) -> int:
+    """Stream b's symbol is at a leaf: note it for `kt_commit` and return it."""
+    ks = m.scratch
+    sym = ks[b, KS_NODE] - (1 << m.config[C_DEPTH])
+    ks[b, KS_SYM] = sym
+    return sym
+
+
+@numba.njit(cache=True, inline="always")
+def kt_commit(m: KTState, b: int) -> None:
+    """Count stream b's symbol (noted by `kt_end`) in its context: once per step, after all B."""
+    counts = m.counts
+    slot = m.scratch[b, KS_SLOT]
+    sym = m.scratch[b, KS_SYM]
+    d = m.config[C_DEPTH]
     counts[slot, 0] += 1
     u = 1
     for i in range(d):
@@ -172,16 +199,16 @@ def kt_commit(ks: np.ndarray, b: int, counts: np.ndarray, cfg: np.ndarray) -> No
 
 @numba.njit(cache=True, nogil=True)
 def _code(mode: int, buf: np.ndarray, lay: np.ndarray, t0: int, t1: int, stream: np.ndarray,
-          cs: np.ndarray, counts: np.ndarray, cfg: np.ndarray, real: np.ndarray, alpha: float,
-          ks: np.ndarray, acc: np.ndarray, seg: np.ndarray, seg_steps: int) -> None:
+          cs: np.ndarray, m: KTState, acc: np.ndarray, seg: np.ndarray, seg_steps: int) -> None:
     """Steps t0..t1-1 of the lockstep layout `lay`: encode (mode 0) the symbols of buf into
     `stream`, or decode (mode 1) them from `stream` into buf. Encoding adds Σ -log2 p of the
     coded decisions to acc[0] and seg[t // seg_steps], and keeps the exact KT length as
     acc[1] - log2(acc[2]) (a running product, folded into the sum before it underflows)."""
     nb, q, r = lay[0], lay[1], lay[2]
-    d = cfg[C_DEPTH]
-    w = 1 << d
-    k = cfg[C_K]
+    d = m.config[C_DEPTH]
+    k = m.config[C_K]
+    alpha = m.alpha
+    ks = m.scratch
     for t in range(t0, t1):
         bits = 0.0
         for b in range(nb):
@@ -189,11 +216,11 @@ def _code(mode: int, buf: np.ndarray, lay: np.ndarray, t0: int, t1: int, stream:
                 continue  # the ragged last step
             start = stream_start(lay, b)
             pos = start + t
-            kt_begin(ks, b, buf, pos, start, counts, cfg)
+            kt_begin(m, b, buf, pos, start)
             root = ks[b, KS_COUNT]
             sym = np.int64(buf[pos]) if mode == 0 else np.int64(0)
             for i in range(d):
-                p = kt_p(ks, b, counts, real, alpha)
+                p = kt_p(m, b)
                 if mode == 0:
                     y = (sym >> (d - 1 - i)) & 1
                     if p:
@@ -201,9 +228,8 @@ def _code(mode: int, buf: np.ndarray, lay: np.ndarray, t0: int, t1: int, stream:
                         bits += NLOG2[p] if y else NLOG2[65536 - p]
                 else:
                     y = dec_bit(cs, stream, p) if p else 0
-                kt_bit(ks, b, counts, y)
-            sym = ks[b, KS_NODE] - w
-            ks[b, KS_SYM] = sym
+                kt_bit(m, b, y)
+            sym = kt_end(m, b)
             if mode == 0:
                 acc[2] *= (ks[b, KS_COUNT] + alpha) / (root + k * alpha)
                 if acc[2] < 1e-250:
@@ -213,15 +239,15 @@ def _code(mode: int, buf: np.ndarray, lay: np.ndarray, t0: int, t1: int, stream:
                 buf[pos] = sym
         for b in range(nb):
             if t < q + (1 if b < r else 0):
-                kt_commit(ks, b, counts, cfg)
+                kt_commit(m, b)
         acc[0] += bits
         seg[t // seg_steps] += bits
 
 
 @numba.njit(cache=True, nogil=True)
-def _rows(hist: np.ndarray, counts: np.ndarray, cfg: np.ndarray, alpha: float,
-          ks: np.ndarray, leaf: np.ndarray, out: np.ndarray) -> None:
+def _rows(hist: np.ndarray, m: KTState, leaf: np.ndarray, out: np.ndarray) -> None:
     """Each stream's distribution (n_s + alpha for s < K) from the counts of its context."""
+    counts, cfg, alpha, ks = m.counts, m.config, m.alpha, m.scratch
     order = cfg[C_ORDER]
     w = leaf.shape[0] // 2
     for b in range(hist.shape[0]):
@@ -236,13 +262,12 @@ def _rows(hist: np.ndarray, counts: np.ndarray, cfg: np.ndarray, alpha: float,
 
 
 @numba.njit(cache=True, nogil=True)
-def _count_step(hist: np.ndarray, counts: np.ndarray, cfg: np.ndarray, ks: np.ndarray,
-                symbols: np.ndarray) -> None:
-    order = cfg[C_ORDER]
+def _count_step(hist: np.ndarray, m: KTState, symbols: np.ndarray) -> None:
+    order = m.config[C_ORDER]
     for b in range(hist.shape[0]):
-        ks[b, KS_SLOT] = _slot(hist[b], order, 0, cfg)
-        ks[b, KS_SYM] = symbols[b]
-        kt_commit(ks, b, counts, cfg)
+        m.scratch[b, KS_SLOT] = _slot(hist[b], order, 0, m.config)
+        m.scratch[b, KS_SYM] = symbols[b]
+        kt_commit(m, b)
         for j in range(order - 1):
             hist[b, j] = hist[b, j + 1]
         if order > 0:
@@ -289,7 +314,7 @@ def regret_bound(alphabet: int, order: int, n: int) -> float:
 
 class KTModel:
     """The arrays of one kt model over B streams: the shared counts, the tree's real-symbol
-    counts, and each stream's scratch. `tables()` is what the compiled kernels take."""
+    counts, and each stream's scratch. `state` is what the compiled kernels take."""
 
     def __init__(self, alphabet: int, streams: int, order: int, alpha: float = 0.5,
                  hashbits: int = 0) -> None:
@@ -308,11 +333,7 @@ class KTModel:
                 self.real[u] = min(max(alphabet - lo, 0), 1 << (d - lvl))
         self.counts = np.zeros((slots, 1 << d), dtype=np.int32)
         self.ks = np.zeros((streams, 4), dtype=np.int64)
-        self.alphas = np.array([self.alpha])
-
-    def tables(self) -> tuple[np.ndarray, ...]:
-        """(counts, cfg, real, [alpha], scratch): one kt member of a compiled ensemble."""
-        return self.counts, self.cfg, self.real, self.alphas, self.ks
+        self.state = KTState(self.counts, self.cfg, self.real, self.alpha, self.ks)
 
 
 class KTStepModel:
@@ -331,7 +352,7 @@ class KTStepModel:
 
     def predict(self) -> np.ndarray:
         m = self.model
-        _rows(self._hist, m.counts, m.cfg, m.alpha, m.ks, self._leaf, self._out)
+        _rows(self._hist, m.state, self._leaf, self._out)
         return self._out.copy()
 
     def update(self, symbols: np.ndarray) -> None:
@@ -339,7 +360,7 @@ class KTStepModel:
         if sym.shape[0] != self.streams or sym.min() < 0 or sym.max() >= self.alphabet:
             raise ValueError("kt step model: one symbol in [0, K) per stream is required")
         m = self.model
-        _count_step(self._hist, m.counts, m.cfg, m.ks, sym)
+        _count_step(self._hist, m.state, sym)
 
 
 @register
@@ -414,8 +435,7 @@ class KT(ModelCoder):
             if out is not None:
                 out.reserve((t1 - t0) * b * d)
                 stream, cs = out.out[0], out.cs[0]
-            _code(mode, buf, lay, t0, t1, stream, cs, m.counts, m.cfg, m.real, m.alpha, m.ks,
-                  acc, seg, seg_steps)
+            _code(mode, buf, lay, t0, t1, stream, cs, m.state, acc, seg, seg_steps)
             if progress is not None:
                 done = min(t1, q) * b + (r if t1 > q else 0)
                 if out is not None:

@@ -27,13 +27,14 @@ Defaults (orders 0-4+6+8, word contexts, match model, 2^26-byte table, lr 4, lim
 chosen on the Canterbury English texts and bible.txt; total memory ≈ 100 MB.
 
 All arithmetic is integer (fixed point), so the same input and parameters give the same bits on
-every run and machine. The whole model step, for encoder and decoder alike, is `_predict` and
-`_update` inside the one compiled `_code(mode, ...)`; only the coding point differs (a mode
+every run and machine. The whole model step, for encoder and decoder alike, is `mix_begin`,
+`mix_predict` and `mix_update` on a `MixState` (the model's arrays, named) inside the one
+compiled `_code(mode, ...)`; only the coding point differs (a mode
 flag), so the two cannot drift. Bits are coded with the binary arithmetic coder of
 `mdlbench.coding.binary` inside the compiled loop (see that module for why not constriction,
 and tests/test_mix.py for its check against constriction); `bits_ideal` is Σ -log2 p of the
 coded bits under the 16-bit probabilities. The ensemble (compressors/ensemble.py) runs the same
-kernels on a `MixModel`, so its mix member predicts exactly what this coder codes.
+public kernels on a `MixModel`'s state, so its mix member predicts exactly what this coder codes.
 
 Streams. `streams=B` codes the input as B contiguous streams in lockstep (coding/streams.py, the
 layout a network needs to code B positions per step), byte by byte, stream after stream. The
@@ -53,7 +54,7 @@ beside the shared knowledge) and the second-layer mixer is per stream: +0.4 % at
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -240,84 +241,117 @@ def _set_slots(S, T, K, nibble2, insert):
         S[P_SLOT + i] = _find(T, tmask, h, insert)
 
 
+class MixState(NamedTuple):
+    """The arrays of one mix model, as the compiled kernels take them. `history` and `scratch`
+    hold one row per lockstep stream; a kernel is handed that stream's rows (`s`, `x`)."""
+
+    history: np.ndarray      # (B, S_LEN) int64: position, partial byte, words, hashes, slots
+    scratch: np.ndarray      # (B, X_LEN) int64: the inputs and choices of the current bit
+    slots: np.ndarray        # uint8 hash table of 16-byte slots of bit-history states
+    state_p: np.ndarray      # int32 per context x state: adaptive P(1), 16 bits
+    state_n: np.ndarray      # int32 per context x state: how often updated (sets the rate)
+    match_p: np.ndarray      # int64 per match context: P(1), 16 bits
+    match_n: np.ndarray      # int64 per match context: how often updated
+    weights: np.ndarray      # int32 layer-1 mixer weights (NSETS selected sets)
+    weights2: np.ndarray     # int32 layer-2 mixer weights (per partial byte and stream)
+    apm1: np.ndarray         # uint16 APM over (order-2 hash, partial byte) x 33 bins
+    apm2: np.ndarray         # uint16 APM over (previous byte, partial byte) x 33 bins
+    config: np.ndarray       # int64 K_* settings
+    orders: np.ndarray       # int64 per context: its order, or a text context code (< 0)
+    match_table: np.ndarray  # int32 hash of the last MATCH_MIN bytes -> position after them
+    coded: np.ndarray        # int64 per stream: where it is coded up to (known to the decoder)
+    layout: np.ndarray       # int64 (B, q, r): the lockstep layout (coding/streams.py)
+
+
 @numba.njit(cache=True, inline="always")
-def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
-    """16-bit P(next bit = 1) from the current state; fills scratch X for `_update`."""
-    nc = K[K_NC]
-    nin = K[K_NIN]
-    c0 = S[P_C0]
-    nib = S[P_NIB]
-    bp = S[P_BP]
-    c1 = S[P_C4] & 255
+def _clamp2047(dot):
+    if dot > 2047:
+        return 2047
+    if dot < -2047:
+        return -2047
+    return dot
+
+
+@numba.njit(cache=True, inline="always")
+def _context_inputs(m, s, x, nc):
+    """Each context's bit-history state for this bit (x[X_ST + i]) and its state-map input
+    x[i]; returns how many contexts were seen before."""
+    nib = s[P_NIB]
     nhit = 0
     for i in range(nc):
-        s = T[S[P_SLOT + i] + nib]
-        X[X_ST + i] = s
-        if s != 0:
+        st = m.slots[s[P_SLOT + i] + nib]
+        x[X_ST + i] = st
+        if st != 0:
             nhit += 1
-        X[i] = STRETCH[SM[i * 256 + s] >> 4]
-    mctx = 0
-    mstr = 0
-    ml = S[P_MLEN]
-    if ml > 0:
-        eb = S[P_EXP] | 256
-        if (eb >> (8 - bp)) == c0:
-            ebit = (eb >> (7 - bp)) & 1
-            if ml < 16:
-                bucket = ml
-            else:
-                bucket = 12
-                while (ml >> (bucket - 8)) > 1 and bucket < 31:  # 16..31 → 16, 32..63 → 17
-                    bucket += 1
-                bucket += 4
-            mctx = bucket * 2 + ebit
-            mstr = (ebit * 2 - 1) * (ml if ml < 32 else 32) * 64
-    X[X_MCTX] = mctx
-    X[nc] = STRETCH[MSM[mctx] >> 4] if mctx else 0
-    X[nc + 1] = 256
-    for i in range(nc):
-        X[nc + 2 + i] = CONF[X[X_ST + i]]
-    X[2 * nc + 2] = mstr
-    X[X_SEL] = c0 * nin
-    X[X_SEL + 1] = (256 + mctx) * nin
-    X[X_SEL + 2] = (320 + c1) * nin
-    X[X_SEL + 3] = (576 + nhit * 8 + bp) * nin
-    for m in range(NSETS):
-        base = X[X_SEL + m]
+        x[i] = STRETCH[m.state_p[i * 256 + st] >> 4]
+    return nhit
+
+
+@numba.njit(cache=True, inline="always")
+def _match_context(s):
+    """(match context, match-length input): the expected bit with a bucket of the match
+    length, or (0, 0) without a match or once it failed within this byte."""
+    ml = s[P_MLEN]
+    if ml == 0:
+        return 0, 0
+    bp = s[P_BP]
+    eb = s[P_EXP] | 256
+    if (eb >> (8 - bp)) != s[P_C0]:
+        return 0, 0
+    ebit = (eb >> (7 - bp)) & 1
+    if ml < 16:
+        bucket = ml
+    else:
+        bucket = 12
+        while (ml >> (bucket - 8)) > 1 and bucket < 31:  # 16..31 → 16, 32..63 → 17
+            bucket += 1
+        bucket += 4
+    return bucket * 2 + ebit, (ebit * 2 - 1) * (ml if ml < 32 else 32) * 64
+
+
+@numba.njit(cache=True, inline="always")
+def _mix2(m, s, x, nin, nhit):
+    """Both mixer layers: four layer-1 sets (selected by the partial byte, the match state,
+    the previous byte, contexts seen x bit position), then the stream's layer-2 set. Returns
+    the output in the stretch domain; fills x for `mix_update`."""
+    c0 = s[P_C0]
+    x[X_SEL] = c0 * nin
+    x[X_SEL + 1] = (256 + x[X_MCTX]) * nin
+    x[X_SEL + 2] = (320 + (s[P_C4] & 255)) * nin
+    x[X_SEL + 3] = (576 + nhit * 8 + s[P_BP]) * nin
+    for k in range(NSETS):
+        base = x[X_SEL + k]
         dot = 0
         for i in range(nin):
-            dot += X[i] * W[base + i]
-        dot >>= 16
-        if dot > 2047:
-            dot = 2047
-        if dot < -2047:
-            dot = -2047
-        X[X_DOT + m] = dot
-        X[X_P1 + m] = SQUASH[dot + 2048] >> 4
-    base = (c0 + 256 * S[P_STREAM]) * NSETS
-    X[X_SEL2] = base
+            dot += x[i] * m.weights[base + i]
+        dot = _clamp2047(dot >> 16)
+        x[X_DOT + k] = dot
+        x[X_P1 + k] = SQUASH[dot + 2048] >> 4
+    base = (c0 + 256 * s[P_STREAM]) * NSETS
+    x[X_SEL2] = base
     dot = 0
-    for m in range(NSETS):
-        dot += X[X_DOT + m] * W2[base + m]
-    dot >>= 16
-    if dot > 2047:
-        dot = 2047
-    if dot < -2047:
-        dot = -2047
-    pm = SQUASH[dot + 2048]
-    X[X_PM] = pm
-    # APM stages: interpolate between 33 bins on the stretched probability
-    s = dot + 2048
-    lo = s >> 7
-    w = s & 127
-    h2 = ((S[P_C4] & 0xFFFF) * 0x9E3779B1 >> 16) & 0xFF00
+    for k in range(NSETS):
+        dot += x[X_DOT + k] * m.weights2[base + k]
+    return _clamp2047(dot >> 16)
+
+
+@numba.njit(cache=True, inline="always")
+def _apm(m, s, x, dot, pm):
+    """The two APM stages (interpolating between 33 bins on the stretched probability) and
+    the final probability, a fixed average of the mixer's pm and both stages."""
+    c0 = s[P_C0]
+    k = m.config
+    st = dot + 2048
+    lo = st >> 7
+    w = st & 127
+    h2 = ((s[P_C4] & 0xFFFF) * 0x9E3779B1 >> 16) & 0xFF00
     j1 = (h2 | c0) * 33 + lo
-    a1 = (A1[j1] * (128 - w) + A1[j1 + 1] * w) >> 7
-    X[X_A1] = j1 + (w >> 6)
-    j2 = ((c1 << 8) | c0) * 33 + lo
-    a2 = (A2[j2] * (128 - w) + A2[j2 + 1] * w) >> 7
-    X[X_A2] = j2 + (w >> 6)
-    p = (K[K_F1] * pm + K[K_F2] * a1 + (8 - K[K_F1] - K[K_F2]) * a2) >> 3
+    a1 = (m.apm1[j1] * (128 - w) + m.apm1[j1 + 1] * w) >> 7
+    x[X_A1] = j1 + (w >> 6)
+    j2 = (((s[P_C4] & 255) << 8) | c0) * 33 + lo
+    a2 = (m.apm2[j2] * (128 - w) + m.apm2[j2 + 1] * w) >> 7
+    x[X_A2] = j2 + (w >> 6)
+    p = (k[K_F1] * pm + k[K_F2] * a1 + (8 - k[K_F1] - k[K_F2]) * a2) >> 3
     if p < 24:
         p = 24
     if p > _P_MAX:
@@ -326,57 +360,81 @@ def _predict(S, X, T, SM, MSM, W, W2, A1, A2, K):
 
 
 @numba.njit(cache=True, inline="always")
-def _update(S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, PROG, LAY, y):
-    """Learn from bit y and advance the state (slots at nibble/byte boundaries, contexts and
-    match model at byte boundaries)."""
-    nc = K[K_NC]
-    nin = K[K_NIN]
-    nib = S[P_NIB]
-    limit = K[K_LIMIT]
-    ty = (y << 16) - y
+def mix_predict(m, s, x):
+    """16-bit P(next bit = 1) for the stream whose rows of m.history and m.scratch are s and
+    x; fills x for `mix_update`."""
+    nc = m.config[K_NC]
+    nhit = _context_inputs(m, s, x, nc)
+    mctx, mstr = _match_context(s)
+    x[X_MCTX] = mctx
+    x[nc] = STRETCH[m.match_p[mctx] >> 4] if mctx else 0
+    x[nc + 1] = 256
     for i in range(nc):
-        s = X[X_ST + i]
-        T[S[P_SLOT + i] + nib] = NEX[s * 2 + y]
-        j = i * 256 + s
-        n = SMN[j]
-        SM[j] += ((ty - SM[j]) * RECIP[n]) >> 16
-        if n < limit:
-            SMN[j] = n + 1
-    mctx = X[X_MCTX]
-    if mctx:
-        n = MSMN[mctx]
-        MSM[mctx] += ((ty - MSM[mctx]) * RECIP[n]) >> 16
-        if n < 255:
-            MSMN[mctx] = n + 1
-    # mixers
-    lr = K[K_LR] << 4
-    err = ((y << 12) - (X[X_PM] >> 4)) * lr
-    base = X[X_SEL2]
-    for m in range(NSETS):
-        W2[base + m] += (X[X_DOT + m] * err) >> 18
-    for m in range(NSETS):
-        e0 = (y << 12) - X[X_P1 + m]
+        x[nc + 2 + i] = CONF[x[X_ST + i]]
+    x[2 * nc + 2] = mstr
+    dot = _mix2(m, s, x, m.config[K_NIN], nhit)
+    pm = SQUASH[dot + 2048]
+    x[X_PM] = pm
+    return _apm(m, s, x, dot, pm)
+
+
+@numba.njit(cache=True, inline="always")
+def _learn_mixers(m, x, y):
+    """One gradient step on coding cost: layer 2, then the layer-1 sets that erred enough."""
+    nin = m.config[K_NIN]
+    lr = m.config[K_LR] << 4
+    err = ((y << 12) - (x[X_PM] >> 4)) * lr
+    base = x[X_SEL2]
+    for k in range(NSETS):
+        m.weights2[base + k] += (x[X_DOT + k] * err) >> 18
+    for k in range(NSETS):
+        e0 = (y << 12) - x[X_P1 + k]
         if -MIX_SKIP < e0 < MIX_SKIP:  # confident and right: skip (faster, no loss)
             continue
         err = e0 * lr
-        base = X[X_SEL + m]
+        base = x[X_SEL + k]
         for i in range(nin):
-            W[base + i] += (X[i] * err) >> 18
-    j = X[X_A1]
-    A1[j] += (ty - A1[j]) >> K[K_APMR]
-    j = X[X_A2]
-    A2[j] += (ty - A2[j]) >> K[K_APMR]
+            m.weights[base + i] += (x[i] * err) >> 18
+
+
+@numba.njit(cache=True, inline="always")
+def mix_update(m, s, x, buf, y):
+    """Learn from bit y and advance the stream (slots at nibble/byte boundaries, contexts and
+    match model at byte boundaries; buf receives the finished byte)."""
+    nc = m.config[K_NC]
+    nib = s[P_NIB]
+    limit = m.config[K_LIMIT]
+    ty = (y << 16) - y
+    for i in range(nc):
+        st = x[X_ST + i]
+        m.slots[s[P_SLOT + i] + nib] = NEX[st * 2 + y]
+        j = i * 256 + st
+        n = m.state_n[j]
+        m.state_p[j] += ((ty - m.state_p[j]) * RECIP[n]) >> 16
+        if n < limit:
+            m.state_n[j] = n + 1
+    mctx = x[X_MCTX]
+    if mctx:
+        n = m.match_n[mctx]
+        m.match_p[mctx] += ((ty - m.match_p[mctx]) * RECIP[n]) >> 16
+        if n < 255:
+            m.match_n[mctx] = n + 1
+    _learn_mixers(m, x, y)
+    j = x[X_A1]
+    m.apm1[j] += (ty - m.apm1[j]) >> m.config[K_APMR]
+    j = x[X_A2]
+    m.apm2[j] += (ty - m.apm2[j]) >> m.config[K_APMR]
     # advance
-    c0 = S[P_C0] * 2 + y
-    S[P_C0] = c0
-    S[P_NIB] = nib * 2 + y
-    bp = S[P_BP] + 1
-    S[P_BP] = bp
+    c0 = s[P_C0] * 2 + y
+    s[P_C0] = c0
+    s[P_NIB] = nib * 2 + y
+    bp = s[P_BP] + 1
+    s[P_BP] = bp
     if bp == 4:
-        S[P_NIB] = 1
-        _set_slots(S, T, K, True, True)
+        s[P_NIB] = 1
+        _set_slots(s, m.slots, m.config, True, True)
     elif bp == 8:
-        _end_byte(S, buf, c0 & 255, K, ORD, MT, PROG, LAY)
+        _end_byte(m, s, buf, c0 & 255)
 
 
 @numba.njit(cache=True, inline="always")
@@ -390,116 +448,137 @@ def _coded(p, PROG, LAY):
 
 
 @numba.njit(cache=True, inline="always")
-def _end_byte(S, buf, c, K, ORD, MT, PROG, LAY):
-    pos = S[P_POS]
-    start = S[P_START]
-    buf[pos] = c
-    pos += 1
-    S[P_POS] = pos
-    PROG[S[P_STREAM]] = pos
-    S[P_C0] = 1
-    S[P_NIB] = 1
-    S[P_BP] = 0
-    S[P_C4] = ((S[P_C4] << 8) | c) & 0xFFFFFFFF
-    lc = c + 32 if 65 <= c <= 90 else c
-    if 97 <= lc <= 122 or c >= 128:
-        S[P_W0] = ((S[P_W0] + lc + 1) * 0x2F0F3D5B1) & 0xFFFFFFFFFFFF
-    elif S[P_W0] != 0:
-        S[P_W1] = S[P_W0]
-        S[P_W0] = 0
-    if c == 10:
-        S[P_LINE] = pos
-    nc = K[K_NC]
-    for i in range(nc):
-        o = ORD[i]
-        salt = 0
-        if o >= LOCAL:
-            o -= 2 * LOCAL
-            salt = S[P_SALT]
-        if o >= 0:
-            h = (o + 1) * 0x5BD1E9955BD1E995
+def _context_hash(s, i, o, buf, pos, c, fresh):
+    """Hash of context i (order or text-context code o) after the byte c at pos - 1 of
+    stream row s; `fresh`: before the stream's first byte (an empty history)."""
+    salt = 0
+    if o >= LOCAL:
+        o -= 2 * LOCAL
+        salt = s[P_SALT]
+    if o >= 0:
+        h = (o + 1) * 0x5BD1E9955BD1E995
+        if not fresh:
+            start = s[P_START]
             for k in range(1, o + 1):
                 b = buf[pos - k] if pos - k >= start else 0
                 h = (h + b + 1) * 0x1000193 + k
-            if o == 0:
-                h = 0x7A3F
-        elif o == -1:
-            h = (S[P_W0] + 0x51ED27) * 0x9E3779B1 + c
-        elif o == -3:
-            col = pos - S[P_LINE]
-            h = ((col if col < 80 else 80) * 0x3A8F05C5 + c + 0x1234567) * 0x2F0F3D5B1
+        if o == 0:
+            h = 0x7A3F
+    elif o == -1:
+        h = (s[P_W0] + 0x51ED27) * 0x9E3779B1 + c
+    elif o == -3:
+        if fresh:
+            h = 0x1234567
         else:
-            h = (S[P_W0] * 0x2E5BF271 + S[P_W1] + 0x7A5) * 0x6A09E667
-        S[P_H + i] = _mixh(h + i + salt)
-    # match model: one table of true positions for all streams; a match may point anywhere
-    # already coded (checked with _coded: the encoder holds the whole input, the decoder not)
-    mlen = S[P_MLEN]
+            col = pos - s[P_LINE]
+            h = ((col if col < 80 else 80) * 0x3A8F05C5 + c + 0x1234567) * 0x2F0F3D5B1
+    else:
+        h = (s[P_W0] * 0x2E5BF271 + s[P_W1] + 0x7A5) * 0x6A09E667
+    return _mixh(h + i + salt)
+
+
+@numba.njit(cache=True, inline="always")
+def _end_history(s, buf, c):
+    """Byte c ends: store it, reset the partial byte, move the word and line state on.
+    Returns the new position."""
+    pos = s[P_POS]
+    buf[pos] = c
+    pos += 1
+    s[P_POS] = pos
+    s[P_C0] = 1
+    s[P_NIB] = 1
+    s[P_BP] = 0
+    s[P_C4] = ((s[P_C4] << 8) | c) & 0xFFFFFFFF
+    lc = c + 32 if 65 <= c <= 90 else c
+    if 97 <= lc <= 122 or c >= 128:
+        s[P_W0] = ((s[P_W0] + lc + 1) * 0x2F0F3D5B1) & 0xFFFFFFFFFFFF
+    elif s[P_W0] != 0:
+        s[P_W1] = s[P_W0]
+        s[P_W0] = 0
+    if c == 10:
+        s[P_LINE] = pos
+    return pos
+
+
+@numba.njit(cache=True, inline="always")
+def _end_match(m, s, buf, c, pos):
+    """The match model after byte c: extend or drop the current match, else look one up (one
+    table of true positions for all streams; a match may point anywhere already coded, checked
+    with _coded: the encoder holds the whole input, the decoder not)."""
+    start = s[P_START]
+    mlen = s[P_MLEN]
     if mlen > 0:
-        if buf[S[P_MPTR]] == c:
+        if buf[s[P_MPTR]] == c:
             if mlen < 65535:
                 mlen += 1
-            S[P_MPTR] += 1
+            s[P_MPTR] += 1
         else:
             mlen = 0
-    if K[K_MATCH] and pos - start >= MATCH_MIN:
+    if m.config[K_MATCH] and pos - start >= MATCH_MIN:
         h = 0
         for k in range(1, MATCH_MIN + 1):
             h = (h + buf[pos - k] + 1) * 0x2F0F3D5B1
-        h = (h >> 20) & K[K_MMASK]
+        h = (h >> 20) & m.config[K_MMASK]
         if mlen == 0:
-            cand = MT[h]
-            if cand > 0 and _coded(cand, PROG, LAY):
-                lo = stream_start(LAY, stream_of(LAY, cand - 1))  # coded from lo to cand
+            cand = m.match_table[h]
+            if cand > 0 and _coded(cand, m.coded, m.layout):
+                lo = stream_start(m.layout, stream_of(m.layout, cand - 1))  # coded lo..cand
                 n = 0
                 while n < 400 and n < pos - start and cand - 1 - n >= lo \
                         and buf[cand - 1 - n] == buf[pos - 1 - n]:
                     n += 1
                 if n >= MATCH_MIN:
                     mlen = n
-                    S[P_MPTR] = cand
-        MT[h] = pos
-    if mlen > 0 and not _coded(S[P_MPTR], PROG, LAY):
+                    s[P_MPTR] = cand
+        m.match_table[h] = pos
+    if mlen > 0 and not _coded(s[P_MPTR], m.coded, m.layout):
         mlen = 0
-    S[P_MLEN] = mlen
+    s[P_MLEN] = mlen
     if mlen > 0:
-        S[P_EXP] = buf[S[P_MPTR]]
+        s[P_EXP] = buf[s[P_MPTR]]
 
 
 @numba.njit(cache=True, inline="always")
-def mix_begin(S, T, K):
-    """A stream starts a byte: find (or claim) its first-nibble slots now, not at the end of
-    its previous byte, where other streams could take them in between."""
-    _set_slots(S, T, K, False, True)
+def _end_byte(m, s, buf, c):
+    pos = _end_history(s, buf, c)
+    m.coded[s[P_STREAM]] = pos
+    for i in range(m.config[K_NC]):
+        s[P_H + i] = _context_hash(s, i, m.orders[i], buf, pos, c, False)
+    _end_match(m, s, buf, c, pos)
 
 
 @numba.njit(cache=True, inline="always")
-def _byte(mode, c, stream, cs, S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT,
-          PROG, LAY):
+def mix_begin(m, s):
+    """Stream row s starts a byte: find (or claim) its first-nibble slots now, not at the end
+    of its previous byte, where other streams could take them in between."""
+    _set_slots(s, m.slots, m.config, False, True)
+
+
+@numba.njit(cache=True, inline="always")
+def _byte(mode, c, stream, cs, m, s, x, buf):
     """One byte of one stream: encode c (mode 0, returns Σ -log2 p of its bits) or decode it
     into buf (mode 1, returns 0.0)."""
-    mix_begin(S, T, K)
+    mix_begin(m, s)
     bits = 0.0
     for bp in range(8):
-        p = _predict(S, X, T, SM, MSM, W, W2, A1, A2, K)
+        p = mix_predict(m, s, x)
         if mode == 0:
             y = (c >> (7 - bp)) & 1
             enc_bit(cs, stream, y, p)
             bits += NLOG2[p] if y else NLOG2[65536 - p]
         else:
             y = dec_bit(cs, stream, p)
-        _update(S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, PROG, LAY, y)
+        mix_update(m, s, x, buf, y)
     return bits
 
 
 @numba.njit(cache=True)
-def _code_one(mode, buf, LAY, t0, t1, stream, cs, seg, seg_steps, S, X, T, SM, SMN, MSM, MSMN,
-              W, W2, A1, A2, K, ORD, MT, PROG):
-    """`_code` for a single stream, S and X its rows (views made once: measured ~10 % faster
+def _code_one(mode, buf, t0, t1, stream, cs, seg, seg_steps, m, s, x):
+    """`_code` for a single stream, s and x its rows (views made once: measured ~10 % faster
     than a view per byte)."""
     ideal = 0.0
     for t in range(t0, t1):
-        bits = _byte(mode, buf[t], stream, cs, S, X, buf, T, SM, SMN, MSM, MSMN, W, W2, A1, A2,
-                     K, ORD, MT, PROG, LAY)
+        bits = _byte(mode, buf[t], stream, cs, m, s, x, buf)
         if mode == 0:
             ideal += bits
             seg[t // seg_steps] += bits
@@ -507,23 +586,22 @@ def _code_one(mode, buf, LAY, t0, t1, stream, cs, seg, seg_steps, S, X, T, SM, S
 
 
 @numba.njit(cache=True)
-def _code(mode, buf, LAY, t0, t1, stream, cs, seg, seg_steps, S, X, T, SM, SMN, MSM, MSMN, W,
-          W2, A1, A2, K, ORD, MT, PROG):
+def _code(mode, buf, t0, t1, stream, cs, seg, seg_steps, m):
     """Steps t0..t1-1 of the lockstep layout: encode (mode 0) the bytes of every stream in buf,
     or decode (mode 1) them into buf, with the one model step. Returns Σ -log2 p of the coded
     bits and adds each step's share to seg[t // seg_steps] (encode only; 0.0 when decoding)."""
-    nb, q, r = LAY[0], LAY[1], LAY[2]
+    lay = m.layout
+    nb, q, r = lay[0], lay[1], lay[2]
     if nb == 1:
-        return _code_one(mode, buf, LAY, t0, t1, stream, cs, seg, seg_steps, S[0], X[0], T, SM,
-                         SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, PROG)
+        return _code_one(mode, buf, t0, t1, stream, cs, seg, seg_steps, m, m.history[0],
+                         m.scratch[0])
     ideal = 0.0
     for t in range(t0, t1):
         bits = 0.0
         for b in range(nb):
             if t < q + (1 if b < r else 0):  # else: the ragged last step
-                c = buf[stream_start(LAY, b) + t]
-                bits += _byte(mode, c, stream, cs, S[b], X[b], buf, T, SM, SMN, MSM, MSMN, W,
-                              W2, A1, A2, K, ORD, MT, PROG, LAY)
+                c = buf[stream_start(lay, b) + t]
+                bits += _byte(mode, c, stream, cs, m, m.history[b], m.scratch[b], buf)
         if mode == 0:
             ideal += bits
             seg[t // seg_steps] += bits
@@ -554,7 +632,7 @@ def parse_orders(text: str) -> list[int]:
 class MixModel:
     """The arrays of one mix model over the B lockstep streams of an input of n bytes: the
     shared tables (hash table, state maps, mixers, APMs, match table) and each stream's state
-    (history, contexts, match position). `tables()` is what the compiled kernels take."""
+    (history, contexts, match position). `state` is what the compiled kernels take."""
 
     def __init__(self, orders: list[int], word: bool, mem: int, mmem: int, lr: int,
                  limit: int, match: bool, n: int, streams: int = 1) -> None:
@@ -603,36 +681,18 @@ class MixModel:
             self.S[i, P_POS] = self.S[i, P_START] = self.S[i, P_LINE] = self.PROG[i] = start
             self.S[i, P_STREAM] = i
             self.S[i, P_SALT] = (i + 1) * 0x9E3779B97F4A7C15 % (1 << 62)
-            _init_hashes(self.S[i], self.K, self.ORD)
+            _init_hashes(self.S[i], self.ORD)
 
-    def tables(self) -> tuple:
-        """(S, X, T, SM, SMN, MSM, MSMN, W, W2, A1, A2, K, ORD, MT, PROG): one mix member of a
-        compiled loop (S and X hold one row per stream)."""
-        return (self.S, self.X, self.T, self.SM, self.SMN, self.MSM, self.MSMN, self.W, self.W2,
-                self.A1, self.A2, self.K, self.ORD, self.MT, self.PROG)
+        self.state = MixState(self.S, self.X, self.T, self.SM, self.SMN, self.MSM, self.MSMN,
+                              self.W, self.W2, self.A1, self.A2, self.K, self.ORD, self.MT,
+                              self.PROG, self.LAY)
 
 
 @numba.njit(cache=True)
-def _init_hashes(S, K, ORD):
-    """Context hashes before the first byte (an empty history)."""
-    nc = K[K_NC]
-    for i in range(nc):
-        o = ORD[i]
-        salt = 0
-        if o >= LOCAL:
-            o -= 2 * LOCAL
-            salt = S[P_SALT]
-        if o >= 0:
-            h = (o + 1) * 0x5BD1E9955BD1E995
-            if o == 0:
-                h = 0x7A3F
-        elif o == -1:
-            h = 0x51ED27 * 0x9E3779B1
-        elif o == -3:
-            h = 0x1234567
-        else:
-            h = 0x7A5 * 0x6A09E667
-        S[P_H + i] = _mixh(h + i + salt)
+def _init_hashes(s, orders):
+    """Context hashes before the stream's first byte (an empty history)."""
+    for i in range(orders.shape[0]):
+        s[P_H + i] = _context_hash(s, i, orders[i], s, 0, 0, True)
 
 
 @register
@@ -665,7 +725,7 @@ class MixCoder(ModelCoder):
 
     def length_bound(self, stream_bytes: int, meta: bytes = b"") -> int:
         """Each byte is 8 decisions whose probability the model keeps within [24, 65512]/2^16
-        (`_predict`), so a stream holds at most `decisions_bound(s, 65512)` / 8 bytes."""
+        (`mix_predict`), so a stream holds at most `decisions_bound(s, 65512)` / 8 bytes."""
         return min(self.max_input, decisions_bound(stream_bytes, _P_MAX) // 8)
 
     def validate(self) -> None:
@@ -702,7 +762,7 @@ class MixCoder(ModelCoder):
             if out is not None:
                 out.reserve(8 * b * (t1 - t0))
                 stream, cs = out.out[0], out.cs[0]
-            ideal += _code(mode, buf, m.LAY, t0, t1, stream, cs, seg, seg_steps, *m.tables())
+            ideal += _code(mode, buf, t0, t1, stream, cs, seg, seg_steps, m.state)
             if progress is not None:
                 done = min(t1, q) * b + (r if t1 > q else 0)
                 if out is not None:

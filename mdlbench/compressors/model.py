@@ -14,6 +14,7 @@ from typing import Any
 from ..coding import container
 from ..errors import CorruptStreamError, DataError
 from .base import Compressor, Encoded, ProgressFn
+from .bounds import check_length
 
 
 @dataclass
@@ -67,7 +68,7 @@ class ModelCoder(Compressor):
             raise CorruptStreamError(f"stream was written by {header.spec!r}, not {self.spec!r}")
         if header.length == 0:
             return container.check(header, b"")
-        self.check_length(header.length, len(payload), header.meta)  # a forged length fails here
+        check_length(self, header.length, len(payload), header.meta)  # a forged length fails
         data = self.decode_payload(payload, header.length, header.meta, side, progress)
         return container.check(header, data)
 

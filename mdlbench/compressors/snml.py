@@ -7,9 +7,9 @@ predictor of the multinomial class:
 
     p(a | x^{t-1}) ∝ max_θ p_θ(x^{t-1} a) ∝ (c_a + 1)^(c_a + 1) / c_a^(c_a)    (0^0 = 1)
 
-with c_a the count of a in this context so far (Rissanen & Roos 2007; REFERENCE §9). It depends
-on the counts alone, like KT's (c_a + ½) / (n + K/2), and grows like e·(c_a + ½) for large
-counts, so the two are close; SNML's regret stays within a small constant of the minimax regret
+with c_a the count of a in this context so far (Rissanen & Roos 2007, "Conditional NML
+universal models", on sequential NML). It depends on the counts alone, like KT's
+(c_a + ½) / (n + K/2), and grows like e·(c_a + ½) for large counts, so the two are close; SNML's regret stays within a small constant of the minimax regret
 log2 C(K, n) of each context, which the `(NML)` row of a Markov or i.i.d. dataset shows.
 
 Coding. The weights are w_a = exp(g(c_a) - max_b g(c_b)), g(c) = ln(c+1) + c·log1p(1/c), in

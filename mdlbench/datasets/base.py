@@ -75,20 +75,6 @@ class Dataset:
             h.update(b)
         return h.hexdigest()
 
-    def info(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "size": self.size,
-            "files": len(self.parts),
-            "alphabet": self.alphabet,
-            "sha256": self.sha256,
-            "source": self.source,
-            "licence": self.licence,
-            "limit_bits": self.limit_bits,
-            "entropy_bits": self.entropy_bits,
-        }
-
 
 class DatasetLoader(ABC):
     """A named dataset family; parameters follow the compressor spec syntax (`iid:k=4,n=1e5`)."""
@@ -139,10 +125,11 @@ def take_head(parts: list[tuple[str, bytes]], head: int) -> list[tuple[str, byte
     return cut
 
 
-DATASETS: dict[str, type[DatasetLoader]] = {}
+DATASETS: dict[str, type[DatasetLoader]] = registry.table("dataset", DatasetLoader)
 
 
 def register_dataset(cls: type[DatasetLoader]) -> type[DatasetLoader]:
-    """Class decorator: add a dataset loader under `cls.name` (same rules as compressors'
-    `register`: the same module replaces, another module is an error naming both)."""
-    return registry.add(DATASETS, cls, DatasetLoader, "dataset")
+    """Class decorator: add a dataset loader under `cls.name` (the one rule of
+    mdlbench/registry.py: the same class again is a no-op, another under a taken name an
+    error naming both)."""
+    return registry.register_class("dataset", cls)

@@ -20,6 +20,7 @@ from .. import datasets as dsmod
 from .. import fileio, limits
 from .. import spec as specmod
 from ..compressors.base import REGISTRY, Compressor, create_all
+from ..compressors.bounds import check_input
 from ..datasets import Dataset
 from ..errors import LimitError, UsageError
 from ..results import store
@@ -115,7 +116,7 @@ def plan(groups: Sequence[Group], labels: str | None = None,
             what = ds.name if unit == ds.size else f"the largest unit of {ds.name}"
             for comp, spec in comps:
                 comp.check_side(ds.labelled)
-                comp.check_input(unit, what)
+                check_input(comp, unit, what)
                 cells += [Cell(text, ds, c, s, layout) for c, s in _seeded(comp, g.seeds, spec)]
     return cells
 

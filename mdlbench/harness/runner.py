@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import provenance
+from .. import decoder_share
 from ..coding import container
 from ..compressors.base import Compressor, Encoded, ProgressFn
+from ..compressors.provenance import describe as describe_coder
 from ..datasets import Dataset
 from ..errors import MdlbenchError
 from ..plugins import origin
@@ -81,7 +82,7 @@ def identify(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | Non
         limit_bits=dataset.limit_bits, entropy_bits=dataset.entropy_bits,
         model_class=dataset.reference.model_class, ml_bits=dataset.reference.ml_bits,
         formulas=dict(dataset.reference.formulas))
-    desc = comp.describe()
+    desc = describe_coder(comp)
     info = CompressorInfo(**{f.name: desc[f.name] for f in dataclasses.fields(CompressorInfo)})
     code = code_fingerprint(comp)
     key = cell_key({"dataset": ds.sha256, "label": ds.label, "spec": info.spec,
@@ -238,7 +239,7 @@ def _run_cell(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | No
     messages = [f"{n}: {err}" for n, err in zip(names, errs, strict=True) if err]
     if problem is not None:
         messages.append(problem)
-    share = None if status == ERROR else provenance.share(comp)
+    share = None if status == ERROR else decoder_share.share(comp)
     return Record(
         key=ident.key, dataset=ident.dataset, compressor=ident.compressor, seed=seed,
         status=status,

@@ -33,7 +33,8 @@ settings those floats depend on):
   to min(T, C - 1) earlier symbols in front as context only (so L ≤ T + min(T, C - 1): a model
   that cannot take windows longer than C needs T ≤ C / 2), the loss on its last T positions.
   The training forward never predicts: a batched pass and a step path give different floats
-  (REFERENCE §11), and only the step path is the same in encoder and decoder.
+  (as Delétang et al. 2024, "Language Modeling Is Compression", and its users found), and
+  only the step path is the same in encoder and decoder.
 """
 
 from __future__ import annotations

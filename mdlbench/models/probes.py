@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .. import registry
 from ..errors import UsageError
 
 SHAPE_PARAMS = ("hidden", "layers")
@@ -39,21 +40,21 @@ class Probe:
     """Which of SHAPE_PARAMS the factory reads."""
 
 
-PROBES: dict[str, Probe] = {}
+PROBES: dict[str, Probe] = registry.table("probe", code=lambda p: p.build)
+"""Name -> Probe; a probe is defined by its factory function (for the registration rule)."""
 
 
 def register_probe(name: str, *, summary: str = "",
                    uses: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
-    """Decorator: register a probe factory under `name` (a name is registered once)."""
+    """Decorator: register a probe factory under `name` (the one rule of mdlbench/registry.py:
+    the same factory again is a no-op, another under a taken name an error naming both)."""
     unknown = sorted(set(uses) - set(SHAPE_PARAMS))
     if unknown:
-        raise ValueError(f"probe {name!r}: uses names no probe parameter {unknown[0]!r} "
+        raise UsageError(f"probe {name!r}: uses names no probe parameter {unknown[0]!r} "
                          f"(known: {', '.join(SHAPE_PARAMS)})")
 
     def register(fn: Callable) -> Callable:
-        if name in PROBES:
-            raise RuntimeError(f"probe {name!r} registered twice")
-        PROBES[name] = Probe(name, fn, summary, tuple(uses))
+        registry.add("probe", name, Probe(name, fn, summary, tuple(uses)))
         return fn
 
     return register

@@ -144,7 +144,7 @@ class Record:
     CRC-32, meta, header check), summed over the units; 0 for a codec's own frame (zstd, xz:
     no mdlbench container in `bits`); None in records written before it was measured."""
     decoder: dict[str, Any] | None = None
-    """The decoder's share (mdlbench.provenance.share): what a decoder needs beyond the stream
+    """The decoder's share (mdlbench.decoder_share.share): what a decoder needs beyond the stream
     and the reference machine, file by file, and its xz -9e size; None in older records."""
     code: str | None = None
     """Fingerprint of the code that made the bits (part of `key`; see harness.env)."""
@@ -236,7 +236,7 @@ class Record:
     @property
     def decoder_bits(self) -> int | None:
         """The decoder's share alone, NOT including the stream: 8 × the xz -9e size of what a
-        decoder needs beyond the stream and the reference machine (mdlbench.provenance)."""
+        decoder needs beyond the stream and the reference machine (mdlbench.decoder_share)."""
         return None if self.decoder is None else int(self.decoder["bits"])
 
     @property
