@@ -21,8 +21,9 @@ from . import limits
 from . import plugins as pluginmod
 from .coding import container
 from .compressors import provenance
-from .compressors.base import REGISTRY, Compressor, create
+from .compressors.base import Compressor
 from .compressors.bounds import check_input, check_length
+from .compressors.lookup import REGISTRY, create
 from .errors import CorruptStreamError, UsageError, VerificationError
 from .harness import grid, measure
 from .harness import suite as suitemod

@@ -22,8 +22,8 @@ from .errors import (
     MdlbenchError,
     UsageError,
 )
-from .harness.interrupt import Terminated, watching
 from .harness.measure import MIN_TIME, REPEAT
+from .interrupt import Terminated, watching
 from .limits import MAX_CELLS
 from .results import store
 from .results.record import METRICS

@@ -15,8 +15,9 @@ What is counted (`share`), each file once, in sorted order of its name:
   is one, else P itself (a package's `__init__.py` only when a name is taken from it: importing
   mdlbench.compressors.kt runs compressors/__init__.py, which registers every coder, but a kt
   decoder needs none of the others). The rule is conservative: a function the decoder never
-  calls still brings its imports (base.py's `create` and `describe` bring plugins.py), except
+  calls still brings its imports (lookup.py's `create` brings plugins.py), except
   a module's PEP 562 `__getattr__` (mdlbench's imports the whole API for `mdlbench.run`);
+- compressors/lookup.py, which turns the spec a stream names into its coder;
 - the files of the class's base classes from mdlbench, and a plugin's own file (a coder
   defined outside mdlbench), followed into mdlbench the same way; a class without a file (a
   notebook's) counts its source text where Python has it, else is named in `outside`;
@@ -213,7 +214,8 @@ def _file(cls: type) -> Path | None:
 
 def _start(cls: type) -> list[tuple[Path, str]]:
     """The files of `cls` and of its base classes from mdlbench or from `cls`'s own package
-    (never the standard library's `abc`), each with its module's name."""
+    (never the standard library's `abc`), and the lookup that turns a stream's spec into the
+    coder, each with its module's name."""
     own = cls.__module__.partition(".")[0]
     out = []
     for k in cls.__mro__:
@@ -222,7 +224,8 @@ def _start(cls: type) -> list[tuple[Path, str]]:
         path = _file(k)
         if path is not None and path.suffix == ".py":
             out.append((path, _module_name(path) if _ours(path) else k.__module__))
-    return out
+    lookup = PACKAGE / "compressors" / "lookup.py"  # a decoder finds its coder by spec name
+    return [*out, (lookup, f"{NAME}.compressors.lookup")]
 
 
 def source_files(cls: type) -> tuple[list[Path], list[str]]:

@@ -156,9 +156,9 @@ def load_entry_points() -> None:
 @contextlib.contextmanager
 def _blame(label: str) -> Iterator[None]:
     """Any failure inside becomes one UsageError line that names the plugin: a SystemExit or a
-    KeyboardInterrupt the plugin raises too (a user's Ctrl-C still stops: harness.interrupt).
+    KeyboardInterrupt the plugin raises too (a user's Ctrl-C still stops: mdlbench.interrupt).
     What the plugin prints goes to standard error (standard output may be JSON)."""
-    from .harness.interrupt import from_user
+    from .interrupt import from_user
 
     try:
         with contextlib.redirect_stdout(sys.stderr):

@@ -14,7 +14,7 @@ import pytest
 from mdlbench import api
 from mdlbench import datasets as dsmod
 from mdlbench.coding import container
-from mdlbench.compressors.base import create
+from mdlbench.compressors.lookup import create
 from mdlbench.compressors.preq import pow2_boundaries, voita_boundaries
 from mdlbench.errors import CorruptStreamError, DataError, MdlbenchError, UsageError
 
@@ -157,7 +157,7 @@ def test_preq_decodes_in_a_fresh_process(tmp_path, digits_preq):
     blob = tmp_path / "digits.mdl"
     blob.write_bytes(enc.blob)
     code = ("import sys, torch; torch.set_num_threads(2); torch.manual_seed(123)\n"
-            "from mdlbench import datasets\nfrom mdlbench.compressors.base import create\n"
+            "from mdlbench import datasets\nfrom mdlbench.compressors.lookup import create\n"
             f"ds = datasets.load('digits'); c = create({FAST!r})\n"
             f"sys.exit(0 if c.decode(open({str(blob)!r}, 'rb').read(), side=ds.labelled) == ds.data else 3)\n")
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

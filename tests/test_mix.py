@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mdlbench.api import decode_bytes, encode_bytes
 from mdlbench.coding import binary
-from mdlbench.compressors.base import create
+from mdlbench.compressors.lookup import create
 from mdlbench.errors import UsageError
 
 CANTERBURY = Path(__file__).resolve().parents[1] / "datasets" / "canterbury"

@@ -7,7 +7,8 @@ import importlib
 import pkgutil
 
 from .. import registry
-from .base import REGISTRY, Compressor, Encoded, create, create_all, register
+from .base import Compressor, Encoded, register
+from .lookup import REGISTRY, create, create_all
 
 
 def _load(name: str | None) -> None:

@@ -13,6 +13,8 @@ about the coder (provenance.py).
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,11 +23,8 @@ from typing import Any, ClassVar
 from .. import limits, registry
 from ..errors import CorruptStreamError
 from ..params import Param, canonical, resolve
-from .lookup import REGISTRY, create, create_all
-from .provenance import library_version
 
-__all__ = ["REGISTRY", "Compressor", "Encoded", "ProgressFn", "create", "create_all",
-           "library_version", "register"]
+__all__ = ["Compressor", "Encoded", "ProgressFn", "library_version", "register"]
 
 ProgressFn = Callable[..., None]
 """progress(done_bytes, total_bytes[, bits_so_far]): called by long-running coders so the CLI
@@ -155,6 +154,23 @@ class Compressor(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.spec}>"
+
+
+@functools.cache
+def library_version(dist: str | None) -> str:
+    """The version of a distribution (None: mdlbench itself; "stdlib": Python's)."""
+    if dist is None:
+        from .. import __version__
+
+        return __version__
+    if dist == "stdlib":
+        import platform
+
+        return f"python {platform.python_version()} stdlib"
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def register(cls: type[Compressor]) -> type[Compressor]:

@@ -95,8 +95,9 @@ from ..coding.streams import (
 from ..errors import CorruptStreamError, UsageError
 from ..models import runtime
 from ..params import Param
-from .base import REGISTRY, ProgressFn, create, library_version, register
+from .base import ProgressFn, library_version, register
 from .kt import KT, kt_begin, kt_bit, kt_commit, kt_depth, kt_end, kt_p
+from .lookup import REGISTRY, create
 from .mix import SQUASH, STRETCH, MixCoder, mix_begin, mix_predict, mix_update
 from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, one_symbol, read_alphabet
 

@@ -3,26 +3,7 @@ origin and pretrained model (kept out of the codec protocol, which only codes)."
 
 from __future__ import annotations
 
-import functools
-import importlib.metadata
 from typing import Any
-
-
-@functools.cache
-def library_version(dist: str | None) -> str:
-    """The version of a distribution (None: mdlbench itself; "stdlib": Python's)."""
-    if dist is None:
-        from .. import __version__
-
-        return __version__
-    if dist == "stdlib":
-        import platform
-
-        return f"python {platform.python_version()} stdlib"
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def version(comp: Any) -> str:

@@ -8,7 +8,7 @@ carries how many cells ran at once, and the record marks its timing as contended
 Local workers live no longer than their driver: each asks the kernel to kill it when the driver
 dies (PR_SET_PDEATHSIG, so a kill -9 of the driver leaves no orphans, and the resource tracker,
 whose pipe they hold, then exits too), and ignores Ctrl-C, which is the driver's to handle: the
-driver kills its workers and stops with one line (SIGTERM likewise: harness.interrupt). A cell
+driver kills its workers and stops with one line (SIGTERM likewise: mdlbench.interrupt). A cell
 that raises comes back as its exception, a coder's own SystemExit or KeyboardInterrupt too (the
 grid records it as an error cell); a worker that dies (a crash, the OOM killer)
 breaks the pool, and its cells are run again one at a time in a fresh pool, so only the cell

@@ -19,14 +19,15 @@ from typing import Any
 from .. import datasets as dsmod
 from .. import fileio, limits
 from .. import spec as specmod
-from ..compressors.base import REGISTRY, Compressor, create_all
+from ..compressors.base import Compressor
 from ..compressors.bounds import check_input
+from ..compressors.lookup import REGISTRY, create_all
 from ..datasets import Dataset
 from ..errors import LimitError, UsageError
+from ..interrupt import stops, watching
 from ..results import store
 from ..results.record import UNVERIFIED, VERIFIED, Record
 from . import executors, measure
-from .interrupt import stops, watching
 from .measure import TimingPolicy
 from .progress import Reporter
 from .runner import Layout, describe, error_record, identify, run_cell

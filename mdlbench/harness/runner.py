@@ -18,6 +18,7 @@ from ..compressors.base import Compressor, Encoded, ProgressFn
 from ..compressors.provenance import describe as describe_coder
 from ..datasets import Dataset
 from ..errors import MdlbenchError
+from ..interrupt import stops
 from ..plugins import origin
 from ..results.record import (
     ERROR,
@@ -34,7 +35,6 @@ from ..results.record import (
 from ..results.store import cell_key
 from . import measure
 from .env import code_fingerprint, reproducibility
-from .interrupt import stops
 from .measure import TimingPolicy
 from .progress import Reporter
 
@@ -140,7 +140,7 @@ def _pass(call: Call, items: Sequence[bytes], sizes: list[int], comp: Compressor
     """`call` on every unit, timed: (outputs, errors, wall s, CPU s). A unit that raises (an
     MdlbenchError, or any exception: a coder's bug must not end the grid), or whose output
     `check` rejects, gets an error; the others still run. A coder's SystemExit or stray
-    KeyboardInterrupt fails its unit too; a user's Ctrl-C or SIGTERM stops (harness.interrupt)."""
+    KeyboardInterrupt fails its unit too; a user's Ctrl-C or SIGTERM stops (mdlbench.interrupt)."""
     outs: list[Any] = []
     errs: list[str | None] = []
     wall = cpu = 0.0
