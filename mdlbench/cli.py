@@ -15,8 +15,7 @@ from rich.table import Table
 from . import __version__
 from .errors import BUG_EXIT, INTERRUPTED_EXIT, MdlbenchError, UsageError
 from .harness.measure import MIN_TIME, REPEAT
-from .results import store
-from .results.record import METRICS
+from .results import metrics, store
 
 
 def _console(stderr: bool = False) -> Console:
@@ -171,7 +170,8 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
 
         click.echo(json.dumps([r.to_dict() for r in records], indent=2))
     elif not quiet:
-        _print_table(leaderboard(records, "bpb"), "This run (bits per input byte)")
+        board = leaderboard(records, "bpb")
+        _print_table(board, f"This run ({board.attrs.get('caption', 'bpb')})")
         if any(r.parts for r in records):
             _print_table(parts_table(records), "Per file (compressed bytes)")
     bad = [r for r in records if r.status in ("failed", "error")]
@@ -211,14 +211,9 @@ def _print_table(table: Any, title: str) -> None:
               "RESULTS are repeated runs of the same cells, and how far their speeds moved.")
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "json", "html"]),
               default="table", show_default=True)
-@click.option("--metric", type=click.Choice(list(METRICS)), default="bpb", show_default=True,
-              help="bpb: bits per byte (per label for labelled data); bits_ideal: Σ -log2 p under "
-              "the coder's model; compression: uniform code length / code length; excess: bits "
-              "above the source limit (synthetic data); regret: bits above the best model of the "
-              "dataset's class in hindsight (i.i.d., Markov and logistic datasets); adjusted: bits "
-              "per byte with a pretrained model's size added (LMIC's adjusted rate; the same as "
-              "bpb for coders that send no model). A figure a dataset or coder does not define is "
-              "left blank.")
+@click.option("--metric", default="bpb", show_default=True,
+              help=f"{metrics.describe()}. Per label for labelled data. A figure a dataset or "
+              "coder does not define is left blank.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write to this file (atomically). The html board defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")
@@ -261,23 +256,28 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
 @cli.command()
 @click.argument("results", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--kind", type=click.Choice(["all", "pareto", "learning", "blocks", "sweep"]),
-              default="all", show_default=True, help="pareto: bits per byte (per label for "
-              "labelled data) vs speed; learning: code length vs data seen (prequential coders); "
+              default="all", show_default=True, help="pareto: a metric (--metric) vs speed; "
+              "learning: code length vs data seen (prequential coders); "
               "blocks: block-MDL curves (labelled data); sweep: bits above the source limit vs n, "
               "for datasets run at several sizes (suites/sweep.toml).")
 @click.option("--x", "x", type=click.Choice(["encode", "decode"]), default="encode",
               show_default=True, help="pareto: the speed on the x axis.")
-@click.option("--dataset", help="Dataset label (or name) to plot; pareto needs one when results "
+@click.option("--metric", default="bpb", show_default=True,
+              help=f"pareto: the figure on the y axis, one of {', '.join(metrics.names())} "
+              "(see compare --help).")
+@click.option("--dataset", help="Dataset to plot (label, name, or path as run); pareto needs one "
+              "when results "
               "hold several; for sweep, a task name (parity) or its spec without n.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/plots"),
               show_default=True, help="Folder for the image files.")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)
-def plot(results: tuple[Path, ...], kind: str, x: str, dataset: str | None, out: Path,
-         fmt: str) -> None:
+def plot(results: tuple[Path, ...], kind: str, x: str, metric: str, dataset: str | None,
+         out: Path, fmt: str) -> None:
     """Plot RESULTS (default results/runs) as PNG/SVG files."""
     from . import api
 
-    for p in api.write_plots(results or (store.DEFAULT_DIR,), kind, dataset, out, fmt, x=x):
+    for p in api.write_plots(results or (store.DEFAULT_DIR,), kind, dataset, out, fmt, x=x,
+                             metric=metric):
         err.print(f"wrote {p}")
 
 

@@ -53,7 +53,7 @@ def test_run_compare_gate_end_to_end(mdl, tmp_path):
     out = tmp_path / "board.md"
     p = mdl("compare", str(runs), "--format", "md", "-o", str(out))
     assert p.code == 0  # the board's caption names the metric and its unit, then the table
-    assert out.read_text().startswith("bpb: bits per symbol\n\n| compressor |")
+    assert out.read_text().startswith("bpb: bits/byte\n\n| compressor |")
     p = mdl("compare", str(runs), "--view", "cells", "--format", "md")
     assert p.code == 0 and "| markov:n=5000 \\| bz2 |" in p.out
     base = tmp_path / "base.json"
@@ -76,7 +76,7 @@ def test_unverified_cells_are_marked(mdl, tmp_path):
     base = tmp_path / "base.json"
     p = mdl("gate", "--baseline", str(base), "--results", str(runs), "--update")
     assert_usage_error(p, "refusing to write a baseline with unverified cells")
-    base.write_text(json.dumps({"cells": {"iid:n=3000 | zlib": 1}}))
+    base.write_text(json.dumps({"cells": {"iid:n=3000 | zlib": 8}}))
     p = mdl("gate", "--baseline", str(base), "--results", str(runs))
     assert p.code == 1 and "UNVERIFIED" in p.out
 

@@ -66,7 +66,7 @@ def test_html_marks_failed_cells_and_counts_labels_not_bytes(readme):
     assert "failed: the stream did not decode back" in page
     digits = page[page.index('id="ds-digits"'):]
     assert ">bits/label</button>" in digits and "1,797 labels" in digits
-    assert "bits per label" in plots.to_svg(plots.make(readme, "pareto", "digits"))
+    assert "bits/label" in plots.to_svg(plots.make(readme, "pareto", "digits"))
 
 
 def test_dataset_table_sizes_ratio_and_the_limit_first(readme):
@@ -150,7 +150,7 @@ def test_pareto_x_axis_unit_and_source_limit(readme):
         speeds = {(round(getattr(r, f"{x}_MBps"), 9), round(r.bpb, 9)) for r in bible}
         assert {(round(a, 9), round(b, 9)) for a, b in _xy(fig)} == speeds
         assert fig.axes[0].get_xlabel().startswith(f"{x} speed")
-        assert fig.axes[0].get_ylabel() == "bits per byte"
+        assert fig.axes[0].get_ylabel() == "bpb (bits/byte)"
     with pytest.raises(UsageError, match="unknown x axis"):
         mdlbench.plot(readme, "pareto", "bible", x="memory")
     fig = mdlbench.plot(readme, "pareto", "markov:n=200000")
@@ -211,7 +211,7 @@ def test_learning_curves_for_any_coder_with_segments(readme):
     (curve,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "kt:order=3"]
     assert curve.get_ydata()[-1] == pytest.approx(kt.bits_ideal / kt.dataset.size)
     assert [ln.get_label() for ln in fig.axes[0].get_lines()].count("source limit") == 1
-    assert fig.axes[0].get_ylabel().startswith("cumulative bits per byte")
+    assert fig.axes[0].get_ylabel().startswith("cumulative bits/byte")
 
 
 def test_plot_returns_figures_and_the_cli_writes_files(readme, mdl, tmp_path):
