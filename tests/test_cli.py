@@ -62,7 +62,7 @@ def test_run_compare_gate_end_to_end(mdl, tmp_path):
     assert p.code == 0 and "gate passed" in p.out
     doc = json.loads(base.read_text())
     cell = sorted(doc["cells"])[0]
-    doc["cells"][cell] -= 1
+    doc["cells"][cell] -= 8
     base.write_text(json.dumps(doc))
     p = mdl("gate", "--baseline", str(base), "--results", str(runs))
     assert p.code == 1 and "REGRESSION" in p.out and cell in p.out
