@@ -124,7 +124,7 @@ def records(results: Results = store.DEFAULT_DIR, dataset: Sequence[str] | str =
 
 def results_frame(results: Results = store.DEFAULT_DIR) -> pd.DataFrame:
     """A tidy long DataFrame of `results`: one row per cell (its newest record), one column per
-    variable (dataset, compressor, seed, status, bits, bits_ideal, bits per symbol, ratio,
+    variable (dataset, compressor, seed, status, every metric of results.metrics: bits, bpb, ratio,
     speeds, timing, memory, machine...), ready for pandas, seaborn or a CSV."""
     return lb.frame(records(results))
 
@@ -204,7 +204,7 @@ def html_report(results: Results = store.DEFAULT_DIR, metric: str = "bpb", *,
 
 def plot(results: Results = store.DEFAULT_DIR, kind: str = "pareto",
          dataset: str | None = None, *, x: str = "encode", metric: str = "bpb") -> Figure:
-    """One matplotlib Figure: `pareto` (`metric`, bits per byte by default, vs `x` = encode or
+    """One matplotlib Figure: `pareto` (`metric`, bpb by default, vs `x` = encode or
     decode speed; needs `dataset` when the results hold several), `learning` (code length vs
     data seen, for prequential coders) or `blocks` (block-wise MDL on labelled data). A
     notebook shows it; `fig.savefig(...)` writes it."""

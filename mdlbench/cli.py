@@ -231,7 +231,7 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
             write: bool, datasets: tuple[str, ...], compressors: tuple[str, ...],
             sort: str | None, mean_rank: bool) -> None:
     """Tables of RESULTS (folders or record files; default results/runs). The leaderboard has
-    compressors as rows, datasets as columns, best first, with encode/decode MB/s; the html
+    compressors as rows, datasets as columns, best first, with encode/decode speeds; the html
     page has one section per dataset, sortable, with its plots."""
     from . import api
 

@@ -233,3 +233,45 @@ def test_speeds_never_print_an_exponent():
     shown = {v: fmt(v, "speed") for v in (1234.5, 12.345, 0.26, 0.000851, 0.0000123)}
     assert shown == {1234.5: "1,234", 12.345: "12.3", 0.26: "0.26", 0.000851: "0.000851",
                      0.0000123: "0.0000123"}
+
+
+ODD_NAMES = ["pipe|name.txt", "new\nline.txt", "com,ma.txt", "quo\"te's.txt", "<b>tag&.txt"]
+
+
+def _table_lines(md: str) -> list[str]:
+    return [ln for ln in md.splitlines() if ln.startswith("|")]
+
+
+def _cells(line: str) -> int:
+    """The cells of a Markdown table row: its unescaped `|`, less one."""
+    return len(re.findall(r"(?<!\\)\|", line)) - 1
+
+
+def test_odd_file_names_are_escaped_in_every_format(tmp_path, mdl):
+    """File names holding a newline, `|`, a comma, quotes or markup are file names like any
+    other: one cell in Markdown, one field in CSV, text (not markup) in HTML, a string in JSON."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for i, name in enumerate(ODD_NAMES):
+        (data / name).write_bytes(b"odd " * (100 + i))
+    runs = tmp_path / "runs"
+    mdlbench.run([str(data / n) for n in ODD_NAMES], ["zlib"], results_dir=runs)
+    mdlbench.run([str(data)], ["zlib"], per_file=True, results_dir=runs)
+    labels = sorted({r.dataset.label for r in load_records([runs])})
+    for view in ("board", "cells", "parts"):
+        md = mdl("compare", str(runs), "--view", view, "--format", "md").out
+        rows = _table_lines(md)
+        assert len({_cells(r) for r in rows}) == 1, (view, md)  # every row as wide as the head
+        expected = {"board": 3, "cells": len(ODD_NAMES) + 3, "parts": 3}[view]  # head, rule
+        assert len(rows) == expected, (view, md)  # no row broken by a newline
+        out = mdl("compare", str(runs), "--view", view, "--format", "csv").out
+        parsed = list(csv.reader(out.splitlines(keepends=True)))
+        fields = {f for row in parsed for f in row}
+        if view == "board":
+            assert set(labels) <= fields
+        elif view == "parts":
+            assert set(ODD_NAMES) <= fields
+        json.loads(mdl("compare", str(runs), "--view", view, "--format", "json").out)
+    page = mdlbench.html_report([runs])
+    assert "<b>" not in page and "&lt;b&gt;tag&amp;.txt" in page
+    assert page.count('<section id="ds-') == len(labels)

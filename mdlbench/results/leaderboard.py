@@ -9,7 +9,7 @@
 - `parts_table`: compressed bytes per file of --per-file runs, as published Canterbury tables;
 - `cells_table`: one row per cell with everything measured (the benchmark view);
 - `spread_table`: the same cells in repeated runs, and how far their speeds moved;
-- `dataset_table`: one dataset's results in full (sizes, ratio, bits, bits per symbol, speeds,
+- `dataset_table`: one dataset's results in full (sizes, ratio, bits, bpb, speeds,
   how they were timed, the coder's library), as the HTML page shows each dataset.
 
 `select` filters records by dataset and compressor (glob patterns) before any table is built;
@@ -420,16 +420,15 @@ def cells_table(records: Sequence[Record]) -> pd.DataFrame:
         t = r.timing
         enc, dec = (t.encode, t.decode) if t else (None, None)
         name = r.name
+        v = {m: metrics.value(m, r) for m in ("bits", "bpb", "overhead", "excess", "encode_MBps",
+                                              "decode_MBps", "encode_cpu_MBps")}
         rows[name] = {
-            "bits": r.bits, "bpb": r.bpb,
-            "bits - ideal": None if r.bits is None or r.bits_ideal is None
-            else r.bits - r.bits_ideal,
-            "excess": r.excess_bits,
-            "encode_MBps": r.encode_MBps, "decode_MBps": r.decode_MBps,
-            "decode/encode": (r.decode_MBps / r.encode_MBps
-                              if r.decode_MBps and r.encode_MBps else None),
-            "encode_cpu_MBps": (r.dataset.size / enc.cpu_s / 1e6
-                                if enc and enc.cpu_s else None),
+            "bits": v["bits"], "bpb": v["bpb"], "bits - ideal": v["overhead"],
+            "excess": v["excess"], "encode_MBps": v["encode_MBps"],
+            "decode_MBps": v["decode_MBps"],
+            "decode/encode": (v["decode_MBps"] / v["encode_MBps"]
+                              if v["decode_MBps"] and v["encode_MBps"] else None),
+            "encode_cpu_MBps": v["encode_cpu_MBps"],
             "repeats": f"{enc.repeats if enc else 0}/{dec.repeats if dec else 0}",
             "peak_MB": r.peak_rss_mb, "status": "" if r.status == VERIFIED else r.status,
             "extras": _extras_text(r.extras),
@@ -443,8 +442,8 @@ def cells_table(records: Sequence[Record]) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "cell"
     table.attrs = {"metric": "bits", "marks": marks, "formats": {
-        "bpb": "bpb", "decode/encode": "ratio", "encode_cpu_MBps": "speed",
-        "repeats": "text", "peak_MB": "count", "status": "text", "extras": "text"}}
+        "bpb": "bpb", "bits - ideal": "overhead", "decode/encode": "ratio",
+        "encode_cpu_MBps": "encode_cpu_MBps", "repeats": "text", "peak_MB": "count", "status": "text", "extras": "text"}}
     return table
 
 
@@ -459,24 +458,24 @@ def spread_table(runs: Sequence[Sequence[Record]]) -> pd.DataFrame:
         raise UsageError("these results folders share no finished cell")
     rows: dict[str, dict[str, Any]] = {}
     marks: dict[tuple[str, Any], str] = {}
+    formats = {"encode_s": "s", "encode spread": "spread", "decode spread": "spread"}
     for cell in sorted(common, key=str):
         recs = [b[cell] for b in by_run]
         name = recs[0].name
         first = recs[0].timing.encode if recs[0].timing else None
         row: dict[str, Any] = {"encode_s": first.min_s if first else None}
         for d in ("encode", "decode"):
-            speeds = [getattr(r, f"{d}_MBps") for r in recs]
+            speeds = [metrics.value(f"{d}_MBps", r) for r in recs]
             for i, (v, r) in enumerate(zip(speeds, recs, strict=True), 1):
-                row[f"{d} MB/s, run {i}"] = v
+                col = f"{metrics.header(f'{d}_MBps')}, run {i}"
+                row[col], formats[col] = v, f"{d}_MBps"
                 if r.contended:
-                    marks[(name, f"{d} MB/s, run {i}")] = tables.CONTENDED
+                    marks[(name, col)] = tables.CONTENDED
             ok = [v for v in speeds if v]
             row[f"{d} spread"] = 100 * (max(ok) / min(ok) - 1) if len(ok) == len(speeds) else None
         rows[name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "cell"
-    formats = {c: "speed" for c in table.columns if "MB/s" in c}
-    formats.update({"encode_s": "s", "encode spread": "spread", "decode spread": "spread"})
     table.attrs = {"metric": "speed", "marks": marks, "formats": formats}
     return table
 

@@ -95,11 +95,13 @@ def _minus(ref: Callable[[DatasetInfo], float | None]) -> Callable[[Record], flo
     return above
 
 
-def _speed(direction: str) -> Callable[[Record], float | None]:
-    """Input MB per second of the fastest repetition, as lzbench and TurboBench report it."""
+def _speed(direction: str, cpu: bool = False) -> Callable[[Record], float | None]:
+    """Input MB per second of the fastest repetition, as lzbench and TurboBench report it (per
+    second of CPU time with `cpu`)."""
     def mbps(r: Record) -> float | None:
         s = getattr(r.timing, direction, None) if r.timing else None
-        return None if s is None or s.min_s <= 0 else r.dataset.size / s.min_s / 1e6
+        t = None if s is None else s.cpu_s if cpu else s.min_s
+        return None if not t or t <= 0 else r.dataset.size / t / 1e6
     return mbps
 
 
@@ -141,6 +143,12 @@ TABLE: dict[str, Metric] = {m.name: m for m in (
     Metric("adjusted", "bits/{symbol}", LOWER, _per_size(lambda r: r.bits_with_model),
            "{unit} with a pretrained model's parameters counted at their stored precision "
            "(LMIC's adjusted rate; bpb for coders that send no model)", fixed(4)),
+    Metric("overhead", "bits", LOWER,
+           lambda r: None if r.bits is None or r.bits_ideal is None else r.bits - r.bits_ideal,
+           "{unit} of the stream above Σ -log2 p (headers, arithmetic coding's rounding)",
+           fixed(0, grouped=True)),
+    Metric("encode_cpu_MBps", "MB/s", HIGHER, _speed("encode", cpu=True),
+           "encode speed in {unit} of input per second of CPU time", sig3),
 )}
 """The metrics, in the order tables show them."""
 

@@ -1,6 +1,6 @@
 """Pictures people would rather look at than read (matplotlib figures; PNG or SVG files):
 
-- `pareto`: a metric (bits per byte by default; any of results.metrics) vs encode or decode
+- `pareto`: a metric (bpb by default; any of results.metrics) vs encode or decode
   speed (fastest repetition) for one dataset, the Pareto front drawn and labelled (labels moved apart by adjustText), the source limit where
   the dataset has one; a speed measured while other cells ran is drawn hollow, an unverified
   point as a cross, and failed cells are left out;
@@ -144,7 +144,7 @@ def _spread(ax: Axes, labels: list[Any], points: list[Any]) -> None:
 
 
 def learning(records: list[Record], dataset: str | None = None) -> Figure:
-    """Cumulative bits per symbol against symbols coded, for every coder with segments."""
+    """Cumulative Σ -log2 p per symbol against symbols coded, for every coder with segments."""
     recs = _with_extra(records, SEGMENTS, dataset, "no results with per-segment code lengths "
                        "(prequential coders) to plot")
     unit = metrics.unit("bpb", {r.dataset.kind for r in recs})

@@ -201,7 +201,7 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: the fields, plus every metric (results.metrics) a reader of the file wants
-        to see (bpb, ratio, MB/s...); `from_dict` recomputes those rather than trusting them."""
+        to see (bpb, ratio, speeds...); `from_dict` recomputes those rather than trusting them."""
         d = dataclasses.asdict(self)
         d.pop("path")
         t = self.timing
