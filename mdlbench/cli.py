@@ -263,7 +263,7 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
 @click.option("--x", "x", type=click.Choice(["encode", "decode"]), default="encode",
               show_default=True, help="pareto: the speed on the x axis.")
 @click.option("--metric", default="bpb", show_default=True,
-              help=f"pareto: the figure on the y axis, one of {', '.join(metrics.names())} "
+              help=f"pareto: the figure on the y axis, one of {', '.join(metrics.TABLE)} "
               "(see compare --help).")
 @click.option("--dataset", help="Dataset to plot (label, name, or path as run); pareto needs one "
               "when results "

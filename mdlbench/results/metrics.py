@@ -161,10 +161,6 @@ def get(name: str) -> Metric:
         raise UsageError(f"unknown metric {name!r} (known: {', '.join(TABLE)})") from None
 
 
-def names() -> list[str]:
-    return list(TABLE)
-
-
 def value(name: str, record: Record) -> float | None:
     return get(name).value(record)
 

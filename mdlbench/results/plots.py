@@ -266,19 +266,20 @@ def sweep(records: list[Record], family: str | None = None) -> Figure:
         for i, row in enumerate(rows):
             pts = sorted(((_family(r)[1], r) for r in recs if r.row == row), key=lambda t: t[0])
             color = f"C{i}"
-            ys = [r.bits - r.dataset.limit_bits for _, r in pts]
+            ys = [metrics.value("excess", r) for _, r in pts]
             (line,) = ax.plot([n for n, _ in pts], ys, "o-", color=color, ms=4,
                               label=names[row])
             handles.append(line)
-            obj = [(n, r.extras[OBJECTIVE] - r.dataset.limit_bits) for n, r in pts
-                   if isinstance(r.extras.get(OBJECTIVE), int | float)]
+            obj = [(n, metrics.value("excess", formula_record(r, OBJECTIVE, r.extras[OBJECTIVE])))
+                   for n, r in pts if isinstance(r.extras.get(OBJECTIVE), int | float)]
             if obj:
                 ax.plot(*zip(*obj, strict=True), "s--", color=color, ms=3, alpha=0.8)
                 low = min(low, *(v for _, v in obj))
             low = min(low, *ys)
             for n, r in pts:
                 if PROGRAM_ROW in r.dataset.formulas:
-                    ref[n] = r.dataset.formulas[PROGRAM_ROW] - r.dataset.limit_bits
+                    ref[n] = metrics.value("excess", formula_record(
+                        r, PROGRAM_ROW, r.dataset.formulas[PROGRAM_ROW]))
         if ref:
             xs = sorted(ref)
             handles += ax.plot(xs, [ref[n] for n in xs], "k:", lw=1.5,
