@@ -205,7 +205,7 @@ def test_labelled_board_reads_bits_per_label_and_shows_the_laplace_row(tmp_path)
     assert rec.compression == pytest.approx(uniform / rec.bits)
     assert LAPLACE_ROW in rec.dataset.formulas and rec.bits > uniform  # a stream, headers too
     board = lb.leaderboard(recs, "bpb")
-    assert board.attrs["caption"] == "bpb: bits/label"
+    assert board.attrs["caption"] == "bpb: bits per label"
     assert board.loc[LAPLACE_ROW, "digits"] == pytest.approx(rec.dataset.formulas[LAPLACE_ROW]
                                                              / 1797)
     comp = lb.leaderboard(recs, "compression")
@@ -213,7 +213,7 @@ def test_labelled_board_reads_bits_per_label_and_shows_the_laplace_row(tmp_path)
     assert comp.loc[LAPLACE_ROW, "digits"] > 5  # the formula row compresses ~9 times
     assert comp.index[0] == LAPLACE_ROW  # higher is better for compression
     files = lb.leaderboard(api.run(["canterbury:head=2000"], ["zlib"], results_dir=tmp_path))
-    assert files.attrs["caption"] == "bpb: bits/byte"
+    assert files.attrs["caption"] == "bpb: bits per byte"
 
 
 # ----------------------------------------------------------------------------- the n-sweep

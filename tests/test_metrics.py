@@ -90,7 +90,7 @@ def test_a_dataset_table_row_is_the_mean_of_its_seeds():
     row = table.loc[one.row]
     assert row["bits"] == statistics.fmean([one.bits, one.bits + 800])
     assert row["ratio"] == pytest.approx(statistics.fmean([first.ratio, twin.ratio]))
-    assert row["bits/byte ±std"] == pytest.approx(statistics.stdev([first.bpb, twin.bpb]))
+    assert row["bits per byte ±std"] == pytest.approx(statistics.stdev([first.bpb, twin.bpb]))
 
 
 def test_no_other_module_computes_or_spells_a_unit():

@@ -40,7 +40,7 @@ def test_html_is_one_section_per_dataset_without_a_mean_rank(readme):
     assert 'id="mean-rank"' in mdlbench.html_report(readme, dataset=TWO, mean_rank=True)
     heads = re.findall(r'<th scope="col" class="[^"]*"><button type="button">([^<]*)</button>',
                        page)
-    for h in ("bytes", "ratio", "bits", "bits/byte", "Σ -log2 p", "encode MB/s", "decode MB/s",
+    for h in ("bytes", "ratio", "bits", "bits per byte", "Σ -log2 p", "encode MB/s", "decode MB/s",
               "runs", "library", "notes"):
         assert h in heads
     figures = re.findall(r"<figure>.*?</figure>", page, re.S)
@@ -65,8 +65,8 @@ def test_html_marks_failed_cells_and_counts_labels_not_bytes(readme):
     assert 'class="num failed">failed</td>' in page and "only 10 of" not in page
     assert "failed: the stream did not decode back" in page
     digits = page[page.index('id="ds-digits"'):]
-    assert ">bits/label</button>" in digits and "1,797 labels" in digits
-    assert "bits/label" in plots.to_svg(plots.make(readme, "pareto", "digits"))
+    assert ">bits per label</button>" in digits and "1,797 labels" in digits
+    assert "bits per label" in plots.to_svg(plots.make(readme, "pareto", "digits"))
 
 
 def test_dataset_table_sizes_ratio_and_the_limit_first(readme):
@@ -79,7 +79,7 @@ def test_dataset_table_sizes_ratio_and_the_limit_first(readme):
     row = table.loc["kt"]
     assert row["bytes"] == math.ceil(rec.bits / 8) and row["bits"] == rec.bits
     assert row["ratio"] == pytest.approx(8 * rec.dataset.size / rec.bits)
-    assert row["bits/byte"] == pytest.approx(rec.bpb) and row["Σ -log2 p"] == rec.bits_ideal
+    assert row["bits per symbol"] == pytest.approx(rec.bpb) and row["Σ -log2 p"] == rec.bits_ideal
     assert table.loc[lb.LIMIT_ROW, "bits"] == rec.dataset.limit_bits
     failed = lb.dataset_table(readme, "canterbury/per-file")
     assert failed.index[-1] == "ppmd:mem=256" and math.isnan(failed["bits"].iloc[-1])
@@ -150,7 +150,7 @@ def test_pareto_x_axis_unit_and_source_limit(readme):
         speeds = {(round(getattr(r, f"{x}_MBps"), 9), round(r.bpb, 9)) for r in bible}
         assert {(round(a, 9), round(b, 9)) for a, b in _xy(fig)} == speeds
         assert fig.axes[0].get_xlabel().startswith(f"{x} speed")
-        assert fig.axes[0].get_ylabel() == "bpb (bits/byte)"
+        assert fig.axes[0].get_ylabel() == "bpb (bits per byte)"
     with pytest.raises(UsageError, match="unknown x axis"):
         mdlbench.plot(readme, "pareto", "bible", x="memory")
     fig = mdlbench.plot(readme, "pareto", "markov:n=200000")
@@ -211,7 +211,7 @@ def test_learning_curves_for_any_coder_with_segments(readme):
     (curve,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "kt:order=3"]
     assert curve.get_ydata()[-1] == pytest.approx(kt.bits_ideal / kt.dataset.size)
     assert [ln.get_label() for ln in fig.axes[0].get_lines()].count("source limit") == 1
-    assert fig.axes[0].get_ylabel().startswith("cumulative bits/byte")
+    assert fig.axes[0].get_ylabel().startswith("cumulative bits per symbol")
 
 
 def test_plot_returns_figures_and_the_cli_writes_files(readme, mdl, tmp_path):

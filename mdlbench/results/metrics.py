@@ -9,8 +9,9 @@ plugin or a test); it then is a `compare --metric` and `plot --metric` choice, a
 record's JSON and a column of `mdlbench.results_frame`, and, with `detail=True`, a column of
 each dataset's table in the HTML report.
 
-Bits per symbol count per input byte, or per label for labelled data (the labels are what is
-coded): `symbol` says which, and a unit written with `{symbol}` is filled in for the data shown.
+Bits per symbol count per input byte, per label for labelled data (the labels are what is
+coded), per symbol of a synthetic source: `symbol` says which, and a unit written with
+`{symbol}` is filled in for the data shown.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class Metric:
     name: str
     """What `--metric` takes and tables and frames call the column."""
     unit: str
-    """"bits", "MB/s", "bits/{symbol}"; "" for a pure number (a ratio)."""
+    """"bits", "MB/s", "bits per {symbol}"; "" for a pure number (a ratio)."""
     better: str
     """LOWER or HIGHER."""
     value: Callable[[Record], float | None]
@@ -75,10 +76,13 @@ class Metric:
         return self.key or self.name
 
 
+SYMBOLS = {"labelled": "label", "synthetic": "symbol", "algorithmic": "symbol"}
+"""What one input symbol is, by dataset kind: a label for labelled data (the labels are what is
+coded), a symbol of a synthetic source (one byte each); a byte for everything else."""
+
+
 def symbol(kind: str) -> str:
-    """What one input symbol is: a label for labelled data (the labels are what is coded), else
-    a byte."""
-    return "label" if kind == "labelled" else "byte"
+    return SYMBOLS.get(kind, "byte")
 
 
 def _per_size(bits: Callable[[Record], float | None]) -> Callable[[Record], float | None]:
@@ -115,7 +119,7 @@ TABLE: dict[str, Metric] = {m.name: m for m in (
            "original bits / coded bits", fixed(3), detail=True),
     Metric("bits", "bits", LOWER, lambda r: r.bits,
            "{unit} of the real stream, headers included", fixed(0, grouped=True), detail=True),
-    Metric("bpb", "bits/{symbol}", LOWER, _per_size(lambda r: r.bits), "{unit}", fixed(4),
+    Metric("bpb", "bits per {symbol}", LOWER, _per_size(lambda r: r.bits), "{unit}", fixed(4),
            header="{unit}", detail=True),
     Metric("bits_ideal", "bits", LOWER, lambda r: r.bits_ideal,
            "Σ -log2 p in {unit} under the coder's model (no stream overhead; model-based coders "
@@ -140,7 +144,7 @@ TABLE: dict[str, Metric] = {m.name: m for m in (
                       if r.dataset.uniform_bits is not None and r.bits else None),
            "uniform code length n·log2 K / code length (K: the dataset's alphabet or classes)",
            fixed(2)),
-    Metric("adjusted", "bits/{symbol}", LOWER, _per_size(lambda r: r.bits_with_model),
+    Metric("adjusted", "bits per {symbol}", LOWER, _per_size(lambda r: r.bits_with_model),
            "{unit} with a pretrained model's parameters counted at their stored precision "
            "(LMIC's adjusted rate; bpb for coders that send no model)", fixed(4)),
     Metric("overhead", "bits", LOWER,
@@ -170,17 +174,14 @@ def higher_is_better(name: str) -> bool:
 
 
 def unit(name: str, kinds: Iterable[str] = ("file",)) -> str:
-    """The metric's unit for data of these kinds: bits/label for labelled data, bits/byte for
-    the rest, and both named when the data mixes them."""
+    """The metric's unit for data of these kinds: per label for labelled data, per symbol of a
+    synthetic source, per byte for the rest, and all of them named when the data mixes them."""
     u = get(name).unit
-    if "{symbol}" not in u:
-        return u
     syms = sorted({symbol(k) for k in kinds}) or ["byte"]
-    one = u.format(symbol=syms[0])
-    if len(syms) == 1:
-        return one
-    return (one + " (" + ", ".join(u.format(symbol=s) for s in syms[1:])
-            + " for labelled data: one byte each)")
+    if "{symbol}" not in u or len(syms) == 1:
+        return u.format(symbol=syms[0])
+    return (u.format(symbol="byte") + " of data: " + ", ".join(f"per {s}" for s in syms)
+            + " (one byte each)")
 
 
 def caption(name: str, datasets: Iterable[DatasetInfo] = ()) -> str:
@@ -198,13 +199,14 @@ def header(name: str, kinds: Iterable[str] = ("file",)) -> str:
 
 
 def axis(name: str, kinds: Iterable[str] = ("file",)) -> str:
-    """A plot axis label: "bpb (bits/byte)", "ratio"."""
+    """A plot axis label: "bpb (bits per byte)", "ratio"."""
     u = unit(name, kinds)
     return f"{name} ({u})" if u else name
 
 
 def show(name: str, record: Record) -> str:
-    """The metric of `record` with its unit, "1,234 bits", "1.3107 bits/byte" ("" if none)."""
+    """The metric of `record` with its unit, "1,234 bits", "1.3107 bits per byte" ("" if
+    none)."""
     v = value(name, record)
     return "" if v is None else f"{get(name).fmt(v)} {unit(name, [record.dataset.kind])}".strip()
 
