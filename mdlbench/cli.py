@@ -301,22 +301,23 @@ def gate(baseline: Path, results: tuple[Path, ...], tolerance: str, update: bool
     if update:
         out.print(f"baseline {baseline} written: {len(rep)} cells")
         return
-    for name, old, new in rep.regressions:
-        out.print(f"[red]REGRESSION[/] {name}: {old:,} -> {new:,} bits (+{new - old:,})")
-    for name in rep.failed:
-        out.print(f"[red]FAILED[/] {name}: round trip failed")
-    for name in rep.errors:
-        out.print(f"[red]ERROR[/] {name}: the cell could not run")
-    for name in rep.unverified:
-        out.print(f"[red]UNVERIFIED[/] {name}: bits never decoded back (--no-verify)")
-    for name in rep.missing:
-        out.print(f"[red]MISSING[/] {name}: in the baseline, not in the results")
-    for name, old, new in rep.within:
-        out.print(f"[yellow]within tolerance[/] {name}: {old:,} -> {new:,} bits (+{new - old:,})")
-    for name, old, new in rep.improvements:
-        out.print(f"[green]better[/] {name}: {old:,} -> {new:,} bits ({new - old:,})")
+    bits = metrics.get("bits")
+
+    def change(old: int, new: int) -> str:
+        return f"{bits.fmt(old)} -> {bits.fmt(new)} {bits.unit} ({new - old:+,})"
+
+    said = ([("[red]REGRESSION[/]", n, change(o, w)) for n, o, w in rep.regressions]
+            + [("[red]FAILED[/]", n, "round trip failed") for n in rep.failed]
+            + [("[red]ERROR[/]", n, "the cell could not run") for n in rep.errors]
+            + [("[red]UNVERIFIED[/]", n, "bits never decoded back (--no-verify)")
+               for n in rep.unverified]
+            + [("[red]MISSING[/]", n, "in the baseline, not in the results") for n in rep.missing]
+            + [("[yellow]within tolerance[/]", n, change(o, w)) for n, o, w in rep.within]
+            + [("[green]better[/]", n, change(o, w)) for n, o, w in rep.improvements])
+    for tag, name, what in said:  # a cell's name is a dataset label: text, never markup
+        out.print(f"{tag} {escape(name)}: {what}")
     for name in rep.new:
-        out.print(f"[dim]new[/] {name} (not in the baseline)")
+        out.print(f"[dim]new[/] {escape(name)} (not in the baseline)")
     counts = (f"{rep.unchanged} unchanged, {len(rep.improvements)} better, "
               f"{len(rep.within)} worse within tolerance")
     if not rep.ok:

@@ -138,13 +138,9 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     table.index.name = "compressor"
     table.attrs = {"metric": metric, "formats": {"notes": "text"}, "marks": marks,
                    "sort": "mean rank over the datasets of each row",
-                   "caption": metrics.caption(metric, _datasets(records))}
+                   "caption": metrics.caption(metric, {r.dataset.label: r.dataset
+                                                       for r in latest(records)}.values())}
     return table
-
-
-def _datasets(records: Sequence[Record]) -> list[DatasetInfo]:
-    """The datasets of these records, one per label, in the order the records name them."""
-    return list({r.dataset.label: r.dataset for r in latest(records)}.values())
 
 
 def _formula_rows(records: Sequence[Record], metric: str) -> list[tuple[str, str, float]]:
@@ -172,37 +168,22 @@ def _compressor_matches(patterns: Sequence[str], r: Record) -> bool:
     return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
 
 
-def _as_typed(pattern: str) -> str | None:
-    """The label `mdlbench run PATTERN` gives when PATTERN is a path (a quoted real path: see
-    datasets.files), so the path a user ran is the path they can filter and plot by."""
-    from ..datasets.files import path_label
-
-    try:
-        return path_label(pattern) if pattern else None
-    except ValueError:  # a NUL byte: no path
-        return None
-
-
-def _unquoted(name: str) -> str | None:
-    """A path's label as the path is written (`'/d'/per-file` -> `/d/per-file`)."""
-    try:
-        return " ".join(shlex.split(name)) if name.startswith("'") else None
-    except ValueError:
-        return None
-
-
 def dataset_matches(pattern: str, info: DatasetInfo) -> bool:
     """Whether a dataset of a record is the one the user named: its label or name, or a glob
     pattern of either (`markov*`); or a path as it was typed when it was run (`data/a.txt`;
-    with globs, `/tmp/*.txt`), whose label is its quoted real path. The one rule every command
-    that takes a dataset (compare, plot, html) applies."""
+    with globs, `/tmp/*.txt`): a path's label is its quoted real path (datasets.files), the
+    folder of a --per-file run's is followed by `/per-file`. The one rule every command that
+    takes a dataset (compare, plot, html) applies."""
+    from ..datasets.files import path_label
+
     names = [info.label, info.name]
-    names += [u for u in map(_unquoted, names) if u is not None]
-    if any(fnmatch.fnmatchcase(n, pattern) for n in names):
-        return True
-    typed = _as_typed(pattern)
-    return typed is not None and any(n == typed or n.startswith((typed + "/", typed + ":"))
-                                     for n in (info.label, info.name))
+    try:
+        names += [" ".join(shlex.split(n)) for n in names if n.startswith("'")]  # unquoted
+        typed = path_label(pattern) if pattern else "\0"
+    except ValueError:  # a label that does not unquote, a pattern with a NUL: no path
+        typed = "\0"
+    return any(fnmatch.fnmatchcase(n, pattern) or n == typed
+               or n.startswith((typed + "/", typed + ":")) for n in names)
 
 
 def dataset_label(records: Sequence[Record], pattern: str) -> str:

@@ -49,27 +49,28 @@ def sig3(v: float) -> str:
 
 @dataclass(frozen=True)
 class Metric:
-    """One figure of a cell. `value` is None where the record does not define it (no bits, no
-    source limit, not timed...): tables leave it blank, plots leave the point out."""
+    """One figure of a cell.
+
+    name: what `--metric` takes, and the column of tables and frames. unit: "bits", "MB/s",
+    "bits per {symbol}", "" for a pure number. better: LOWER or HIGHER. value: the figure of a
+    record, None where the record does not define it (no bits, no source limit, not timed:
+    tables leave it blank, plots leave the point out). caption: what it is, one phrase ("{unit}"
+    is filled in). fmt: a number as printed. header: its column in a dataset's table ("{name}",
+    "{unit}"). key: its field in a record's JSON (default: name). detail: a column of each
+    dataset's table (the HTML report). about: more caption from the datasets shown (regret's
+    model classes).
+    """
 
     name: str
-    """What `--metric` takes and tables and frames call the column."""
     unit: str
-    """"bits", "MB/s", "bits per {symbol}"; "" for a pure number (a ratio)."""
     better: str
-    """LOWER or HIGHER."""
     value: Callable[[Record], float | None]
     caption: str
-    """What the figure is, one phrase; "{unit}" in it is replaced by the unit."""
     fmt: Callable[[float], str]
     header: str = "{name}"
-    """The column header in a dataset's table ("{name}" and "{unit}" are filled in)."""
     key: str = ""
-    """The field a record's JSON keeps it under (default: `name`)."""
     detail: bool = False
-    """A column of each dataset's table (the HTML report's sections)."""
     about: Callable[[Iterable[DatasetInfo]], str] | None = None
-    """More of the caption, from the datasets shown (the regret's model classes)."""
 
     @property
     def field(self) -> str:
