@@ -190,13 +190,13 @@ def _print_table(table: Any, title: str) -> None:
     if table.empty:
         out.print("no results")
         return
-    t = Table(title=title, title_justify="left")
-    t.add_column(str(table.index.name or ""), overflow="fold")
+    t = Table(title=escape(title), title_justify="left")  # labels are text, never markup
+    t.add_column(escape(str(table.index.name or "")), overflow="fold")
     for c in table.columns:
-        t.add_column(str(c), justify="left" if tables.kind_of(table, c) == "text" else "right",
-                     overflow="fold")
+        t.add_column(escape(str(c)), overflow="fold",
+                     justify="left" if tables.kind_of(table, c) == "text" else "right")
     for name, cells in tables.rows(table):
-        t.add_row(name, *[escape(text) if mark not in _STYLE else
+        t.add_row(escape(name), *[escape(text) if mark not in _STYLE else
                           f"[{_STYLE[mark]}]{escape(text)}[/]" for text, mark in cells])
     out.print(t)
     for line in tables.legend(table):

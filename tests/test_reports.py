@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import math
 import re
@@ -235,7 +236,8 @@ def test_speeds_never_print_an_exponent():
                      0.0000123: "0.0000123"}
 
 
-ODD_NAMES = ["pipe|name.txt", "new\nline.txt", "com,ma.txt", "quo\"te's.txt", "<b>tag&.txt"]
+ODD_NAMES = ["pipe|name.txt", "new\nline.txt", "com,ma.txt", "quo\"te's.txt", "<b>tag&.txt",
+             "[red]rich.txt"]
 
 
 def _table_lines(md: str) -> list[str]:
@@ -247,9 +249,10 @@ def _cells(line: str) -> int:
     return len(re.findall(r"(?<!\\)\|", line)) - 1
 
 
-def test_odd_file_names_are_escaped_in_every_format(tmp_path, mdl):
+def test_odd_file_names_are_escaped_in_every_format(tmp_path, mdl, monkeypatch):
     """File names holding a newline, `|`, a comma, quotes or markup are file names like any
-    other: one cell in Markdown, one field in CSV, text (not markup) in HTML, a string in JSON."""
+    other: one cell in Markdown, one field in CSV, text (not markup) in HTML and on the
+    terminal, a string in JSON."""
     data = tmp_path / "data"
     data.mkdir()
     for i, name in enumerate(ODD_NAMES):
@@ -272,6 +275,19 @@ def test_odd_file_names_are_escaped_in_every_format(tmp_path, mdl):
         elif view == "parts":
             assert set(ODD_NAMES) <= fields
         json.loads(mdl("compare", str(runs), "--view", view, "--format", "json").out)
+    base = tmp_path / "base.json"
+    cells = mdlbench.gate(base, [runs], update=True)
+    base.write_text(json.dumps({"schema": 1, "cells": {k: v + 8 for k, v in cells.items()}}))
+    p = mdl("gate", "--baseline", str(base), "--results", str(runs))
+    assert p.code == 0 and "[red]rich.txt" in p.out.replace("\n", "")
+    from rich.console import Console
+
+    from mdlbench import cli
+
+    monkeypatch.setattr(cli, "out", Console(file=io.StringIO(), width=5000))
+    cli._print_table(mdlbench.compare([runs]), "board")
+    shown = cli.out.file.getvalue()
+    assert all(label in shown for label in labels if "\n" not in label)
     page = mdlbench.html_report([runs])
     assert "<b>" not in page and "&lt;b&gt;tag&amp;.txt" in page
     assert page.count('<section id="ds-') == len(labels)
