@@ -233,6 +233,7 @@ def write_plots(results: Results = store.DEFAULT_DIR, kind: str = "all",
 
     if fmt not in ("png", "svg"):
         raise UsageError(f"plot format must be png or svg, got {fmt!r}")
+    metrics.get(metric)  # a misspelt metric is an error even where no pareto plot is drawn
     recs = records(results)
     if kind == "all":
         if dataset is not None:

@@ -3,8 +3,10 @@
 Records live on disk as JSON (`to_dict` / `from_dict`); every reader goes through `Record`, so a
 field has one name and one meaning. `from_dict` also reads schema-1 records (a `verified`
 flag, one timing per cell), so older result folders still load; `to_dict` writes schema 2.
-Every record read is checked against the schema (`validate`): a damaged one is refused by
-name and field, never shown or gated on.
+Every record read is checked against the schema (`validate`): a damaged one, or one whose
+figures cannot be true (NaN, negative, beyond MAX_BITS, bits that are not whole bytes or not the
+sum of their files'), is refused by name and field, never shown or gated on; one of a newer
+schema says so. The derived figures (bpb, ratio, speeds...) are results.metrics'.
 """
 
 from __future__ import annotations
