@@ -30,7 +30,7 @@ from .harness import suite as suitemod
 from .harness.progress import Reporter, reporter_for
 from .results import gate as gatemod
 from .results import leaderboard as lb
-from .results import store
+from .results import metrics, store
 from .results.record import Record
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def records(results: Results = store.DEFAULT_DIR, dataset: Sequence[str] | str =
 
 def results_frame(results: Results = store.DEFAULT_DIR) -> pd.DataFrame:
     """A tidy long DataFrame of `results`: one row per cell (its newest record), one column per
-    variable (dataset, compressor, seed, status, bits, bits_ideal, bits per symbol, ratio,
+    variable (dataset, compressor, seed, status, every metric of results.metrics: bits, bpb, ratio,
     speeds, timing, memory, machine...), ready for pandas, seaborn or a CSV."""
     return lb.frame(records(results))
 
@@ -239,54 +239,56 @@ def html_report(results: Results = store.DEFAULT_DIR, metric: str = "bpb", *,
     all datasets by mean rank of `metric`."""
     from .results import html
 
-    if metric not in lb.METRICS:
-        raise UsageError(f"unknown metric {metric!r} (known: {', '.join(lb.METRICS)})")
+    metrics.get(metric)
     return html.page(records(results, dataset, compressor), metric, mean_rank)
 
 
 def plot(results: Results = store.DEFAULT_DIR, kind: str = "pareto",
-         dataset: str | None = None, *, x: str = "encode") -> Figure:
-    """One matplotlib Figure: `pareto` (bits per symbol vs `x` = encode or decode speed; needs
-    `dataset` when the results hold several), `learning` (code length vs data seen, for
-    prequential coders) or `blocks` (block-wise MDL on labelled data). A notebook shows it;
-    `fig.savefig(...)` writes it."""
+         dataset: str | None = None, *, x: str = "encode", metric: str = "bpb") -> Figure:
+    """One matplotlib Figure: `pareto` (`metric`, bpb by default, vs `x` = encode or
+    decode speed; needs `dataset` when the results hold several), `learning` (code length vs
+    data seen, for prequential coders) or `blocks` (block-wise MDL on labelled data). A
+    notebook shows it; `fig.savefig(...)` writes it."""
     from .results import plots
 
     recs = records(results)
     if dataset is not None:
-        dataset = plots.resolve_label(recs, dataset)
-    return plots.make(recs, kind, dataset, x)
+        dataset = lb.dataset_label(recs, dataset)
+    return plots.make(recs, kind, dataset, x, metric)
 
 
-def figures(results: Results = store.DEFAULT_DIR, *, x: str = "encode") -> dict[str, Figure]:
+def figures(results: Results = store.DEFAULT_DIR, *, x: str = "encode",
+            metric: str = "bpb") -> dict[str, Figure]:
     """Every plot the results support (per dataset), as Figures keyed by their file stem."""
     from .results import plots
 
-    return plots.figures(records(results), x=x)
+    return plots.figures(records(results), x=x, metric=metric)
 
 
 def write_plots(results: Results = store.DEFAULT_DIR, kind: str = "all",
                 dataset: str | None = None, out: Path | str = PLOTS_DIR, fmt: str = "png", *,
-                x: str = "encode") -> list[Path]:
+                x: str = "encode", metric: str = "bpb") -> list[Path]:
     """What `mdlbench plot` does: write plots as PNG/SVG files into `out`; return the paths.
     `kind="all"` writes every plot the results support."""
     from .results import plots
 
     if fmt not in ("png", "svg"):
         raise UsageError(f"plot format must be png or svg, got {fmt!r}")
+    metrics.get(metric)  # a misspelt metric is an error even where no pareto plot is drawn
     recs = records(results)
     if kind == "all":
         if dataset is not None:
-            recs = [r for r in recs if r.dataset.label == plots.resolve_label(recs, dataset)]
-        paths = plots.plot_all(recs, Path(out), fmt, x=x)
+            label = lb.dataset_label(recs, dataset)
+            recs = [r for r in recs if r.dataset.label == label]
+        paths = plots.plot_all(recs, Path(out), fmt, x=x, metric=metric)
         if not paths:
             raise UsageError("nothing to plot in these results")
         return paths
-    fig = plot(recs, kind, dataset, x=x)
+    fig = plot(recs, kind, dataset, x=x, metric=metric)
     labels = sorted({r.dataset.label for r in recs})
-    label = (plots.resolve_label(recs, dataset) if dataset is not None
+    label = (lb.dataset_label(recs, dataset) if dataset is not None
              else labels[0] if kind == "pareto" else None)  # pareto: one dataset's
-    return [plots.save(fig, Path(out) / f"{plots.file_stem(kind, label, x)}.{fmt}")]
+    return [plots.save(fig, Path(out) / f"{plots.file_stem(kind, label, x, metric)}.{fmt}")]
 
 
 def gate(baseline: Path | str, results: Sequence[Path | str] = (store.DEFAULT_DIR,),

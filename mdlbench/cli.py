@@ -25,8 +25,7 @@ from .errors import (
 from .harness.measure import MIN_TIME, REPEAT
 from .interrupt import Terminated, watching
 from .limits import MAX_CELLS
-from .results import store
-from .results.record import METRICS
+from .results import metrics, store
 
 
 class PipeClosed(Exception):  # noqa: N818 - an event, like KeyboardInterrupt
@@ -210,7 +209,8 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
 
         click.echo(json.dumps([r.to_dict() for r in records], indent=2))
     elif not quiet:
-        _print_table(leaderboard(records, "bpb"), "This run (bits per input byte)")
+        board = leaderboard(records, "bpb")
+        _print_table(board, f"This run ({board.attrs.get('caption', 'bpb')})")
         if any(r.parts for r in records):
             _print_table(parts_table(records), "Per file (compressed bytes)")
     bad = [r for r in records if r.status in ("failed", "error")]
@@ -229,13 +229,13 @@ def _print_table(table: Any, title: str) -> None:
     if table.empty:
         out.print("no results")
         return
-    t = Table(title=title, title_justify="left")
-    t.add_column(str(table.index.name or ""), overflow="fold")
+    t = Table(title=escape(title), title_justify="left")  # labels are text, never markup
+    t.add_column(escape(str(table.index.name or "")), overflow="fold")
     for c in table.columns:
-        t.add_column(str(c), justify="left" if tables.kind_of(table, c) == "text" else "right",
-                     overflow="fold")
+        t.add_column(escape(str(c)), overflow="fold",
+                     justify="left" if tables.kind_of(table, c) == "text" else "right")
     for name, cells in tables.rows(table):
-        t.add_row(name, *[escape(text) if mark not in _STYLE else
+        t.add_row(escape(name), *[escape(text) if mark not in _STYLE else
                           f"[{_STYLE[mark]}]{escape(text)}[/]" for text, mark in cells])
     out.print(t)
     for line in tables.legend(table):
@@ -250,14 +250,9 @@ def _print_table(table: Any, title: str) -> None:
               "RESULTS are repeated runs of the same cells, and how far their speeds moved.")
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "json", "html"]),
               default="table", show_default=True)
-@click.option("--metric", type=click.Choice(list(METRICS)), default="bpb", show_default=True,
-              help="bpb: bits per byte (per label for labelled data); bits_ideal: Σ -log2 p under "
-              "the coder's model; compression: uniform code length / code length; excess: bits "
-              "above the source limit (synthetic data); regret: bits above the best model of the "
-              "dataset's class in hindsight (i.i.d., Markov and logistic datasets); adjusted: bits "
-              "per byte with a pretrained model's size added (LMIC's adjusted rate; the same as "
-              "bpb for coders that send no model). A figure a dataset or coder does not define is "
-              "left blank.")
+@click.option("--metric", default="bpb", show_default=True,
+              help=f"{metrics.describe()}. Per label for labelled data. A figure a dataset or "
+              "coder does not define is left blank.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write to this file (atomically). The html board defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")
@@ -275,7 +270,7 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
             write: bool, datasets: tuple[str, ...], compressors: tuple[str, ...],
             sort: str | None, mean_rank: bool) -> None:
     """Tables of RESULTS (folders or record files; default results/runs). The leaderboard has
-    compressors as rows, datasets as columns, best first, with encode/decode MB/s; the html
+    compressors as rows, datasets as columns, best first, with encode/decode speeds; the html
     page has one section per dataset, sortable, with its plots."""
     from . import api
 
@@ -300,23 +295,28 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
 @cli.command()
 @click.argument("results", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--kind", type=click.Choice(["all", "pareto", "learning", "blocks", "sweep"]),
-              default="all", show_default=True, help="pareto: bits per byte (per label for "
-              "labelled data) vs speed; learning: code length vs data seen (prequential coders); "
+              default="all", show_default=True, help="pareto: a metric (--metric) vs speed; "
+              "learning: code length vs data seen (prequential coders); "
               "blocks: block-MDL curves (labelled data); sweep: bits above the source limit vs n, "
               "for datasets run at several sizes (suites/sweep.toml).")
 @click.option("--x", "x", type=click.Choice(["encode", "decode"]), default="encode",
               show_default=True, help="pareto: the speed on the x axis.")
-@click.option("--dataset", help="Dataset label (or name) to plot; pareto needs one when results "
+@click.option("--metric", default="bpb", show_default=True,
+              help=f"pareto: the figure on the y axis, one of {', '.join(metrics.TABLE)} "
+              "(see compare --help).")
+@click.option("--dataset", help="Dataset to plot (label, name, or path as run); pareto needs one "
+              "when results "
               "hold several; for sweep, a task name (parity) or its spec without n.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/plots"),
               show_default=True, help="Folder for the image files.")
 @click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True)
-def plot(results: tuple[Path, ...], kind: str, x: str, dataset: str | None, out: Path,
-         fmt: str) -> None:
+def plot(results: tuple[Path, ...], kind: str, x: str, metric: str, dataset: str | None,
+         out: Path, fmt: str) -> None:
     """Plot RESULTS (default results/runs) as PNG/SVG files."""
     from . import api
 
-    for p in api.write_plots(results or (store.DEFAULT_DIR,), kind, dataset, out, fmt, x=x):
+    for p in api.write_plots(results or (store.DEFAULT_DIR,), kind, dataset, out, fmt, x=x,
+                             metric=metric):
         err.print(f"wrote {p}")
 
 
@@ -340,22 +340,23 @@ def gate(baseline: Path, results: tuple[Path, ...], tolerance: str, update: bool
     if update:
         out.print(f"baseline {baseline} written: {len(rep)} cells")
         return
-    for name, old, new in rep.regressions:
-        out.print(f"[red]REGRESSION[/] {name}: {old:,} -> {new:,} bits (+{new - old:,})")
-    for name in rep.failed:
-        out.print(f"[red]FAILED[/] {name}: round trip failed")
-    for name in rep.errors:
-        out.print(f"[red]ERROR[/] {name}: the cell could not run")
-    for name in rep.unverified:
-        out.print(f"[red]UNVERIFIED[/] {name}: bits never decoded back (--no-verify)")
-    for name in rep.missing:
-        out.print(f"[red]MISSING[/] {name}: in the baseline, not in the results")
-    for name, old, new in rep.within:
-        out.print(f"[yellow]within tolerance[/] {name}: {old:,} -> {new:,} bits (+{new - old:,})")
-    for name, old, new in rep.improvements:
-        out.print(f"[green]better[/] {name}: {old:,} -> {new:,} bits ({new - old:,})")
+    bits = metrics.get("bits")
+
+    def change(old: int, new: int) -> str:
+        return f"{bits.fmt(old)} -> {bits.fmt(new)} {bits.unit} ({new - old:+,})"
+
+    said = ([("[red]REGRESSION[/]", n, change(o, w)) for n, o, w in rep.regressions]
+            + [("[red]FAILED[/]", n, "round trip failed") for n in rep.failed]
+            + [("[red]ERROR[/]", n, "the cell could not run") for n in rep.errors]
+            + [("[red]UNVERIFIED[/]", n, "bits never decoded back (--no-verify)")
+               for n in rep.unverified]
+            + [("[red]MISSING[/]", n, "in the baseline, not in the results") for n in rep.missing]
+            + [("[yellow]within tolerance[/]", n, change(o, w)) for n, o, w in rep.within]
+            + [("[green]better[/]", n, change(o, w)) for n, o, w in rep.improvements])
+    for tag, name, what in said:  # a cell's name is a dataset label: text, never markup
+        out.print(f"{tag} {escape(name)}: {what}")
     for name in rep.new:
-        out.print(f"[dim]new[/] {name} (not in the baseline)")
+        out.print(f"[dim]new[/] {escape(name)} (not in the baseline)")
     counts = (f"{rep.unchanged} unchanged, {len(rep.improvements)} better, "
               f"{len(rep.within)} worse within tolerance")
     if not rep.ok:

@@ -56,7 +56,7 @@ def test_results_frame_is_one_tidy_row_per_cell(recs, tmp_path):
                 "ratio", "encode_MBps", "decode_MBps", "encode_repeats", "contended", "cpu"):
         assert col in df.columns
     assert sorted(df["bits"]) == sorted(r.bits for r in recs)
-    assert set(df["unit"]) == {"byte"} and set(df["status"]) == {"verified"}
+    assert set(df["unit"]) == {"symbol"} and set(df["status"]) == {"verified"}  # synthetic
     mdlbench.run(["iid:n=2000"], ["zlib"], results_dir=tmp_path, progress=False)
     folder = mdlbench.results_frame(tmp_path)
     assert list(folder["bits"]) == [next(r.bits for r in recs if r.compressor.spec == "zlib"

@@ -62,7 +62,7 @@ def test_run_compare_gate_end_to_end(mdl, tmp_path):
     assert p.code == 0 and "gate passed" in p.out
     doc = json.loads(base.read_text())
     cell = sorted(doc["cells"])[0]
-    doc["cells"][cell] -= 1
+    doc["cells"][cell] -= 8
     base.write_text(json.dumps(doc))
     p = mdl("gate", "--baseline", str(base), "--results", str(runs))
     assert p.code == 1 and "REGRESSION" in p.out and cell in p.out
@@ -76,7 +76,7 @@ def test_unverified_cells_are_marked(mdl, tmp_path):
     base = tmp_path / "base.json"
     p = mdl("gate", "--baseline", str(base), "--results", str(runs), "--update")
     assert_usage_error(p, "refusing to write a baseline with unverified cells")
-    base.write_text(json.dumps({"cells": {"iid:n=3000 | zlib": 1}}))
+    base.write_text(json.dumps({"cells": {"iid:n=3000 | zlib": 8}}))
     p = mdl("gate", "--baseline", str(base), "--results", str(runs))
     assert p.code == 1 and "UNVERIFIED" in p.out
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import sys
 from pathlib import Path
 
 import pytest
+from special_files import one_error_line
 
 import mdlbench
 from mdlbench.compressors import REGISTRY
@@ -156,3 +158,154 @@ def test_pareto_accepts_a_dataset_name_for_its_only_label(tmp_path):
     assert path.name == "pareto-canterbury_head_30000_per_file.png"
     with pytest.raises(mdlbench.errors.UsageError, match="labels in these results"):
         mdlbench.write_plots([tmp_path], "pareto", "bible", tmp_path / "p")
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory) -> dict[str, dict]:
+    """Two real records as stored: one cell on a whole input, one --per-file run of a folder."""
+    root = tmp_path_factory.mktemp("stored")
+    (root / "d").mkdir()
+    (root / "d" / "a.txt").write_bytes(b"abc " * 300)
+    (root / "d" / "b.txt").write_bytes(b"xyz" * 200)
+    mdlbench.run(["iid:n=400"], ["zlib"], results_dir=root / "one")
+    mdlbench.run([str(root / "d")], ["zlib"], per_file=True, results_dir=root / "parts")
+    return {k: json.loads(next((root / k).rglob("*.json")).read_text()) for k in ("one", "parts")}
+
+
+def _with(doc: dict, path: tuple, value) -> dict:
+    doc = json.loads(json.dumps(doc))
+    *head, last = path
+    target = doc
+    for k in head:
+        target = target[k]
+    target[last] = value
+    return doc
+
+
+UNTRUE = {  # (which record, the field, what a hand edit put there)
+    "bits 1e30 of an empty input": ("one", ("bits",), 10**30, ("dataset", "size"), 0),
+    "bits not whole bytes": ("one", ("bits",), "+1"),
+    "bits not the sum of the parts": ("parts", ("bits",), "+8"),
+    "part bits not whole bytes": ("parts", ("parts", 0, "bits"), "+4"),
+    "negative bits_ideal": ("one", ("bits_ideal",), -5.0),
+    "negative source limit": ("one", ("dataset", "limit_bits"), -100.0),
+    "negative encode time": ("one", ("timing", "encode", "min_s"), -0.5),
+    "negative peak memory": ("one", ("peak_rss_mb",), -1.0),
+    "NaN bits_ideal": ("one", ("bits_ideal",), math.nan),
+    "infinite source limit": ("one", ("dataset", "limit_bits"), math.inf),
+    "a formula of words": ("one", ("dataset", "formulas"), {"(NML)": "lots"}),
+    "a model of no size": ("one", ("compressor", "model"), {"bits": "x"}),
+    "ml bits not a number": ("one", ("dataset", "ml_bits"), "x"),
+}
+
+
+def _untrue(stored: dict, case: str) -> dict:
+    which, *edits = UNTRUE[case]
+    doc = stored[which]
+    for path, value in zip(edits[::2], edits[1::2], strict=True):
+        if isinstance(value, str) and value[0] == "+":
+            old = doc
+            for k in path:
+                old = old[k]
+            value = old + int(value[1:])
+        doc = _with(doc, path, value)
+    return doc
+
+
+def _refused_everywhere(mdl, tmp_path, bad: Path, needle: str) -> None:
+    """compare, plot and the gate (updating it, and checking against it) each refuse the file
+    in one line that names it."""
+    (tmp_path / "base.json").write_text(json.dumps({"schema": 1, "cells": {"a | b": 8}}))
+    for args in (["compare", str(bad.parent)], ["compare", str(bad), "--format", "html"],
+                 ["plot", str(bad.parent), "--out", str(tmp_path / "p")],
+                 ["gate", "--baseline", str(tmp_path / "new.json"), "--results",
+                  str(bad.parent), "--update"],
+                 ["gate", "--baseline", str(tmp_path / "base.json"), "--results",
+                  str(bad.parent)]):
+        p = mdl(*args)
+        one_error_line(p, needle=str(bad))
+        assert needle in p.err, (args, p.err)
+    assert not (tmp_path / "new.json").exists() and not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("case", sorted(UNTRUE))
+def test_a_record_whose_figures_cannot_be_true_is_refused(tmp_path, mdl, stored, case):
+    bad = tmp_path / "runs" / "edited.json"
+    bad.parent.mkdir()
+    bad.write_text(json.dumps(_untrue(stored, case)))  # NaN and Infinity as Python writes them
+    _refused_everywhere(mdl, tmp_path, bad, "not an mdlbench record")
+
+
+def test_a_record_with_a_key_twice_is_refused(tmp_path, mdl, stored):
+    """`"bits": 8, ..., "bits": 999992`: json.loads keeps the last one; a person reading the
+    file may see the first. Neither is taken."""
+    bad = tmp_path / "runs" / "twice.json"
+    bad.parent.mkdir()
+    text = json.dumps(stored["one"], indent=1)
+    bad.write_text(text.replace('"bits":', '"bits": 8,\n "bits":', 1))
+    assert json.loads(bad.read_text())["bits"] == stored["one"]["bits"]
+    _refused_everywhere(mdl, tmp_path, bad, "'bits' appears twice")
+
+
+def test_a_record_of_a_newer_mdlbench_says_so(tmp_path, mdl, stored):
+    bad = tmp_path / "runs" / "newer.json"
+    bad.parent.mkdir()
+    bad.write_text(json.dumps({**stored["one"], "schema": 3, "bits": {"new": "layout"}}))
+    _refused_everywhere(mdl, tmp_path, bad, "written by a newer mdlbench (schema 3 > 2); "
+                                            "upgrade mdlbench")
+    assert "corrupt" not in mdl("compare", str(bad)).err
+
+
+@pytest.mark.parametrize("cells,needle", [
+    ('{"x | zlib": 8, "x | zlib": 16}', "'x | zlib' appears twice"),
+    ('{"x | zlib": 1000000000000000000000000000000}', "not a number of bits"),
+    ('{"x | zlib": 12}', "not a number of bits"),
+    ('{"x | zlib": NaN}', "not a number of bits"),
+])
+def test_a_hand_edited_baseline_is_refused(tmp_path, mdl, stored, cells, needle):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "r.json").write_text(json.dumps(stored["one"]))
+    base = tmp_path / "base.json"
+    base.write_text('{"schema": 1, "cells": ' + cells + "}")
+    p = mdl("gate", "--baseline", str(base), "--results", str(runs))
+    one_error_line(p, needle=str(base))
+    assert needle in p.err
+
+
+def test_a_baseline_of_a_newer_mdlbench_says_so(tmp_path, mdl, stored):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "r.json").write_text(json.dumps(stored["one"]))
+    (tmp_path / "base.json").write_text('{"schema": 2, "cells": {"x | zlib": 8}}')
+    p = mdl("gate", "--baseline", str(tmp_path / "base.json"), "--results", str(runs))
+    one_error_line(p, needle="written by a newer mdlbench (schema 2 > 1); upgrade mdlbench")
+
+
+def test_a_dataset_is_named_by_the_path_it_was_run_as(tmp_path, mdl, monkeypatch):
+    """`run data/a.txt` stores the label `'/abs/data/a.txt'`; plot, compare and the HTML
+    report take the path as typed (relative or absolute, a folder of a --per-file run, a glob),
+    the label itself, and nothing that names another dataset."""
+    data = tmp_path / "my data"
+    (data / "d").mkdir(parents=True)
+    (data / "a.txt").write_bytes(b"hello world " * 200)
+    (data / "d" / "x.txt").write_bytes(b"xyz " * 300)
+    runs = tmp_path / "runs"
+    mdlbench.run([str(data / "a.txt")], ["zlib", "bz2"], results_dir=runs)
+    mdlbench.run([str(data / "d")], ["zlib"], per_file=True, results_dir=runs)
+    monkeypatch.chdir(data)
+    labels = sorted({r.dataset.label for r in load_records([runs])})
+    for typed, label in (("a.txt", labels[0]), (str(data / "a.txt"), labels[0]),
+                         ("./a.txt", labels[0]), ("d", labels[1]), (labels[0], labels[0]),
+                         (f"{data}/*.txt", labels[0])):
+        p = mdl("plot", str(runs), "--kind", "pareto", "--dataset", typed, "--out",
+                str(tmp_path / "p"))
+        assert p.code == 0, (typed, p.err)
+        p = mdl("compare", str(runs), "--dataset", typed, "--format", "csv")
+        assert p.code == 0, (typed, p.err)
+        assert [lbl for lbl in labels if lbl in p.out] == [label]
+        p = mdl("compare", str(runs), "--dataset", typed, "--format", "html", "-o",
+                str(tmp_path / "r.html"))
+        assert p.code == 0 and (tmp_path / "r.html").read_text().count('<section id="ds-') == 1
+    one_error_line(mdl("plot", str(runs), "--dataset", "b.txt"), needle="no results for dataset")
+    one_error_line(mdl("compare", str(runs), "--dataset", "b.txt"), needle="no results match")

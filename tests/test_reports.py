@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import math
 import re
@@ -40,7 +41,7 @@ def test_html_is_one_section_per_dataset_without_a_mean_rank(readme):
     assert 'id="mean-rank"' in mdlbench.html_report(readme, dataset=TWO, mean_rank=True)
     heads = re.findall(r'<th scope="col" class="[^"]*"><button type="button">([^<]*)</button>',
                        page)
-    for h in ("bytes", "ratio", "bits", "bits/byte", "Σ -log2 p", "encode MB/s", "decode MB/s",
+    for h in ("bytes", "ratio", "bits", "bits per byte", "Σ -log2 p", "encode MB/s", "decode MB/s",
               "runs", "library", "notes"):
         assert h in heads
     figures = re.findall(r"<figure>.*?</figure>", page, re.S)
@@ -65,7 +66,7 @@ def test_html_marks_failed_cells_and_counts_labels_not_bytes(readme):
     assert 'class="num failed">failed</td>' in page and "only 10 of" not in page
     assert "failed: the stream did not decode back" in page
     digits = page[page.index('id="ds-digits"'):]
-    assert ">bits/label</button>" in digits and "1,797 labels" in digits
+    assert ">bits per label</button>" in digits and "1,797 labels" in digits
     assert "bits per label" in plots.to_svg(plots.make(readme, "pareto", "digits"))
 
 
@@ -79,7 +80,7 @@ def test_dataset_table_sizes_ratio_and_the_limit_first(readme):
     row = table.loc["kt"]
     assert row["bytes"] == math.ceil(rec.bits / 8) and row["bits"] == rec.bits
     assert row["ratio"] == pytest.approx(8 * rec.dataset.size / rec.bits)
-    assert row["bits/byte"] == pytest.approx(rec.bpb) and row["Σ -log2 p"] == rec.bits_ideal
+    assert row["bits per symbol"] == pytest.approx(rec.bpb) and row["Σ -log2 p"] == rec.bits_ideal
     assert table.loc[lb.LIMIT_ROW, "bits"] == rec.dataset.limit_bits
     failed = lb.dataset_table(readme, "canterbury/per-file")
     assert failed.index[-1] == "ppmd:mem=256" and math.isnan(failed["bits"].iloc[-1])
@@ -150,7 +151,7 @@ def test_pareto_x_axis_unit_and_source_limit(readme):
         speeds = {(round(getattr(r, f"{x}_MBps"), 9), round(r.bpb, 9)) for r in bible}
         assert {(round(a, 9), round(b, 9)) for a, b in _xy(fig)} == speeds
         assert fig.axes[0].get_xlabel().startswith(f"{x} speed")
-        assert fig.axes[0].get_ylabel() == "bits per byte"
+        assert fig.axes[0].get_ylabel() == "bpb (bits per byte)"
     with pytest.raises(UsageError, match="unknown x axis"):
         mdlbench.plot(readme, "pareto", "bible", x="memory")
     fig = mdlbench.plot(readme, "pareto", "markov:n=200000")
@@ -211,7 +212,7 @@ def test_learning_curves_for_any_coder_with_segments(readme):
     (curve,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "kt:order=3"]
     assert curve.get_ydata()[-1] == pytest.approx(kt.bits_ideal / kt.dataset.size)
     assert [ln.get_label() for ln in fig.axes[0].get_lines()].count("source limit") == 1
-    assert fig.axes[0].get_ylabel().startswith("cumulative bits per byte")
+    assert fig.axes[0].get_ylabel().startswith("cumulative bits per symbol")
 
 
 def test_plot_returns_figures_and_the_cli_writes_files(readme, mdl, tmp_path):
@@ -233,3 +234,60 @@ def test_speeds_never_print_an_exponent():
     shown = {v: fmt(v, "speed") for v in (1234.5, 12.345, 0.26, 0.000851, 0.0000123)}
     assert shown == {1234.5: "1,234", 12.345: "12.3", 0.26: "0.26", 0.000851: "0.000851",
                      0.0000123: "0.0000123"}
+
+
+ODD_NAMES = ["pipe|name.txt", "new\nline.txt", "com,ma.txt", "quo\"te's.txt", "<b>tag&.txt",
+             "[red]rich.txt"]
+
+
+def _table_lines(md: str) -> list[str]:
+    return [ln for ln in md.splitlines() if ln.startswith("|")]
+
+
+def _cells(line: str) -> int:
+    """The cells of a Markdown table row: its unescaped `|`, less one."""
+    return len(re.findall(r"(?<!\\)\|", line)) - 1
+
+
+def test_odd_file_names_are_escaped_in_every_format(tmp_path, mdl, monkeypatch):
+    """File names holding a newline, `|`, a comma, quotes or markup are file names like any
+    other: one cell in Markdown, one field in CSV, text (not markup) in HTML and on the
+    terminal, a string in JSON."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for i, name in enumerate(ODD_NAMES):
+        (data / name).write_bytes(b"odd " * (100 + i))
+    runs = tmp_path / "runs"
+    mdlbench.run([str(data / n) for n in ODD_NAMES], ["zlib"], results_dir=runs)
+    mdlbench.run([str(data)], ["zlib"], per_file=True, results_dir=runs)
+    labels = sorted({r.dataset.label for r in load_records([runs])})
+    for view in ("board", "cells", "parts"):
+        md = mdl("compare", str(runs), "--view", view, "--format", "md").out
+        rows = _table_lines(md)
+        assert len({_cells(r) for r in rows}) == 1, (view, md)  # every row as wide as the head
+        expected = {"board": 3, "cells": len(ODD_NAMES) + 3, "parts": 3}[view]  # head, rule
+        assert len(rows) == expected, (view, md)  # no row broken by a newline
+        out = mdl("compare", str(runs), "--view", view, "--format", "csv").out
+        parsed = list(csv.reader(out.splitlines(keepends=True)))
+        fields = {f for row in parsed for f in row}
+        if view == "board":
+            assert set(labels) <= fields
+        elif view == "parts":
+            assert set(ODD_NAMES) <= fields
+        json.loads(mdl("compare", str(runs), "--view", view, "--format", "json").out)
+    base = tmp_path / "base.json"
+    cells = mdlbench.gate(base, [runs], update=True)
+    base.write_text(json.dumps({"schema": 1, "cells": {k: v + 8 for k, v in cells.items()}}))
+    p = mdl("gate", "--baseline", str(base), "--results", str(runs))
+    assert p.code == 0 and "[red]rich.txt" in p.out.replace("\n", "")
+    from rich.console import Console
+
+    from mdlbench import cli
+
+    monkeypatch.setattr(cli, "out", Console(file=io.StringIO(), width=5000))
+    cli._print_table(mdlbench.compare([runs]), "board")
+    shown = cli.out.file.getvalue()
+    assert all(label in shown for label in labels if "\n" not in label)
+    page = mdlbench.html_report([runs])
+    assert "<b>" not in page and "&lt;b&gt;tag&amp;.txt" in page
+    assert page.count('<section id="ds-') == len(labels)

@@ -94,7 +94,7 @@ DAMAGE = {
     "bits float": lambda d: d.update(bits=1.5),
     "bits bool": lambda d: d.update(bits=True),
     "status": lambda d: d.update(status="great"),
-    "schema": lambda d: d.update(schema=7),
+    "schema": lambda d: d.update(schema=0),
     "size": lambda d: d["dataset"].update(size="big"),
     "label": lambda d: d["dataset"].pop("label"),
     "dataset list": lambda d: d.update(dataset=[1, 2]),
@@ -187,7 +187,7 @@ def test_the_report_tells_unchanged_better_and_within_tolerance_apart(tmp_path, 
     assert p.code == 0 and "1 unchanged" not in p.out
     assert "0 unchanged, 1 better, 1 worse within tolerance" in p.out
     assert f"within tolerance {a}" in p.out and f"better {b}" in p.out
-    p = _gate(mdl, tmp_path, runs, {a: cells[a] - 9, b: cells[b]}, "--tolerance", "8")
+    p = _gate(mdl, tmp_path, runs, {a: cells[a] - 16, b: cells[b]}, "--tolerance", "8")
     assert p.code == 1 and "REGRESSION" in p.out and a in p.out
-    p = _gate(mdl, tmp_path, runs, {a: cells[a] - 1, b: cells[b]}, "--tolerance", "0.0%")
+    p = _gate(mdl, tmp_path, runs, {a: cells[a] - 8, b: cells[b]}, "--tolerance", "0.0%")
     assert p.code == 1 and "REGRESSION" in p.out

@@ -8,9 +8,10 @@ not measured cannot be said to be no worse.
 
 The gate fails closed: a tolerance must be a finite number >= 0 (nan, inf and negative values
 are usage errors, since nan compares false and inf lets anything through), and a baseline
-that is empty, of another schema, or not {name: non-negative integer bits} is an error, never a
-gate that passes because it checked nothing. The report keeps apart the cells that are
-unchanged (equal bits), better, and worse but within the tolerance.
+that is empty, of another schema, or not {name: bits of a stream} (whole bytes, no more than
+record.MAX_BITS) is an error, never a gate that passes because it checked nothing. The report
+keeps apart the cells that are unchanged (equal bits), better, and worse but within the
+tolerance.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ResultsError, UsageError
-from .record import ERROR, UNVERIFIED, VERIFIED, Record, latest
+from .record import ERROR, MAX_BITS, UNVERIFIED, VERIFIED, Record, latest
 from .store import atomic_write, read_json
 
 SCHEMA = 1
@@ -91,16 +92,21 @@ def load_baseline(path: Path) -> dict[str, int]:
     what = f"baseline {path} is not an mdlbench baseline"
     if not isinstance(doc, dict) or not isinstance(doc.get("cells"), dict):
         raise ResultsError(f"{what}: expected {{\"schema\": 1, \"cells\": {{name: bits}}}}")
-    if doc.get("schema", SCHEMA) != SCHEMA:
-        raise ResultsError(f"{what}: schema {doc.get('schema')!r} (this mdlbench reads {SCHEMA})")
+    schema = doc.get("schema", SCHEMA)
+    if type(schema) is int and schema > SCHEMA:
+        raise ResultsError(f"baseline {path} was written by a newer mdlbench (schema {schema} > "
+                           f"{SCHEMA}); upgrade mdlbench to read it")
+    if schema != SCHEMA:
+        raise ResultsError(f"{what}: schema {schema!r} (this mdlbench reads {SCHEMA})")
     cells = doc["cells"]
     if not cells:
         raise ResultsError(f"baseline {path} has no cells: it would pass anything")
     for name, bits in cells.items():
         if SEPARATOR not in name:
             raise ResultsError(f"{what}: cell name {name!r} is not 'DATASET | SPEC'")
-        if type(bits) is not int or bits < 0:
-            raise ResultsError(f"{what}: cell {name!r} has {bits!r}, not a number of bits")
+        if type(bits) is not int or not 0 <= bits <= MAX_BITS or bits % 8:
+            raise ResultsError(f"{what}: cell {name!r} has {bits!r}, not a number of bits of a "
+                               f"stream (8 × its bytes, at most {MAX_BITS:,})")
     return cells
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import UsageError
 from . import leaderboard as lb
-from . import plots, tables
+from . import metrics, plots, tables
 from .record import VERIFIED, Record, latest
 
 _CSS = """
@@ -102,7 +102,8 @@ def _timing(records: list[Record]) -> str:
     warm = all(r.timing.warm_up for r in cells)
     contended = sum(r.contended for r in cells)
     runs = f"{reps[0]}" if len(reps) == 1 else f"{reps[0]} to {reps[-1]}"
-    text = (f"Speeds are MB/s of input (10^6 bytes per second): the fastest of {runs} timed "
+    text = (f"Speeds are {metrics.unit('encode_MBps')} of input (10^6 bytes per second): the "
+            f"fastest of {runs} timed "
             f"run(s) of each direction{', after a warm-up' if warm else ''}, as lzbench "
             "reports them (column runs: encode/decode repetitions).")
     if contended:
@@ -116,13 +117,14 @@ def _slug(label: str) -> str:
 
 
 def _dataset_meta(records: list[Record], label: str) -> str:
-    info = next(r.dataset for r in records if r.dataset.label == label)
-    unit = tables.unit_of(info.kind)
-    size = f"{info.size:,} {unit}s" + (f" in {info.files} files" if info.files > 1 else "")
+    rec = next(r for r in records if r.dataset.label == label)
+    info = rec.dataset
+    size = f"{info.size:,} {metrics.symbol(info.kind)}s" + (
+        f" in {info.files} files" if info.files > 1 else "")
     parts = [f"{info.kind}", size, f"sha256 {info.sha256[:12]}…"]
     if info.limit_bits is not None:
-        parts.append(f"source limit {info.limit_bits:,.0f} bits "
-                     f"({info.limit_bits / max(info.size, 1):.4f} bits/{unit})")
+        lim = lb.formula_record(rec, lb.LIMIT_ROW, info.limit_bits)
+        parts.append(f"source limit {metrics.show('bits', lim)} ({metrics.show('bpb', lim)})")
     if info.per_file:
         parts.append("each file coded on its own")
     if info.chunk_size:
@@ -151,8 +153,7 @@ def _plots(records: list[Record], label: str) -> str:
 
 def _section(records: list[Record], label: str) -> str:
     table = lb.dataset_table(records, label)
-    caption = (f"{label}: best first by bits; click a column header to sort. "
-               f"{table.attrs['unit']} = bits per input {table.attrs['unit'].split('/')[1]}.")
+    caption = f"{label}: best first by bits; click a column header to sort."
     figs = _plots(records, label)
     return (f'<section id="{_slug(label)}"><h2>{html.escape(label)}</h2>'
             f'<p class="meta">{_dataset_meta(records, label)}</p>'

@@ -9,7 +9,7 @@
 - `parts_table`: compressed bytes per file of --per-file runs, as published Canterbury tables;
 - `cells_table`: one row per cell with everything measured (the benchmark view);
 - `spread_table`: the same cells in repeated runs, and how far their speeds moved;
-- `dataset_table`: one dataset's results in full (sizes, ratio, bits, bits per symbol, speeds,
+- `dataset_table`: one dataset's results in full (sizes, ratio, bits, bpb, speeds,
   how they were timed, the coder's library), as the HTML page shows each dataset.
 
 `select` filters records by dataset and compressor (glob patterns) before any table is built;
@@ -21,8 +21,10 @@ that one formatter.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
+import shlex
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -31,11 +33,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from . import tables
-from .record import ERROR, FAILED, METRICS, UNVERIFIED, VERIFIED, Record, latest
-
-HIGHER_IS_BETTER = ("ratio", "compression")
-"""Metrics and column kinds where the larger figure is the better one (speeds too)."""
+from . import metrics, tables
+from .record import ERROR, FAILED, UNVERIFIED, VERIFIED, CompressorInfo, DatasetInfo, Record, latest
 
 VIEWS = ("board", "parts", "cells", "spread")
 LIMIT_ROW = "(source limit)"
@@ -43,7 +42,8 @@ SHOWN = (VERIFIED, UNVERIFIED)
 
 
 def frame(records: Sequence[Record]) -> pd.DataFrame:
-    """One row per cell (the newest record of each), one column per variable: the tidy long
+    """One row per cell (the newest record of each), one column per variable, every metric of
+    results.metrics among them (under its record field: `excess_bits`, `bpb`...): the tidy long
     form every table here pivots from, and what `mdlbench.results_frame` returns."""
     rows = []
     for r in latest(records):
@@ -51,14 +51,13 @@ def frame(records: Sequence[Record]) -> pd.DataFrame:
         enc, dec = (t.encode, t.decode) if t else (None, None)
         rows.append({
             "dataset": r.dataset.label, "dataset_name": r.dataset.name, "kind": r.dataset.kind,
-            "unit": tables.unit_of(r.dataset.kind), "size": r.dataset.size,
+            "unit": metrics.symbol(r.dataset.kind), "size": r.dataset.size,
             "files": r.dataset.files, "compressor": r.row, "spec": r.compressor.spec,
             "name": r.compressor.name, "family": r.compressor.family,
             "library": r.compressor.library, "version": r.compressor.version, "seed": r.seed,
-            "status": r.status, "bits": r.bits, "bits_ideal": r.bits_ideal,
-            "bits_with_model": r.bits_with_model, "bpb": r.bpb,
-            "ratio": r.ratio, "limit_bits": r.dataset.limit_bits, "excess_bits": r.excess_bits,
-            "encode_MBps": r.encode_MBps, "decode_MBps": r.decode_MBps,
+            "status": r.status, "bits_with_model": r.bits_with_model,
+            **{m.field: m.value(r) for m in metrics.TABLE.values()},
+            "limit_bits": r.dataset.limit_bits,
             "encode_s": enc.min_s if enc else None, "decode_s": dec.min_s if dec else None,
             "encode_repeats": enc.repeats if enc else None,
             "decode_repeats": dec.repeats if dec else None,
@@ -73,55 +72,12 @@ def frame(records: Sequence[Record]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _metric(df: pd.DataFrame, metric: str) -> pd.Series:
-    """A metric from the bits and the dataset's figures; NaN where they do not define it."""
-    bits = df["bits"].astype(float)
-    if metric == "bits":
-        return bits
-    if metric == "bits_ideal":  # Σ -log2 p under the coder's model (model-based coders only)
-        return df["bits_ideal"].astype(float)
-    if metric == "bpb":
-        return bits / df["size"]
-    if metric == "excess":  # bits above the source's exact code length (synthetic data only)
-        return bits - df["limit_bits"].astype(float)
-    if metric == "adjusted":  # bits per byte with a pretrained model's size counted (LMIC)
-        return df["bits_with_model"].astype(float) / df["size"]
-    if metric == "regret":  # bits above the best model of the dataset's class in hindsight
-        return bits - df["ml_bits"].astype(float)
-    if metric == "compression":  # uniform code length n·log2 K over this code length
-        return df["uniform_bits"].astype(float) / bits.replace(0, np.nan)
-    return 8 * df["size"] / bits.replace(0, np.nan)
-
-
-_UNITS = {
-    "bits": "bits of the real stream, headers included",
-    "bits_ideal": "Σ -log2 p in bits under the coder's model (no stream overhead; model-based "
-                  "coders only)",
-    "ratio": "original bits / coded bits",
-    "excess": "bits above the source limit (-log2 P(sample) under the true source)",
-    "compression": "uniform code length n·log2 K / code length (K: the dataset's alphabet or "
-                   "classes)",
-    "adjusted": "bits per byte with a pretrained model's parameters counted at their stored "
-                "precision (LMIC's adjusted rate; bpb for coders that send no model)",
-}
-
-
-def caption(metric: str, df: pd.DataFrame) -> str:
-    """What the board shows and in which unit: bits per label for labelled data, not per byte."""
-    kinds = set(df["kind"]) if "kind" in df else set()
-    if metric == "bpb":
-        per = {"labelled": "label", "synthetic": "symbol", "algorithmic": "symbol"}
-        units = sorted({per.get(k, "byte") for k in kinds}) or ["byte"]
-        unit = "bits per " + units[0] if len(units) == 1 else (
-            "bits per byte of data: " + ", ".join(f"per {u}" for u in units) + " (one byte each)")
-        return f"{metric}: {unit}"
-    if metric == "regret":
-        classes = df.drop_duplicates("dataset").dropna(subset=["model_class"])
-        stated = "; ".join(f"{d}: {c}" for d, c in zip(classes["dataset"], classes["model_class"],
-                                                        strict=True)) or "none stated"
-        return (f"regret: bits above the best model of the dataset's class in hindsight "
-                f"(-log2 of the maximised likelihood); classes: {stated}")
-    return f"{metric}: {_UNITS[metric]}"
+def formula_record(rec: Record, row: str, bits: float, ideal: bool = True) -> Record:
+    """A code length a dataset states by formula (the source limit, NML...) as a record of
+    `rec`'s dataset, so every metric reads it as it reads a stream of that many bits; `ideal`:
+    it is an ideal code length too (the bits_ideal board)."""
+    return dataclasses.replace(rec, compressor=CompressorInfo(row, row), bits=bits,
+                               bits_ideal=bits if ideal else None, timing=None, status=VERIFIED)
 
 
 def _worst(statuses: Sequence[str]) -> str | None:
@@ -139,13 +95,12 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     not decode back is not a result. Unverified figures and contended speeds are marked, and the
     `notes` column says which cells of a row are which.
     """
-    if metric not in METRICS:
-        raise UsageError(f"unknown metric {metric!r} (known: {', '.join(METRICS)})")
+    m = metrics.get(metric)
     df = frame(records)
     if df.empty:
         return pd.DataFrame()
     shown = df["status"].isin(SHOWN)
-    df = df.assign(value=_metric(df, metric).where(shown))
+    df = df.assign(value=df[m.field].astype(float).where(shown))
     table = df.pivot_table(index="compressor", columns="dataset", values="value",
                            aggfunc="mean", dropna=False)
     ok = df[shown]
@@ -162,7 +117,7 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     for comp, g in df.groupby("compressor"):
         notes[comp] = [f"{s}: {', '.join(sorted(set(g.loc[g['status'] == s, 'dataset'])))}"
                        for s in (FAILED, ERROR, UNVERIFIED) if (g["status"] == s).any()]
-    for row, ds, v in _formula_rows(df, metric):
+    for row, ds, v in _formula_rows(records, metric):
         table.loc[row, ds] = v
     speeds = ok.groupby("compressor")[list(tables.SPEEDS)].mean()
     for comp in ok.loc[ok["contended"], "compressor"].unique():
@@ -178,26 +133,26 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     table["notes"] = pd.Series({c: "; ".join(n) for c, n in notes.items()}).reindex(
         table.index).fillna("")
     coders = table.drop(index=_pinned(table))
-    score = coders[cols].rank(ascending=metric not in HIGHER_IS_BETTER).mean(axis=1)
+    score = coders[cols].rank(ascending=not metrics.higher_is_better(metric)).mean(axis=1)
     table = table.reindex(_pinned(table) + list(score.sort_values(kind="stable").index))
     table.index.name = "compressor"
     table.attrs = {"metric": metric, "formats": {"notes": "text"}, "marks": marks,
                    "sort": "mean rank over the datasets of each row",
-                   "caption": caption(metric, df)}
+                   "caption": metrics.caption(metric, {r.dataset.label: r.dataset
+                                                       for r in latest(records)}.values())}
     return table
 
 
-def _formula_rows(df: pd.DataFrame, metric: str) -> list[tuple[str, str, float]]:
+def _formula_rows(records: Sequence[Record], metric: str) -> list[tuple[str, str, float]]:
     """(row, dataset, value) of the rows a dataset states by formula, not by a stream: the
     source limit and its `formulas`, each read as a code length of that many (ideal) bits."""
     out = []
-    for rec in df.drop_duplicates("dataset").to_dict("records"):
-        rows = {LIMIT_ROW: rec["limit_bits"], **(rec["formulas"] or {})}
+    for rec in {r.dataset.label: r for r in latest(records)}.values():
+        rows = {LIMIT_ROW: rec.dataset.limit_bits, **rec.dataset.formulas}
         for row, bits in rows.items():
-            if bits is None or (isinstance(bits, float) and np.isnan(bits)):
-                continue
-            one = pd.DataFrame([{**rec, "bits": bits, "bits_ideal": bits, "bits_with_model": bits}])
-            out.append((row, rec["dataset"], float(_metric(one, metric).iloc[0])))
+            v = None if bits is None else metrics.value(metric, formula_record(rec, row, bits))
+            if bits is not None:
+                out.append((row, rec.dataset.label, np.nan if v is None else float(v)))
     return out
 
 
@@ -208,20 +163,55 @@ def _pinned(table: pd.DataFrame) -> list[Any]:
     return sorted(rows, key=lambda r: r != LIMIT_ROW)
 
 
-def _matches(patterns: Sequence[str], *names: str) -> bool:
+def _compressor_matches(patterns: Sequence[str], r: Record) -> bool:
+    names = (r.compressor.spec, r.row, r.compressor.name)
     return any(fnmatch.fnmatchcase(n, p) for p in patterns for n in names)
+
+
+def dataset_matches(pattern: str, info: DatasetInfo) -> bool:
+    """Whether a dataset of a record is the one the user named: its label or name, or a glob
+    pattern of either (`markov*`); or a path as it was typed when it was run (`data/a.txt`;
+    with globs, `/tmp/*.txt`): a path's label is its quoted real path (datasets.files), the
+    folder of a --per-file run's is followed by `/per-file`. The one rule every command that
+    takes a dataset (compare, plot, html) applies."""
+    from ..datasets.files import path_label
+
+    names = [info.label, info.name]
+    try:
+        names += [" ".join(shlex.split(n)) for n in names if n.startswith("'")]  # unquoted
+        typed = path_label(pattern) if pattern else "\0"
+    except ValueError:  # a label that does not unquote, a pattern with a NUL: no path
+        typed = "\0"
+    return any(fnmatch.fnmatchcase(n, pattern) or n == typed
+               or n.startswith((typed + "/", typed + ":")) for n in names)
+
+
+def dataset_label(records: Sequence[Record], pattern: str) -> str:
+    """The one dataset label of these records that `pattern` names (see `dataset_matches`):
+    the label itself, else the only label it matches; a usage error naming the labels
+    otherwise."""
+    labels = sorted({r.dataset.label for r in records})
+    if pattern in labels:
+        return pattern
+    hits = sorted({r.dataset.label for r in records if dataset_matches(pattern, r.dataset)})
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise UsageError(f"dataset {pattern!r} names several datasets in these results: "
+                         f"{', '.join(hits)}")
+    raise UsageError(f"no results for dataset {pattern!r} (labels in these results: "
+                     f"{', '.join(labels)})")
 
 
 def select(records: Sequence[Record], datasets: Sequence[str] = (),
            compressors: Sequence[str] = ()) -> list[Record]:
-    """The records whose dataset (label or name) matches one of `datasets` and whose compressor
-    (spec, table row or name) matches one of `compressors`: glob patterns (`markov*`,
+    """The records whose dataset matches one of `datasets` (`dataset_matches`) and whose
+    compressor (spec, table row or name) matches one of `compressors` (glob patterns:
     `zstd:level=1?`); an empty list keeps all. Nothing left is a usage error that lists what
     there was."""
     out = [r for r in records
-           if (not datasets or _matches(datasets, r.dataset.label, r.dataset.name))
-           and (not compressors or _matches(compressors, r.compressor.spec, r.row,
-                                            r.compressor.name))]
+           if (not datasets or any(dataset_matches(p, r.dataset) for p in datasets))
+           and (not compressors or _compressor_matches(compressors, r))]
     if not out:
         have = sorted({r.dataset.label for r in records}) if datasets else sorted(
             {r.row for r in records})
@@ -257,7 +247,7 @@ def sort_table(table: pd.DataFrame, column: str) -> pd.DataFrame:
         order = key.fillna("").astype(str).str.lower().sort_values(kind="stable")
         order = pd.concat([order[order != ""], order[order == ""]])
     else:
-        higher = kind in HIGHER_IS_BETTER or kind == "speed"
+        higher = tables.higher_is_better(kind)
         order = pd.to_numeric(key, errors="coerce").sort_values(
             ascending=not higher, na_position="last", kind="stable")
     out = table.reindex(_pinned(table) + list(order.index))
@@ -265,17 +255,30 @@ def sort_table(table: pd.DataFrame, column: str) -> pd.DataFrame:
     return out
 
 
+SPREAD = "bpb"
+"""The metric whose spread over seeds a dataset's table shows beside it (sample std)."""
+
+
+def _from(m: metrics.Metric, r: Record, field: str) -> bool:
+    """Whether `m` of `r` comes from this field of the record (`bits`: the stream, so an
+    unverified stream's mark; `timing`: a speed, so a contended one's)."""
+    return m.value(r) is not None and m.value(dataclasses.replace(r, **{field: None})) is None
+
+
 def dataset_table(records: Sequence[Record], label: str) -> pd.DataFrame:
     """One dataset in full, one row per compressor (seeds averaged, their spread shown): the
-    compressed size, ratio, bits and bits per symbol (per label for labelled data), Σ -log2 p,
-    speeds (fastest repetition) with how many repetitions were timed, and the coder's library.
-    The source limit, where the dataset has one, is the first row. Rows are ordered by bits;
-    failed and error cells come last, with no figure."""
+    compressed bytes and every metric of results.metrics marked `detail` (ratio, bits, bits per
+    byte or label, Σ -log2 p, speeds of the fastest repetition), how many repetitions were
+    timed, and the coder's library. A row's figure is the mean over its seeds, shown only when
+    every seed has one. The source limit, where the dataset has one, is the first row. Rows are
+    ordered by bits; failed and error cells come last, with no figure."""
     recs = [r for r in latest(records) if r.dataset.label == label]
     if not recs:
         raise UsageError(f"no results for dataset {label!r}")
     info = recs[0].dataset
-    per = f"bits/{tables.unit_of(info.kind)}"
+    shown = [m for m in metrics.TABLE.values() if m.detail]
+    head = {m.name: metrics.header(m.name, [info.kind]) for m in shown}
+    spread = f"{head.get(SPREAD, SPREAD)} ±std"
     by_row: dict[str, list[Record]] = {}
     for r in recs:
         by_row.setdefault(r.row, []).append(r)
@@ -283,54 +286,51 @@ def dataset_table(records: Sequence[Record], label: str) -> pd.DataFrame:
     rows: dict[str, dict[str, Any]] = {}
     marks: dict[tuple[str, Any], str] = {}
     if info.limit_bits is not None:
-        lim = info.limit_bits
-        rows[LIMIT_ROW] = {"bytes": lim / 8, "ratio": 8 * info.size / lim if lim else None,
-                           "bits": lim, per: lim / max(info.size, 1),
+        lim = formula_record(recs[0], LIMIT_ROW, info.limit_bits, ideal=False)
+        rows[LIMIT_ROW] = {"bytes": info.limit_bits / 8,
+                           **{head[m.name]: m.value(lim) for m in shown},
                            "notes": "exact code length under the true source"}
     for name, rs in by_row.items():
         ok = [r for r in rs if r.has_bits]
         mark = _worst([r.status for r in rs])
-        bits = [float(r.bits) for r in ok if r.bits is not None]
-        mean = statistics.fmean(bits) if bits and len(ok) == len(rs) else None
-        ideal = [r.bits_ideal for r in ok if r.bits_ideal is not None]
-        enc = [r.encode_MBps for r in ok if r.encode_MBps]
-        dec = [r.decode_MBps for r in ok if r.decode_MBps]
+        row: dict[str, Any] = {}
+        for m in shown:
+            vals = [m.value(r) for r in ok]
+            full = bool(vals) and len(ok) == len(rs) and None not in vals
+            row[head[m.name]] = statistics.fmean(vals) if full else None
+            if m.name == SPREAD and seeded:
+                row[spread] = statistics.stdev(vals) if full and len(vals) > 1 else None
+        bits = row.get(head["bits"])
         first = rs[0]
         t = first.timing
-        reps = (f"{t.encode.repeats if t.encode else 0}/{t.decode.repeats if t.decode else 0}"
-                if t else "")
-        row: dict[str, Any] = {
-            "bytes": None if mean is None else math.ceil(mean / 8),
-            "ratio": None if not mean else 8 * info.size / mean,
-            "bits": mean, per: None if mean is None else mean / max(info.size, 1)}
-        if seeded:
-            row[f"{per} ±std"] = (statistics.stdev(bits) / max(info.size, 1)
-                                  if len(bits) > 1 else None)
         row.update({
-            "Σ -log2 p": statistics.fmean(ideal) if ideal and len(ideal) == len(rs) else None,
-            "encode MB/s": statistics.fmean(enc) if enc else None,
-            "decode MB/s": statistics.fmean(dec) if dec else None,
-            "runs": reps,
+            "bytes": None if bits is None else math.ceil(bits / 8),
+            "runs": (f"{t.encode.repeats if t.encode else 0}/"
+                     f"{t.decode.repeats if t.decode else 0}") if t else "",
             "library": f"{first.compressor.library} {first.compressor.version}".strip(),
             "notes": _row_notes(rs),
         })
         rows[name] = row
         if mark is not None:
-            marks[(name, "bits")] = mark
-            if mark == UNVERIFIED:
-                for c in ("bytes", "ratio", per):
-                    marks[(name, c)] = mark
-        if any(r.contended for r in ok):
-            for c in ("encode MB/s", "decode MB/s"):
-                marks[(name, c)] = tables.CONTENDED
-    formats = {"bytes": "bytes", "ratio": "ratio", "bits": "bits", per: "bpb",
-               f"{per} ±std": "bpb", "Σ -log2 p": "bits", "encode MB/s": "speed",
-               "decode MB/s": "speed", "runs": "text", "library": "text", "notes": "text"}
+            marks[(name, head["bits"])] = mark
+        for m in shown if ok else ():
+            if mark == UNVERIFIED and _from(m, ok[0], "bits"):
+                marks[(name, head[m.name])] = mark
+            if any(r.contended for r in ok) and _from(m, ok[0], "timing"):
+                marks[(name, head[m.name])] = tables.CONTENDED
+        if mark == UNVERIFIED:
+            marks[(name, "bytes")] = mark
+    formats = {"bytes": "bytes"}
+    for m in shown:
+        formats[head[m.name]] = m.name
+        if m.name == SPREAD:
+            formats[spread] = m.name
+    formats.update({"runs": "text", "library": "text", "notes": "text"})
     table = pd.DataFrame.from_dict(rows, orient="index")
     table = table[[c for c in formats if c in table.columns]]
     table.index.name = "compressor"
-    table.attrs = {"metric": "bits", "marks": marks, "formats": formats, "unit": per}
-    return sort_table(table, "bits")
+    table.attrs = {"metric": "bits", "marks": marks, "formats": formats}
+    return sort_table(table, head["bits"])
 
 
 def _row_notes(rs: list[Record]) -> str:
@@ -401,16 +401,15 @@ def cells_table(records: Sequence[Record]) -> pd.DataFrame:
         t = r.timing
         enc, dec = (t.encode, t.decode) if t else (None, None)
         name = r.name
+        v = {m: metrics.value(m, r) for m in ("bits", "bpb", "overhead", "excess", "encode_MBps",
+                                              "decode_MBps", "encode_cpu_MBps")}
         rows[name] = {
-            "bits": r.bits, "bpb": r.bpb,
-            "bits - ideal": None if r.bits is None or r.bits_ideal is None
-            else r.bits - r.bits_ideal,
-            "excess": r.excess_bits,
-            "encode_MBps": r.encode_MBps, "decode_MBps": r.decode_MBps,
-            "decode/encode": (r.decode_MBps / r.encode_MBps
-                              if r.decode_MBps and r.encode_MBps else None),
-            "encode_cpu_MBps": (r.dataset.size / enc.cpu_s / 1e6
-                                if enc and enc.cpu_s else None),
+            "bits": v["bits"], "bpb": v["bpb"], "bits - ideal": v["overhead"],
+            "excess": v["excess"], "encode_MBps": v["encode_MBps"],
+            "decode_MBps": v["decode_MBps"],
+            "decode/encode": (v["decode_MBps"] / v["encode_MBps"]
+                              if v["decode_MBps"] and v["encode_MBps"] else None),
+            "encode_cpu_MBps": v["encode_cpu_MBps"],
             "repeats": f"{enc.repeats if enc else 0}/{dec.repeats if dec else 0}",
             "peak_MB": r.peak_rss_mb, "status": "" if r.status == VERIFIED else r.status,
             "extras": _extras_text(r.extras),
@@ -424,8 +423,8 @@ def cells_table(records: Sequence[Record]) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "cell"
     table.attrs = {"metric": "bits", "marks": marks, "formats": {
-        "bpb": "bpb", "decode/encode": "ratio", "encode_cpu_MBps": "speed",
-        "repeats": "text", "peak_MB": "count", "status": "text", "extras": "text"}}
+        "bpb": "bpb", "bits - ideal": "overhead", "decode/encode": "ratio",
+        "encode_cpu_MBps": "encode_cpu_MBps", "repeats": "text", "peak_MB": "count", "status": "text", "extras": "text"}}
     return table
 
 
@@ -440,24 +439,24 @@ def spread_table(runs: Sequence[Sequence[Record]]) -> pd.DataFrame:
         raise UsageError("these results folders share no finished cell")
     rows: dict[str, dict[str, Any]] = {}
     marks: dict[tuple[str, Any], str] = {}
+    formats = {"encode_s": "s", "encode spread": "spread", "decode spread": "spread"}
     for cell in sorted(common, key=str):
         recs = [b[cell] for b in by_run]
         name = recs[0].name
         first = recs[0].timing.encode if recs[0].timing else None
         row: dict[str, Any] = {"encode_s": first.min_s if first else None}
         for d in ("encode", "decode"):
-            speeds = [getattr(r, f"{d}_MBps") for r in recs]
+            speeds = [metrics.value(f"{d}_MBps", r) for r in recs]
             for i, (v, r) in enumerate(zip(speeds, recs, strict=True), 1):
-                row[f"{d} MB/s, run {i}"] = v
+                col = f"{metrics.header(f'{d}_MBps')}, run {i}"
+                row[col], formats[col] = v, f"{d}_MBps"
                 if r.contended:
-                    marks[(name, f"{d} MB/s, run {i}")] = tables.CONTENDED
+                    marks[(name, col)] = tables.CONTENDED
             ok = [v for v in speeds if v]
             row[f"{d} spread"] = 100 * (max(ok) / min(ok) - 1) if len(ok) == len(speeds) else None
         rows[name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "cell"
-    formats = {c: "speed" for c in table.columns if "MB/s" in c}
-    formats.update({"encode_s": "s", "encode spread": "spread", "decode spread": "spread"})
     table.attrs = {"metric": "speed", "marks": marks, "formats": formats}
     return table
 

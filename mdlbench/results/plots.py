@@ -1,19 +1,19 @@
 """Pictures people would rather look at than read (matplotlib figures; PNG or SVG files):
 
-- `pareto`: bits per symbol vs encode or decode speed (fastest repetition) for one dataset, the
-  Pareto front drawn and labelled (labels moved apart by adjustText), the source limit where
+- `pareto`: a metric (bpb by default; any of results.metrics) vs encode or decode
+  speed (fastest repetition) for one dataset, the Pareto front drawn and labelled (labels moved apart by adjustText), the source limit where
   the dataset has one; a speed measured while other cells ran is drawn hollow, an unverified
   point as a cross, and failed cells are left out;
 - `learning`: cumulative code length vs data seen for every coder that reports per-segment bits
   (`extras["segments"]`: the neural coders, and any other prequential coder that fills it),
   with the source limit where it is known;
-- `blocks`: block-wise prequential MDL on labelled data: bits per label in each block;
+- `blocks`: block-wise prequential MDL on labelled data: the code length of each block;
 - `sweep`: the n-sweep (suites/sweep.toml): bits above the source limit vs sample size for each
   task run at several sizes, the real stream solid and a variational objective dashed, with the
   generating program's bits as the bounded excess to compare with.
 
-The y axis is in bits per byte, or bits per label for labelled data (the labels are what is
-coded). Figures are built with matplotlib's object API (no pyplot state): a library caller or a
+Axes are labelled with the metrics' own units (results.metrics): per byte, or per label for
+labelled data (the labels are what is coded). Figures are built with matplotlib's object API (no pyplot state): a library caller or a
 notebook gets a Figure to show or save, and nothing is drawn on a screen behind its back.
 """
 
@@ -33,9 +33,9 @@ from matplotlib.figure import Figure
 
 from .. import spec as specmod
 from ..errors import UsageError
-from .leaderboard import SHOWN, frame
+from . import metrics
+from .leaderboard import LIMIT_ROW, SHOWN, dataset_label, formula_record, frame
 from .record import BLOCKS, OBJECTIVE, SEGMENTS, UNVERIFIED, Record, latest
-from .tables import unit_of
 
 KINDS = ("pareto", "learning", "blocks", "sweep")
 AXES = ("encode", "decode")
@@ -52,12 +52,6 @@ def _figure(width: float, height: float) -> tuple[Figure, Axes]:
     return fig, fig.subplots()
 
 
-def _unit(records: Sequence[Record]) -> str:
-    """The symbol the y axis counts bits per: one unit for all the records drawn."""
-    units = {unit_of(r.dataset.kind) for r in records}
-    return units.pop() if len(units) == 1 else "symbol"
-
-
 def _shown(records: list[Record]) -> list[Record]:
     """The newest record of each cell, if it has bits to show (not failed, not an error)."""
     return [r for r in latest(records) if r.has_bits]
@@ -71,7 +65,7 @@ def _label(r: Record, with_dataset: bool = True) -> str:
 def _with_extra(records: list[Record], key: str, dataset: str | None,
                 missing: str) -> list[Record]:
     """Records with bits that carry extras[key] (optionally for one dataset)."""
-    label = None if dataset is None else resolve_label(records, dataset)
+    label = None if dataset is None else dataset_label(records, dataset)
     recs = [r for r in _shown(records) if r.extras.get(key)
             and (label is None or r.dataset.label == label)]
     if not recs:
@@ -79,32 +73,23 @@ def _with_extra(records: list[Record], key: str, dataset: str | None,
     return recs
 
 
-def resolve_label(records: list[Record], dataset: str) -> str:
-    """A dataset label of these records: the label itself, or a dataset name that only one
-    label has (`canterbury` for `canterbury/per-file`)."""
-    labels = sorted({r.dataset.label for r in records})
-    if dataset in labels:
-        return dataset
-    named = sorted({r.dataset.label for r in records if r.dataset.name == dataset})
-    if len(named) == 1:
-        return named[0]
-    raise UsageError(f"no results for dataset {dataset!r} (labels in these results: "
-                     f"{', '.join(labels)})")
-
-
-def pareto(records: list[Record], dataset: str, x: str = "encode") -> Figure:
-    """Bits per symbol against `x` speed ("encode" or "decode") for one dataset."""
+def pareto(records: list[Record], dataset: str, x: str = "encode",
+           metric: str = "bpb") -> Figure:
+    """`metric` (results.metrics) against `x` speed ("encode" or "decode") for one dataset."""
     if x not in AXES:
         raise UsageError(f"unknown x axis {x!r} (known: {', '.join(AXES)})")
-    dataset = resolve_label(records, dataset)
+    m = metrics.get(metric)
+    dataset = dataset_label(records, dataset)
     speed = f"{x}_MBps"
     df = frame(records)
-    df = df[(df["dataset"] == dataset) & df["status"].isin(SHOWN) & df[speed].notna()]
+    df = df[(df["dataset"] == dataset) & df["status"].isin(SHOWN) & df[speed].notna()
+            & df[m.field].notna()]
     if df.empty:
-        raise UsageError(f"no timed results for dataset {dataset!r} to plot")
-    info = next(r.dataset for r in records if r.dataset.label == dataset)
-    df = df.assign(unverified=df["status"] == UNVERIFIED).groupby(
-        "compressor", as_index=False).agg(bpb=("bpb", "mean"), speed=(speed, "mean"),
+        raise UsageError(f"no timed results with a {metric} for dataset {dataset!r} to plot")
+    first = next(r for r in records if r.dataset.label == dataset)
+    info = first.dataset
+    df = df.assign(unverified=df["status"] == UNVERIFIED, y=df[m.field].astype(float)).groupby(
+        "compressor", as_index=False).agg(y=("y", "mean"), speed=(speed, "mean"),
                                           contended=("contended", "any"),
                                           unverified=("unverified", "any"))
     fig, ax = _figure(8, 5.5)
@@ -114,9 +99,9 @@ def pareto(records: list[Record], dataset: str, x: str = "encode") -> Figure:
     points = []
     for codec, g in df.groupby("codec"):  # one colour per codec: level sweeps read as lines
         g = g.sort_values("speed")
-        (line,) = ax.plot(g["speed"], g["bpb"], lw=0.8, label=codec, zorder=3)
+        (line,) = ax.plot(g["speed"], g["y"], lw=0.8, label=codec, zorder=3)
         for row in g.itertuples():
-            (pt,) = ax.plot(row.speed, row.bpb, marker="x" if row.unverified else "o", ms=5,
+            (pt,) = ax.plot(row.speed, row.y, marker="x" if row.unverified else "o", ms=5,
                             color=line.get_color(), zorder=4,
                             markerfacecolor="none" if row.contended else line.get_color())
             points.append(pt)
@@ -124,20 +109,22 @@ def pareto(records: list[Record], dataset: str, x: str = "encode") -> Figure:
         ax.text(0.01, 0.01, "hollow: speed measured while other cells ran (contended); "
                 "×: not decoded back (unverified)", transform=ax.transAxes, fontsize=7,
                 color="#555")
+    sign = -1 if m.better == metrics.HIGHER else 1
     best, front = float("inf"), []
     for row in df.sort_values("speed", ascending=False).itertuples():
-        if row.bpb < best:
-            best = row.bpb
-            front.append((row.speed, row.bpb, row.compressor))
+        if sign * row.y < best:
+            best = sign * row.y
+            front.append((row.speed, row.y, row.compressor))
     xs, ys, _ = zip(*front, strict=True)
     ax.step(xs, ys, where="post", color="k", alpha=0.35, lw=2, label="Pareto front", zorder=2)
-    if info.limit_bits is not None:
-        ax.axhline(info.limit_bits / max(info.size, 1), color="k", ls="--", lw=1,
-                   label="source limit", zorder=1)
+    limit = None if info.limit_bits is None else m.value(
+        formula_record(first, LIMIT_ROW, info.limit_bits))
+    if limit is not None:
+        ax.axhline(limit, color="k", ls="--", lw=1, label="source limit", zorder=1)
     ax.set_xscale("log")
-    ax.set_xlabel(f"{x} speed (MB/s, fastest run, log scale)")
-    ax.set_ylabel(f"bits per {unit_of(info.kind)}")
-    ax.set_title(f"{dataset}: size vs {x} speed")
+    ax.set_xlabel(f"{x} speed ({metrics.unit(speed)}, fastest run, log scale)")
+    ax.set_ylabel(metrics.axis(metric, [info.kind]))
+    ax.set_title(f"{dataset}: {metric} vs {x} speed")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
@@ -157,10 +144,10 @@ def _spread(ax: Axes, labels: list[Any], points: list[Any]) -> None:
 
 
 def learning(records: list[Record], dataset: str | None = None) -> Figure:
-    """Cumulative bits per symbol against symbols coded, for every coder with segments."""
+    """Cumulative Σ -log2 p per symbol against symbols coded, for every coder with segments."""
     recs = _with_extra(records, SEGMENTS, dataset, "no results with per-segment code lengths "
                        "(prequential coders) to plot")
-    unit = _unit(recs)
+    unit = metrics.unit("bpb", {r.dataset.kind for r in recs})
     fig, ax = _figure(7.5, 5)
     limits = {}
     for r in recs:
@@ -174,13 +161,14 @@ def learning(records: list[Record], dataset: str | None = None) -> Figure:
         ax.plot(xs, ys, label=_label(r, dataset is None))
         ds = r.dataset
         if ds.limit_bits:
-            limits[ds.label] = ds.limit_bits / ds.size
+            limits[ds.label] = metrics.value("bpb", formula_record(r, LIMIT_ROW, ds.limit_bits))
     for label, v in limits.items():
         ax.axhline(v, color="k", ls="--", lw=1,
                    label="source limit" + ("" if dataset else f" ({label})"))
     ax.set_xscale("log")
-    ax.set_xlabel(f"{unit}s coded so far")
-    ax.set_ylabel(f"cumulative bits per {unit} (Σ -log2 p)")
+    syms = {metrics.symbol(r.dataset.kind) for r in recs}
+    ax.set_xlabel(f"{syms.pop() if len(syms) == 1 else 'symbol'}s coded so far")
+    ax.set_ylabel(f"cumulative {unit} (Σ -log2 p)")
     ax.set_title("Prequential code length vs data seen"
                  + (f": {recs[0].dataset.label}" if dataset else ""))
     ax.grid(True, alpha=0.3)
@@ -207,7 +195,8 @@ def blocks(records: list[Record], dataset: str | None = None) -> Figure:
         ax.axhline(math.log2(alphabet), color="k", ls="--", lw=1, label="uniform code")
     ax.set_xscale("log")
     ax.set_xlabel("examples already sent (block start)")
-    ax.set_ylabel("bits per label in the block (Σ -log2 p)")
+    ax.set_ylabel(f"{metrics.unit('bpb', {r.dataset.kind for r in recs})} in the block "
+                  "(Σ -log2 p)")
     ax.set_title("Block-wise prequential MDL" + (f": {recs[0].dataset.label}" if dataset else ""))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
@@ -277,19 +266,20 @@ def sweep(records: list[Record], family: str | None = None) -> Figure:
         for i, row in enumerate(rows):
             pts = sorted(((_family(r)[1], r) for r in recs if r.row == row), key=lambda t: t[0])
             color = f"C{i}"
-            ys = [r.bits - r.dataset.limit_bits for _, r in pts]
+            ys = [metrics.value("excess", r) for _, r in pts]
             (line,) = ax.plot([n for n, _ in pts], ys, "o-", color=color, ms=4,
                               label=names[row])
             handles.append(line)
-            obj = [(n, r.extras[OBJECTIVE] - r.dataset.limit_bits) for n, r in pts
-                   if isinstance(r.extras.get(OBJECTIVE), int | float)]
+            obj = [(n, metrics.value("excess", formula_record(r, OBJECTIVE, r.extras[OBJECTIVE])))
+                   for n, r in pts if isinstance(r.extras.get(OBJECTIVE), int | float)]
             if obj:
                 ax.plot(*zip(*obj, strict=True), "s--", color=color, ms=3, alpha=0.8)
                 low = min(low, *(v for _, v in obj))
             low = min(low, *ys)
             for n, r in pts:
                 if PROGRAM_ROW in r.dataset.formulas:
-                    ref[n] = r.dataset.formulas[PROGRAM_ROW] - r.dataset.limit_bits
+                    ref[n] = metrics.value("excess", formula_record(
+                        r, PROGRAM_ROW, r.dataset.formulas[PROGRAM_ROW]))
         if ref:
             xs = sorted(ref)
             handles += ax.plot(xs, [ref[n] for n in xs], "k:", lw=1.5,
@@ -323,8 +313,9 @@ is one dataset's)."""
 
 
 def make(records: list[Record], kind: str, dataset: str | None = None,
-         x: str = "encode") -> Figure:
-    """One figure of `kind` (pareto needs a dataset when the records hold several)."""
+         x: str = "encode", metric: str = "bpb") -> Figure:
+    """One figure of `kind` (pareto needs a dataset when the records hold several, and draws
+    `metric`)."""
     if kind not in KINDS:
         raise UsageError(f"unknown plot kind {kind!r} (known: {', '.join(KINDS)})")
     if kind == "pareto":
@@ -333,7 +324,7 @@ def make(records: list[Record], kind: str, dataset: str | None = None,
             if len(labels) != 1:
                 raise UsageError(f"pareto needs a dataset (--dataset: one of {', '.join(labels)})")
             dataset = labels[0]
-        return pareto(records, dataset, x)
+        return pareto(records, dataset, x, metric)
     return _FOR_DATASETS[kind](records, dataset)
 
 
@@ -353,11 +344,13 @@ def available(records: list[Record]) -> list[tuple[str, str]]:
     return out + [("sweep", fam) for fam in sorted(swept(records))]
 
 
-def file_stem(kind: str, dataset: str | None, x: str = "encode") -> str:
+def file_stem(kind: str, dataset: str | None, x: str = "encode", metric: str = "bpb") -> str:
     """A plot's file name without suffix: `pareto-bible`, `pareto-bible-decode` (decode speed
-    on the x axis), `learning-bible_head_150000`."""
+    on the x axis), `pareto-bible-ratio` (another metric than bpb), `learning-bible_head_150000`."""
     name = kind + ("-" + "".join(c if c.isalnum() else "_" for c in dataset) if dataset else "")
-    return name + (f"-{x}" if kind == "pareto" and x != "encode" else "")
+    if kind != "pareto":
+        return name
+    return name + (f"-{x}" if x != "encode" else "") + (f"-{metric}" if metric != "bpb" else "")
 
 
 def save(fig: Figure, path: Path) -> Path:
@@ -380,14 +373,15 @@ def to_svg(fig: Figure) -> str:
 
 
 def figures(records: list[Record], kinds: Sequence[str] = KINDS,
-            x: str = "encode") -> dict[str, Figure]:
+            x: str = "encode", metric: str = "bpb") -> dict[str, Figure]:
     """Every plot the records support, by file stem (pareto-bible, learning-bible...)."""
-    return {file_stem(kind, ds, x): make(records, kind, ds, x)
+    return {file_stem(kind, ds, x, metric): make(records, kind, ds, x, metric)
             for kind, ds in available(records) if kind in kinds}
 
 
 def plot_all(records: list[Record], out_dir: Path, fmt: str = "png",
-             kinds: Sequence[str] = KINDS, x: str = "encode") -> list[Path]:
+             kinds: Sequence[str] = KINDS, x: str = "encode",
+             metric: str = "bpb") -> list[Path]:
     """Write every plot the records support; return the paths."""
     return [save(fig, Path(out_dir) / f"{stem}.{fmt}")
-            for stem, fig in figures(records, kinds, x).items()]
+            for stem, fig in figures(records, kinds, x, metric).items()]

@@ -3,8 +3,10 @@
 Records live on disk as JSON (`to_dict` / `from_dict`); every reader goes through `Record`, so a
 field has one name and one meaning. `from_dict` also reads schema-1 records (a `verified`
 flag, one timing per cell), so older result folders still load; `to_dict` writes schema 2.
-Every record read is checked against the schema (`validate`): a damaged one is refused by
-name and field, never shown or gated on.
+Every record read is checked against the schema (`validate`): a damaged one, or one whose
+figures cannot be true (NaN, negative, beyond MAX_BITS, bits that are not whole bytes or not the
+sum of their files'), is refused by name and field, never shown or gated on; one of a newer
+schema says so. The derived figures (bpb, ratio, speeds...) are results.metrics'.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import limits
 from .. import spec as specmod
+from . import metrics
 
 SCHEMA = 2
 
@@ -26,9 +30,6 @@ STATUSES = (VERIFIED, UNVERIFIED, FAILED, ERROR)
 was written but did not decode back (wrong output, corrupt stream, or a repetition gave other
 bits); error: the cell could not run at all (no stream, so no bits)."""
 
-METRICS = ("bits", "bpb", "ratio", "excess", "bits_ideal", "compression", "regret", "adjusted")
-"""What a leaderboard can show per cell (results.leaderboard; `compare --metric`)."""
-
 # The `extras` keys that tables and plots read, and their shapes. Coders may add other keys
 # (KL, member weights...); those are kept in the record and shown as plain numbers.
 SEGMENTS = "segments"
@@ -37,8 +38,6 @@ SEGMENTS = "segments"
 BLOCKS = "blocks"
 """[{"start": int, "end": int, "bits": float, "bits_ideal": float}, ...]: bits per block of
 labels (block-wise prequential codes); the `blocks` plot."""
-MEMBERS = "members"
-"""{member spec: ideal bits}: each member of an ensemble coding the data alone."""
 OBJECTIVE = "objective_bits"
 """float: a variational coder's objective, KL(q‖p) + E_q[NLL] + the prior's parameters (Monte
 Carlo, not a stream); the `sweep` plot draws it beside the real stream."""
@@ -125,6 +124,11 @@ class Part:
     error: str | None = None
 
 
+def _metric(name: str) -> Any:
+    """A record's figure, as results.metrics computes it."""
+    return property(lambda self: metrics.value(name, self), doc=f"See results.metrics: {name}.")
+
+
 @dataclass
 class Record:
     key: str
@@ -181,10 +185,6 @@ class Record:
     def has_bits(self) -> bool:
         """Bits that may be shown: verified, or unverified and marked so."""
         return self.status in (VERIFIED, UNVERIFIED)
-
-    @property
-    def bpb(self) -> float | None:
-        return None if self.bits is None else self.bits / max(self.dataset.size, 1)
 
     @property
     def bits_with_model(self) -> int | None:
@@ -245,53 +245,22 @@ class Record:
         share = self.decoder_bits
         return None if self.bits is None or share is None else self.bits + share
 
-    @property
-    def ratio(self) -> float | None:
-        return 8 * self.dataset.size / self.bits if self.bits else None
-
-    @property
-    def excess_bits(self) -> float | None:
-        lim = self.dataset.limit_bits
-        return None if self.bits is None or lim is None else self.bits - lim
-
-    @property
-    def regret_bits(self) -> float | None:
-        """Bits above the best model of the dataset's class in hindsight."""
-        ml = self.dataset.ml_bits
-        return None if self.bits is None or ml is None else self.bits - ml
-
-    @property
-    def compression(self) -> float | None:
-        """Uniform code length / this code length (Voita & Titov's "compression")."""
-        u = self.dataset.uniform_bits
-        return u / self.bits if u is not None and self.bits else None
-
-    @property
-    def excess_over_entropy(self) -> float | None:
-        h = self.dataset.entropy_bits
-        return None if self.bits is None or h is None else self.bits - h
-
-    def _mbps(self, speed: Speed | None) -> float | None:
-        if speed is None or speed.min_s <= 0:
-            return None
-        return self.dataset.size / speed.min_s / 1e6
-
-    @property
-    def encode_MBps(self) -> float | None:
-        """Speed of the fastest repetition, as lzbench and TurboBench report it."""
-        return self._mbps(self.timing.encode if self.timing else None)
-
-    @property
-    def decode_MBps(self) -> float | None:
-        return self._mbps(self.timing.decode if self.timing else None)
+    bpb = _metric("bpb")
+    ratio = _metric("ratio")
+    excess_bits = _metric("excess")
+    excess_over_entropy = _metric("excess_over_entropy")
+    regret_bits = _metric("regret")
+    compression = _metric("compression")
+    encode_MBps = _metric("encode_MBps")
+    decode_MBps = _metric("decode_MBps")
 
     @property
     def contended(self) -> bool:
         return self.timing is not None and self.timing.contended
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form: the fields, plus the derived figures a reader of the file wants to see
-        (bpb, ratio, MB/s); `from_dict` recomputes those rather than trusting them."""
+        """JSON form: the fields, plus every metric (results.metrics) a reader of the file wants
+        to see (bpb, ratio, speeds...); `from_dict` recomputes those rather than trusting them."""
         d = dataclasses.asdict(self)
         d.pop("path")
         t = self.timing
@@ -301,12 +270,9 @@ class Record:
             "bits_with_model_files": self.bits_with_model_files, "bits_lmic": self.bits_lmic,
             "payload_bits": self.payload_bits, "payload_regret_bits": self.payload_regret_bits,
             "decoder_bits": self.decoder_bits, "whole_bits": self.whole_bits,
-            "bpb": self.bpb, "ratio": self.ratio,
-            "excess_bits": self.excess_bits, "excess_over_entropy": self.excess_over_entropy,
-            "regret_bits": self.regret_bits, "compression": self.compression,
             "encode_s": t.encode.min_s if t and t.encode else None,
             "decode_s": t.decode.min_s if t and t.decode else None,
-            "encode_MBps": self.encode_MBps, "decode_MBps": self.decode_MBps,
+            **{m.field: m.value(self) for m in metrics.TABLE.values() if m.field not in d},
         }
 
     @classmethod
@@ -336,18 +302,45 @@ class RecordError(ValueError):
     """A JSON document that is not a whole record: which field, and what is wrong with it."""
 
 
+class NewerRecordError(RecordError):
+    """A record of a schema above SCHEMA: written by a newer mdlbench, not damaged."""
+
+
+MAX_BITS = 8 * limits.MAX_INPUT_BYTES
+"""No stream or code length of a cell exceeds 8 × the largest input or stream mdlbench reads:
+a bigger figure (1e30 bits) was typed, not measured."""
+
+
 # The schema, as checks per field: a record that parses but lies about its type (bits "lots",
 # no dataset, a negative size) is refused when read, not found later by a table or the gate.
 # Fields not named here are kept or ignored as before, so a newer writer may add fields.
 Check = Callable[[Any], bool]
 
 
-def _int(lo: int | None = None) -> Check:
-    return lambda v: type(v) is int and (lo is None or v >= lo)
+def _int(lo: int | None = None, hi: int | None = None) -> Check:
+    return lambda v: type(v) is int and (lo is None or v >= lo) and (hi is None or v <= hi)
 
 
 def _num(v: Any) -> bool:
-    return type(v) in (int, float)
+    """A finite JSON number (NaN and Infinity parse, but are no figure)."""
+    return type(v) in (int, float) and math.isfinite(v)
+
+
+def _bits(v: Any) -> bool:
+    """A code length in bits: a finite number from 0 to MAX_BITS."""
+    return _num(v) and 0 <= v <= MAX_BITS
+
+
+def _secs(v: Any) -> bool:
+    return _num(v) and v >= 0
+
+
+def _formulas(v: Any) -> bool:
+    return isinstance(v, dict) and all(isinstance(k, str) and _bits(b) for k, b in v.items())
+
+
+def _model(v: Any) -> bool:
+    return isinstance(v, dict) and type(v.get("bits")) is int and 0 <= v["bits"] <= MAX_BITS
 
 
 def _str(v: Any) -> bool:
@@ -366,26 +359,30 @@ def _opt(check: Check) -> Check:
     return lambda v: v is None or check(v)
 
 
+_SIZE = _int(0, limits.MAX_INPUT_BYTES)
+_STREAM = _int(0, MAX_BITS)
 _DATASET = {"name": (_str, True), "label": (_str, True), "sha256": (_str, True),
-            "size": (_int(0), True), "files": (_int(0), False), "kind": (_str, False),
+            "size": (_SIZE, True), "files": (_int(0), False), "kind": (_str, False),
             "alphabet": (_int(1), False), "per_file": (_bool, False),
-            "chunk_size": (_opt(_int(1)), False), "limit_bits": (_opt(_num), False),
-            "entropy_bits": (_opt(_num), False)}
+            "chunk_size": (_opt(_int(1)), False), "limit_bits": (_opt(_bits), False),
+            "entropy_bits": (_opt(_bits), False), "model_class": (_opt(_str), False),
+            "ml_bits": (_opt(_bits), False), "formulas": (_opt(_formulas), False)}
 _COMPRESSOR = {"name": (_str, True), "spec": (_str, True), "family": (_str, False),
                "summary": (_str, False), "params": (_dict, False), "library": (_str, False),
-               "version": (_str, False)}
-_SPEED = {"min_s": (_num, True), "median_s": (_num, True), "cpu_s": (_opt(_num), False),
+               "version": (_str, False), "plugin": (_opt(_dict), False),
+               "model": (_opt(_model), False)}
+_SPEED = {"min_s": (_secs, True), "median_s": (_secs, True), "cpu_s": (_opt(_secs), False),
           "repeats": (_int(1), True)}
 _TIMING = {"encode": (_opt(_dict), False), "decode": (_opt(_dict), False),
            "cells_at_once": (_opt(_int(1)), False), "warm_up": (_bool, False)}
 _DECODER = {"bits": (_int(0), True), "xz_bytes": (_int(0), True), "bytes": (_int(0), False),
             "files": (lambda v: isinstance(v, list), True)}
-_PART = {"name": (_str, True), "size": (_int(0), True), "bits": (_opt(_int(0)), False),
-         "bits_ideal": (_opt(_num), False), "error": (_opt(_str), False)}
+_PART = {"name": (_str, True), "size": (_SIZE, True), "bits": (_opt(_STREAM), False),
+         "bits_ideal": (_opt(_bits), False), "error": (_opt(_str), False)}
 _RECORD = {"key": (_str, True), "dataset": (_dict, True), "compressor": (_dict, True),
-           "seed": (_opt(_int()), False), "bits": (_opt(_int(0)), True),
-           "bits_ideal": (_opt(_num), False), "error": (_opt(_str), False),
-           "timing": (_opt(_dict), False), "peak_rss_mb": (_opt(_num), False),
+           "seed": (_opt(_int()), False), "bits": (_opt(_STREAM), True),
+           "bits_ideal": (_opt(_bits), False), "error": (_opt(_str), False),
+           "timing": (_opt(_dict), False), "peak_rss_mb": (_opt(_secs), False),
            "parts": (_opt(lambda v: isinstance(v, list)), False), "extras": (_opt(_dict), False),
            "container_bits": (_opt(_int(0)), False), "decoder": (_opt(_dict), False),
            "code": (_opt(_str), False), "reproducibility": (_opt(_dict), False),
@@ -405,9 +402,13 @@ def _fields(d: Any, schema: dict[str, tuple[Check, bool]], where: str) -> None:
 
 
 def validate(d: Any) -> None:
-    """Raise RecordError unless `d` has every field a record needs, each of its type."""
+    """Raise RecordError unless `d` has every field a record needs, each of its type, and
+    figures that can be true (NewerRecordError for a record of a newer schema)."""
+    schema = d.get("schema", 1) if isinstance(d, dict) else 1
+    if type(schema) is int and schema > SCHEMA:
+        raise NewerRecordError(f"written by a newer mdlbench (schema {schema} > {SCHEMA}); "
+                               f"upgrade mdlbench to read it")
     _fields(d, _RECORD, "")
-    schema = d.get("schema", 1)
     if schema not in (1, SCHEMA) or type(schema) is not int:
         raise RecordError(f"unknown record schema {schema!r}")
     _fields(d["dataset"], _DATASET, "dataset.")
@@ -416,6 +417,7 @@ def validate(d: Any) -> None:
         _fields(part, _PART, f"parts[{i}].")
     if d.get("decoder"):
         _fields(d["decoder"], _DECODER, "decoder.")
+    _whole_bytes(d, schema)
     if schema == 1:
         if "verified" not in d or d["verified"] not in (True, False, None):
             raise RecordError("field 'verified' must be true, false or null (schema 1)")
@@ -431,6 +433,20 @@ def validate(d: Any) -> None:
         for side in ("encode", "decode"):
             if d["timing"].get(side):
                 _fields(d["timing"][side], _SPEED, f"timing.{side}.")
+
+
+def _whole_bytes(d: dict[str, Any], schema: int) -> None:
+    """A stream is whole bytes, and a per-file run's bits are the sum of its files' streams
+    (schema 2: schema 1 kept bits 0 for a run that coded nothing)."""
+    streams = [("bits", d["bits"])] + [(f"parts[{i}].bits", p.get("bits"))
+                                       for i, p in enumerate(d.get("parts") or [])]
+    for name, bits in streams:
+        if bits is not None and bits % 8:
+            raise RecordError(f"field '{name}' is {bits}, not 8 × a stream's bytes")
+    parts = [p["bits"] for p in d.get("parts") or [] if p.get("bits") is not None]
+    if schema == SCHEMA and d["bits"] is not None and parts and sum(parts) != d["bits"]:
+        raise RecordError(f"field 'bits' is {d['bits']}, not the sum of its parts' bits "
+                          f"({sum(parts)})")
 
 
 def _pick(cls: Any, d: dict[str, Any]) -> Any:

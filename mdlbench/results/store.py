@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import fileio, limits
 from ..errors import MdlbenchError, ResultsError
-from .record import Record, RecordError
+from .record import NewerRecordError, Record, RecordError
 
 DEFAULT_DIR = Path("results/runs")
 
@@ -42,22 +42,40 @@ def save(root: Path, record: Record) -> Path:
     return path
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: with `"bits"` twice, which one a reader
+    takes is up to the parser, so the document is refused instead."""
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        dup = next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i]))
+        raise ValueError(f"the key {dup!r} appears twice in one object")
+    return d
+
+
 def read_json(f: Path, what: str = "results file") -> Any:
-    """A JSON document from a regular file of reasonable size; ResultsError otherwise."""
+    """A JSON document from a regular file of reasonable size, no key twice in an object;
+    ResultsError otherwise."""
     raw = fileio.read_regular(f, what, limits.JSON_MAX_BYTES, ResultsError)
     try:
-        return json.loads(raw)
+        return json.loads(raw, object_pairs_hook=_unique)
     except (ValueError, RecursionError) as e:  # RecursionError: absurdly deep nesting
         why = str(e) if isinstance(e, ValueError) else "nested too deeply"
         raise ResultsError(f"corrupt {what} {f}: it does not parse ({why})") from None
 
 
-def _read(f: Path) -> Record:
-    doc = read_json(f)
+def record(doc: Any, f: Path) -> Record:
+    """The record a document read from `f` holds; ResultsError naming `f` otherwise (one for
+    a record of a newer mdlbench, which is not damaged)."""
     try:
         return Record.from_dict(doc, str(f))
+    except NewerRecordError as e:
+        raise ResultsError(f"results file {f} was {e}") from None
     except RecordError as e:
         raise ResultsError(f"corrupt results file {f}: not an mdlbench record ({e})") from None
+
+
+def _read(f: Path) -> Record:
+    return record(read_json(f), f)
 
 
 def is_baseline(doc: Any) -> bool:
@@ -92,9 +110,5 @@ def load_records(paths: Iterable[Path]) -> list[Record]:
             doc = read_json(f)
             if is_baseline(doc):
                 continue
-            try:
-                out.append(Record.from_dict(doc, str(f)))
-            except RecordError as e:
-                raise ResultsError(f"corrupt results file {f}: not an mdlbench record "
-                                   f"({e})") from None
+            out.append(record(doc, f))
     return out

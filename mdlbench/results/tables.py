@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import metrics
 from .record import ERROR, FAILED, UNVERIFIED
 
 CONTENDED = "contended"
@@ -30,28 +31,23 @@ LEGEND = {
     ERROR: "error: the cell could not run (no stream, no figure)",
 }
 
-_FORMATS = {
-    "bits": "{:,.0f}", "excess": "{:,.0f}", "bytes": "{:,.0f}", "count": "{:,.0f}",
-    "bits_ideal": "{:,.1f}", "regret": "{:,.1f}", "compression": "{:.2f}",
-    "bpb": "{:.4f}", "adjusted": "{:.4f}", "ratio": "{:.3f}", "speed": "{:.3g}", "spread": "{:.1f} %",
-    "s": "{:.3g}",
-}
+_FORMATS = {"bytes": metrics.fixed(0, grouped=True), "count": metrics.fixed(0, grouped=True),
+            "spread": lambda v: f"{v:.1f} %", "speed": metrics.sig3, "s": metrics.sig3}
+"""Formats of the columns that are no metric (a metric's format is its own: results.metrics)."""
 
 
 def fmt(value: Any, kind: str) -> str:
-    """A bare figure in the named format ("" for a missing one; text stays text)."""
+    """A bare figure in the named format: a metric's, or one of `_FORMATS` ("" for a missing
+    figure; text stays text)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if kind in ("speed", "s") and abs(value) >= 1000:  # three significant digits, no exponent
-        return f"{value:,.0f}"
-    shown = _FORMATS.get(kind, "{}").format(value)
-    if kind in ("speed", "s") and "e" in shown and value:  # a tiny speed: 0.0000123, not 1.23e-05
-        return f"{value:.{2 - math.floor(math.log10(abs(value)))}f}"
-    return shown
+    if kind in metrics.TABLE:
+        return metrics.get(kind).fmt(value)
+    return _FORMATS[kind](value) if kind in _FORMATS else str(value)
 
 
 def text(value: Any, kind: str, mark: str | None = None) -> str:
@@ -63,15 +59,14 @@ def text(value: Any, kind: str, mark: str | None = None) -> str:
     return shown + SIGNS.get(mark or "", "") if shown else shown
 
 
-def unit_of(kind: str) -> str:
-    """What one input symbol is: a label for labelled data (the labels are what is coded),
-    else a byte."""
-    return "label" if kind == "labelled" else "byte"
+def higher_is_better(kind: str) -> bool:
+    """Whether a larger figure of this column kind is the better one (speeds, ratios)."""
+    return metrics.higher_is_better(kind) if kind in metrics.TABLE else kind in ("speed", "ratio")
 
 
 def kind_of(table: pd.DataFrame, column: Any) -> str:
     if column in SPEEDS:
-        return "speed"
+        return column
     return table.attrs.get("formats", {}).get(column, table.attrs.get("metric", "bpb"))
 
 
@@ -95,7 +90,9 @@ def legend(table: pd.DataFrame) -> list[str]:
 
 
 def _md(cell: str) -> str:
-    return cell.replace("|", "\\|")
+    """A Markdown table cell: `|` escaped, a line break (a file name may hold one) as <br>."""
+    return cell.replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>").replace(
+        "\r", "<br>")
 
 
 def markdown(table: pd.DataFrame) -> str:
@@ -104,7 +101,7 @@ def markdown(table: pd.DataFrame) -> str:
     first = table.index.name or ""
     cap = table.attrs.get("caption")
     lines = ([_md(cap), ""] if cap else []) + [
-        f"| {first} | " + " | ".join(cols) + " |",
+        f"| {_md(first)} | " + " | ".join(map(_md, cols)) + " |",
              "|---|" + "|".join("---:" if kind_of(table, c) != "text" else "---"
                                 for c in table.columns) + "|"]
     for name, cells in rows(table):
