@@ -35,25 +35,25 @@ MiB = 1 << 20
 _CHUNK = MiB
 
 
-def _corrupt(name: str, exc: Exception) -> CorruptStreamError:
+def corrupt(name: str, exc: Exception) -> CorruptStreamError:
     return CorruptStreamError(f"{name}: corrupt or truncated stream ({type(exc).__name__}: {exc})")
 
 
-def _too_long(name: str, limit: int) -> CorruptStreamError:
+def too_long(name: str, limit: int) -> CorruptStreamError:
     return CorruptStreamError(f"{name}: corrupt stream (decodes to more than the {limit:,} B its "
                               f"header claims)")
 
 
-def _truncated(name: str) -> CorruptStreamError:
+def truncated(name: str) -> CorruptStreamError:
     return CorruptStreamError(f"{name}: corrupt or truncated stream (ends before its end mark)")
 
 
-def _bounded(name: str, out: bytes, limit: int, finished: bool) -> bytes:
+def bounded(name: str, out: bytes, limit: int, finished: bool) -> bytes:
     """The output of a decoder asked for at most limit + 1 bytes: too long, cut off, or whole."""
     if len(out) > limit:
-        raise _too_long(name, limit)
+        raise too_long(name, limit)
     if not finished:
-        raise _truncated(name)
+        raise truncated(name)
     return out
 
 
@@ -85,7 +85,7 @@ class Zstd(Compressor):
             d = zstandard.ZstdDecompressor(max_window_size=2**31)
             return d.decompress(blob, max_output_size=2**34) if blob else b""
         except zstandard.ZstdError as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         level, long = self.config["level"], self.config["long"]
@@ -105,8 +105,8 @@ class Zstd(Compressor):
                 chunks.append(block)
                 got += len(block)
         except zstandard.ZstdError as e:
-            raise _corrupt(self.name, e) from None
-        return _bounded(self.name, b"".join(chunks), limit, True)  # the CRC-32 finds a cut
+            raise corrupt(self.name, e) from None
+        return bounded(self.name, b"".join(chunks), limit, True)  # the CRC-32 finds a cut
 
 
 @register
@@ -126,7 +126,7 @@ class Brotli(Compressor):
         try:
             return brotli.decompress(blob)
         except brotli.error as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         window = 1 << self.config["lgwin"]  # qualities 10-11 keep a binary tree over the window
@@ -136,9 +136,9 @@ class Brotli(Compressor):
         try:
             d = brotli.Decompressor()
             out = d.process(blob, output_buffer_limit=limit + 1)
-            return _bounded(self.name, out, limit, d.is_finished())
+            return bounded(self.name, out, limit, d.is_finished())
         except brotli.error as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
 
 @register
@@ -159,7 +159,7 @@ class Xz(Compressor):
         try:
             return lzma.decompress(blob, format=lzma.FORMAT_XZ)
         except (lzma.LZMAError, EOFError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + _XZ_MiB[self.config["preset"]] * MiB
@@ -167,9 +167,9 @@ class Xz(Compressor):
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         try:
             d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
-            return _bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
+            return bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
         except (lzma.LZMAError, EOFError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
 
 _XZ_MiB = (3, 9, 17, 32, 48, 94, 94, 186, 370, 674)
@@ -191,7 +191,7 @@ class Bzip2(Compressor):
         try:
             return bz2.decompress(blob)
         except (OSError, ValueError, EOFError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 10 * MiB  # bzip2 -9: 7,600 kB to compress, 3,700 kB to decompress
@@ -199,9 +199,9 @@ class Bzip2(Compressor):
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         try:
             d = bz2.BZ2Decompressor()
-            return _bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
+            return bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
         except (OSError, ValueError, EOFError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
 
 @register
@@ -220,7 +220,7 @@ class Zlib(Compressor):
         try:
             return zlib.decompress(blob)
         except zlib.error as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + MiB  # deflate's state is 256 kB at level 9
@@ -228,9 +228,9 @@ class Zlib(Compressor):
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         try:
             d = zlib.decompressobj()
-            return _bounded(self.name, d.decompress(blob, limit + 1), limit, d.eof)
+            return bounded(self.name, d.decompress(blob, limit + 1), limit, d.eof)
         except zlib.error as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
 
 @register
@@ -247,7 +247,7 @@ class Lz4(Compressor):
         try:
             return lz4.frame.decompress(blob)
         except RuntimeError as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 8 * MiB  # a 4 MB frame block in each direction, and LZ4HC's tables
@@ -255,9 +255,9 @@ class Lz4(Compressor):
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         try:
             d = lz4.frame.LZ4FrameDecompressor()
-            return _bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
+            return bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
         except RuntimeError as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
 
 @register
@@ -265,12 +265,10 @@ class Ppmd(Compressor):
     """PPMd through pyppmd. A PPMd stream decodes only with the order, memory size and variant
     that wrote it, so the stream starts with them (`ppmd_header`, 1 to 3 bytes, counted in the
     bits) and any ppmd decoder reads them from there. pyppmd's own stream follows: for variant I
-    (PPMd8, pyppmd's default, with its end mark) exactly what `pyppmd.compress` writes (511,191
-    bytes for the 11 Canterbury files at order 6, 256 MB, as tests/test_harness.py checks); for
-    variant H (PPMd7, 7-Zip's), which has no end mark, the input length as a varint first.
-    pyppmd 1.3.1's variant-I decoder rejects some of its own streams (Canterbury's ptt5 at order
-    6: "Corrupted input data"): the harness's round-trip check reports that cell as failed
-    rather than trusting the size."""
+    (PPMd8, pyppmd's default, with its end mark) its Ppmd8Encoder's stream (`_encode_i`: what
+    `pyppmd.compress` writes, but for pyppmd's lost byte; 511,192 bytes for the 11 Canterbury
+    files at order 6, 256 MB, as tests/test_harness.py checks); for variant H (PPMd7, 7-Zip's),
+    which has no end mark, the input length as a varint first."""
 
     name = "ppmd"
     family = "statistical"
@@ -287,7 +285,7 @@ class Ppmd(Compressor):
         head = ppmd_header(c["order"], c["mem"], c["variant"])
         order, mem = c["order"], c["mem"] << 20
         if c["variant"] == "I":
-            return head + pyppmd.compress(data, max_order=order, mem_size=mem, variant="I")
+            return head + _encode_i(data, order, mem)
         enc = pyppmd.Ppmd7Encoder(order, mem)
         return head + varint.encode(len(data)) + enc.encode(data) + enc.flush()
 
@@ -302,7 +300,7 @@ class Ppmd(Compressor):
             return _decode_h(blob[pos:], n, order, mem << 20)
         except (ValueError, RuntimeError, EOFError, SystemError, pyppmd.PpmdError) as e:
             # SystemError: pyppmd's decoder fails on some damaged streams without an exception
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     max_input = (1 << 31) - 2
     max_input_why = "pyppmd's decoder takes the length as a C int, one more byte than it returns"
@@ -319,13 +317,29 @@ class Ppmd(Compressor):
             if variant == "I":
                 d = pyppmd.Ppmd8Decoder(order, mem << 20)
                 out = d.decode(blob[pos:], min(limit, self.max_input) + 1)
-                return _bounded(self.name, out, limit, len(out) > limit or d.eof)
+                return bounded(self.name, out, limit, len(out) > limit or d.eof)
             n, pos = varint.decode(blob, pos)
             if n > limit:
-                raise _too_long(self.name, limit)
+                raise too_long(self.name, limit)
             return _decode_h(blob[pos:], n, order, mem << 20)
         except (ValueError, RuntimeError, EOFError, SystemError, pyppmd.PpmdError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
+
+
+_PPMD_PIECE = 4096
+"""Input bytes per Ppmd8Encoder.encode call. pyppmd 1.3.1 drops one byte of the stream when a
+single call's output passes its first 32 KiB output block at an unlucky moment (Canterbury's
+ptt5 at order 6: byte 32,768 of the stream is lost, and the decoder then fails). A 4 KiB piece
+never yields anywhere near 32 KiB of stream; the range coder's output does not depend on how the
+input is split, so every stream that pyppmd did write whole is unchanged, byte for byte."""
+
+
+def _encode_i(data: bytes, order: int, mem: int) -> bytes:
+    """Variant I's stream with its end mark, as `pyppmd.compress` means to write it."""
+    enc = pyppmd.Ppmd8Encoder(order, mem)
+    view = memoryview(data)
+    parts = [enc.encode(view[i:i + _PPMD_PIECE]) for i in range(0, len(data), _PPMD_PIECE)]
+    return b"".join(parts) + enc.flush()
 
 
 def ppmd_header(order: int, mem: int, variant: str) -> bytes:
@@ -382,7 +396,7 @@ class Zpaq(Compressor):
         try:
             return zpaq.decompress(blob)
         except (zpaq.Error, RuntimeError, ValueError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + _ZPAQ_MiB[self.config["level"]] * MiB
@@ -402,7 +416,7 @@ class Zpaq(Compressor):
                                      f"{deadline:.0f} s; libzpaq loops on some damaged "
                                      f"streams)") from None
         if p.returncode == 3:
-            raise _too_long(self.name, limit)
+            raise too_long(self.name, limit)
         if p.returncode != 0:
             why = p.stderr.decode(errors="replace").strip().splitlines()[-1:] or [
                 f"the decoder died with status {p.returncode}"]
