@@ -59,47 +59,88 @@ def bounded(name: str, out: bytes, limit: int, finished: bool) -> bytes:
 
 @register
 class Zstd(Compressor):
+    """Zstandard at every setting: fast (negative) levels, 1-22 (20-22 are zstd's --ultra
+    levels, which python-zstandard takes as they are), a window log with or without
+    long-distance matching, and a dictionary.
+
+    `dict=K` trains a K-byte dictionary on the input's own 1 KiB pieces (a coder here sees one
+    input at a time, never the dataset's other files) and stores it in the stream, as a varint
+    length and its bytes before the frame, so its cost is in the bits: a dictionary left out
+    of the count would be a free lunch. On a single input it rarely pays for itself; it shows
+    what the dictionary costs and buys. A stream without a dictionary is a plain zstd frame,
+    exactly what `zstd` writes; one with starts with a byte that no frame starts with (0x00 or
+    a length of 256 or more), so any zstd decoder here reads both."""
+
     name = "zstd"
-    summary = "Zstandard (python-zstandard); long=W enables long-distance matching with window 2^W"
+    summary = ("Zstandard (python-zstandard): levels -131072..22, long=W long-distance window, "
+               "wlog=W window, dict=K self-trained dictionary stored in the stream")
     library = "zstandard"
     params = (
-        Param("level", int, 3, "compression level", min=-7, max=22),
+        Param("level", int, 3, "compression level (negative: zstd --fast; 20-22: --ultra)",
+              min=-131072, max=22),
         Param("long", int, 0, "window log for long-distance matching (0 = off)", min=0, max=31),
+        Param("wlog", int, 0, "window log without long-distance matching (0: the level's)",
+              min=0, max=31),
+        Param("dict", int, 0, "bytes of dictionary trained on the input and stored in the "
+              "stream (0: none)", min=0, max=1 << 22),
     )
 
     def validate(self) -> None:
-        if self.config["long"] and self.config["long"] < 10:
+        c = self.config
+        if c["long"] and c["long"] < 10:
             raise UsageError("zstd: parameter long must be 0 (off) or 10..31")
+        if c["wlog"] and c["wlog"] < 10:
+            raise UsageError("zstd: parameter wlog must be 0 (the level's) or 10..31")
+        if c["long"] and c["wlog"]:
+            raise UsageError("zstd: give long=W (with long-distance matching) or wlog=W, not "
+                             "both")
+        if c["dict"] and c["dict"] < 256:
+            raise UsageError("zstd: parameter dict must be 0 (none) or at least 256 bytes")
 
     def compress(self, data: bytes) -> bytes:
-        level, long = self.config["level"], self.config["long"]
+        level, long, wlog = self.config["level"], self.config["long"], self.config["wlog"]
+        kw: dict = {}
+        head = b""
+        if self.config["dict"]:
+            d = _train_dict(data, self.config["dict"])
+            head = varint.encode(len(d))
+            if d:
+                head += d
+                kw["dict_data"] = zstandard.ZstdCompressionDict(d)
         if long:
             p = zstandard.ZstdCompressionParameters.from_level(
                 level, window_log=long, enable_ldm=True, source_size=len(data)
             )
-            return zstandard.ZstdCompressor(compression_params=p).compress(data)
-        return zstandard.ZstdCompressor(level=level).compress(data)
+            return head + zstandard.ZstdCompressor(compression_params=p, **kw).compress(data)
+        if wlog:
+            p = zstandard.ZstdCompressionParameters.from_level(level, window_log=wlog,
+                                                               source_size=len(data))
+            return head + zstandard.ZstdCompressor(compression_params=p, **kw).compress(data)
+        return head + zstandard.ZstdCompressor(level=level, **kw).compress(data)
 
     def decompress(self, blob: bytes) -> bytes:
+        kw, frame = _zstd_dict(blob)
         try:
-            d = zstandard.ZstdDecompressor(max_window_size=2**31)
-            return d.decompress(blob, max_output_size=2**34) if blob else b""
+            d = zstandard.ZstdDecompressor(max_window_size=2**31, **kw)
+            return d.decompress(frame, max_output_size=2**34) if frame else b""
         except zstandard.ZstdError as e:
             raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
-        level, long = self.config["level"], self.config["long"]
-        if long:  # the encoder shrinks its window to the input (source_size is passed)
-            return 3 * n + 4 * min(1 << long, 2 * n + MiB) + 16 * MiB
+        level, long, wlog = self.config["level"], self.config["long"], self.config["wlog"]
+        train = 8 * n if self.config["dict"] else 0  # the trainer's copy and suffix arrays
+        if long or wlog:  # the encoder shrinks its window to the input (source_size is passed)
+            return 3 * n + train + 4 * min(1 << (long or wlog), 2 * n + MiB) + 16 * MiB
         p = zstandard.ZstdCompressionParameters.from_level(level, source_size=max(n, 1))
-        return 3 * n + p.estimated_compression_context_size()
+        return 3 * n + train + p.estimated_compression_context_size()
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         """Read at most limit + 1 bytes, with a window no larger than the claimed length needs
         (mdlbench's encoder shrinks the window to the input), in chunks as they come."""
         window = 1 << min(31, max(10, (max(limit, 1) - 1).bit_length()))
+        kw, frame = _zstd_dict(blob)
         try:
-            reader = zstandard.ZstdDecompressor(max_window_size=window).stream_reader(blob)
+            reader = zstandard.ZstdDecompressor(max_window_size=window, **kw).stream_reader(frame)
             chunks, got = [], 0
             while got <= limit and (block := reader.read(min(_CHUNK, limit + 1 - got))):
                 chunks.append(block)
@@ -107,6 +148,40 @@ class Zstd(Compressor):
         except zstandard.ZstdError as e:
             raise corrupt(self.name, e) from None
         return bounded(self.name, b"".join(chunks), limit, True)  # the CRC-32 finds a cut
+
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_DICT_PIECE = 1024
+
+
+def _train_dict(data: bytes, size: int) -> bytes:
+    """A `size`-byte zstd dictionary trained (one thread: deterministic) on the input's 1 KiB
+    pieces; b"" when the input is too small to train on or the trainer gives less than 256
+    bytes (so the stream's first byte can never be a frame's)."""
+    pieces = [data[i:i + _DICT_PIECE] for i in range(0, len(data), _DICT_PIECE)]
+    try:
+        d = zstandard.train_dictionary(size, pieces, threads=0).as_bytes()
+    except zstandard.ZstdError:
+        return b""
+    return d if len(d) >= 256 else b""
+
+
+def _zstd_dict(blob: bytes) -> tuple[dict, bytes]:
+    """(decompressor keywords, frame): a plain frame, or a stored dictionary and its frame."""
+    if not blob or blob[:4] == _ZSTD_MAGIC:
+        return {}, blob
+    n, pos = varint.decode(blob, 0)
+    if n > len(blob) - pos or 0 < n < 256:
+        raise CorruptStreamError(f"zstd: corrupt stream (not a zstd frame, nor a dictionary of "
+                                 f"{n:,} B in {len(blob) - pos:,})")
+    if not n:
+        return {}, blob[pos:]
+    try:
+        d = zstandard.ZstdCompressionDict(blob[pos:pos + n])
+        d.dict_id()
+    except zstandard.ZstdError as e:
+        raise corrupt("zstd", e) from None
+    return {"dict_data": d}, blob[pos + n:]
 
 
 @register
@@ -143,17 +218,46 @@ class Brotli(Compressor):
 
 @register
 class Xz(Compressor):
+    """xz with its filter chains: `filters=delta:4+lzma2` (a delta filter over 4-byte
+    elements, for tables of numbers), `x86+lzma2` and the other branch filters (for
+    executables), and LZMA2's lc/lp/pb and dictionary size. The .xz container records the
+    chain, so any xz decoder reads the stream; the defaults are exactly `xz -6`."""
+
     name = "xz"
     library = "stdlib"
-    summary = "xz / LZMA2 (stdlib lzma), .xz container with CRC64"
+    summary = "xz / LZMA2 (stdlib lzma), .xz container with CRC64; filter chains, lc/lp/pb, dict"
     params = (
         Param("preset", int, 6, "compression preset", min=0, max=9),
         Param("extreme", bool, False, "the -e flag: slower, slightly smaller"),
+        Param("filters", str, "lzma2", "chain ending in lzma2: delta:N, x86, arm, armthumb, "
+              "powerpc, ia64, sparc joined by +"),
+        Param("lc", int, 3, "LZMA2 literal context bits (lc + lp <= 4)", min=0, max=4),
+        Param("lp", int, 0, "LZMA2 literal position bits", min=0, max=4),
+        Param("pb", int, 2, "LZMA2 position bits", min=0, max=4),
+        Param("dict", int, 0, "LZMA2 dictionary in bytes (0: the preset's)", min=0,
+              max=1536 << 20),
     )
 
+    def validate(self) -> None:
+        c = self.config
+        xz_chain(c["filters"])
+        if c["lc"] + c["lp"] > 4:
+            raise UsageError(f"xz: lc + lp must be at most 4 (got {c['lc']} + {c['lp']})")
+        if c["dict"] and c["dict"] < 4096:
+            raise UsageError("xz: parameter dict must be 0 (the preset's) or at least 4096")
+
     def compress(self, data: bytes) -> bytes:
-        preset = self.config["preset"] | (lzma.PRESET_EXTREME if self.config["extreme"] else 0)
-        return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=preset)
+        c = self.config
+        preset = c["preset"] | (lzma.PRESET_EXTREME if c["extreme"] else 0)
+        if (c["filters"], c["lc"], c["lp"], c["pb"], c["dict"]) == ("lzma2", 3, 0, 2, 0):
+            return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64,
+                                 preset=preset)
+        lz: dict = {"id": lzma.FILTER_LZMA2, "preset": preset, "lc": c["lc"], "lp": c["lp"],
+                    "pb": c["pb"]}
+        if c["dict"]:
+            lz["dict_size"] = c["dict"]
+        return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64,
+                             filters=[*xz_chain(c["filters"]), lz])
 
     def decompress(self, blob: bytes) -> bytes:
         try:
@@ -162,7 +266,7 @@ class Xz(Compressor):
             raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
-        return 3 * n + _XZ_MiB[self.config["preset"]] * MiB
+        return 3 * n + max(_XZ_MiB[self.config["preset"]] * MiB, 11 * self.config["dict"])
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         try:
@@ -170,6 +274,30 @@ class Xz(Compressor):
             return bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
         except (lzma.LZMAError, EOFError) as e:
             raise corrupt(self.name, e) from None
+
+
+_BCJ = {"x86": lzma.FILTER_X86, "arm": lzma.FILTER_ARM, "armthumb": lzma.FILTER_ARMTHUMB,
+        "powerpc": lzma.FILTER_POWERPC, "ia64": lzma.FILTER_IA64, "sparc": lzma.FILTER_SPARC}
+
+
+def xz_chain(text: str) -> list[dict]:
+    """The filters before LZMA2 that `filters=` names (UsageError for anything else): at most
+    three, from delta:N (N = 1..256 bytes) and the branch converters, then lzma2."""
+    *head, last = text.split("+")
+    if last != "lzma2" or len(head) > 3:
+        raise UsageError(f"xz: filters={text!r} must be up to three of delta:N, "
+                         f"{', '.join(_BCJ)} joined by +, ending in lzma2")
+    chain = []
+    for f in head:
+        kind, _, arg = f.partition(":")
+        if kind == "delta" and arg.isdigit() and 1 <= int(arg) <= 256:
+            chain.append({"id": lzma.FILTER_DELTA, "dist": int(arg)})
+        elif kind in _BCJ and not arg:
+            chain.append({"id": _BCJ[kind]})
+        else:
+            raise UsageError(f"xz: filter {f!r} in filters={text!r} is not delta:N (N = 1..256) "
+                             f"nor one of {', '.join(_BCJ)}")
+    return chain
 
 
 _XZ_MiB = (3, 9, 17, 32, 48, 94, 94, 186, 370, 674)
