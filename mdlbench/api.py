@@ -19,6 +19,7 @@ from . import limits
 from . import plugins as pluginmod
 from .coding import container
 from .compressors.base import REGISTRY, Compressor, create, library_version
+from .compressors.binding import installed
 from .errors import CorruptStreamError, UsageError, VerificationError
 from .harness import grid, measure
 from .harness import suite as suitemod
@@ -307,7 +308,8 @@ def catalogue() -> dict[str, list[dict[str, Any]]]:
         src = pluginmod.origin(cls)
         comps.append({"name": name, "family": cls.family, "summary": cls.summary,
                       "params": ", ".join(p.describe() for p in cls.params),
-                      "version": _version(cls),
+                      "library": cls.library or "mdlbench", "installed": installed(cls),
+                      "version": _version(cls) if installed(cls) else "not installed",
                       "plugin": src and src.get("file", src["module"])})
     datasets = [dsmod.DATASETS[n]().listing() for n in sorted(dsmod.DATASETS)]
     return {"compressors": comps, "datasets": datasets}

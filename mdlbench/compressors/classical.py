@@ -421,9 +421,12 @@ class Ppmd(Compressor):
         """Any ppmd stream, whatever this instance's parameters: the stream names its own."""
         order, mem, variant, pos = read_ppmd_header(blob)
         try:
-            if variant == "I":
-                return pyppmd.decompress(blob[pos:], max_order=order, mem_size=mem << 20,
-                                         variant="I")
+            if variant == "I":  # as pyppmd.decompress, and a stream without its end mark is cut
+                d = pyppmd.Ppmd8Decoder(order, mem << 20)
+                out = d.decode(blob[pos:])
+                if not d.eof:
+                    raise truncated(self.name)
+                return out
             n, pos = varint.decode(blob, pos)
             return _decode_h(blob[pos:], n, order, mem << 20)
         except (ValueError, RuntimeError, EOFError, SystemError, pyppmd.PpmdError) as e:

@@ -6,10 +6,12 @@ the bits): its decoder must be told the size."""
 
 from __future__ import annotations
 
+import lz4.block
+
 from ..coding import varint
-from ..errors import CorruptStreamError
+from ..errors import CorruptStreamError, UsageError
 from ..params import Param
-from .base import register
+from .base import Compressor, register
 from .binding import BindingCodec
 from .classical import MiB, corrupt, too_long
 
@@ -30,14 +32,13 @@ def _exact(name: str, out: bytes, n: int) -> bytes:
 
 
 @register
-class Lz4Block(BindingCodec):
-    """python-lz4's block API with its 4-byte little-endian length in front (store_size),
-    which is what the decoder is told."""
+class Lz4Block(Compressor):
+    """python-lz4's block API (a core dependency, as the `lz4` frame codec's) with its 4-byte
+    little-endian length in front (store_size), which is what the decoder is told."""
 
     name = "lz4-block"
     summary = "LZ4 block format (python-lz4): level 0 fast (with accel), 1-12 HC"
     library = "lz4"
-    binding = ("lz4.block",)
     params = (
         Param("level", int, 0, "0: the fast coder; 1..12: LZ4HC at that level", min=0, max=12),
         Param("accel", int, 1, "the fast coder's acceleration (larger: faster, bigger)",
@@ -45,15 +46,12 @@ class Lz4Block(BindingCodec):
     )
 
     def validate(self) -> None:
-        super().validate()
         if self.config["level"] and self.config["accel"] != 1:
-            from ..errors import UsageError
-
             raise UsageError("lz4-block: parameter accel applies to level 0 (the fast coder) "
                              "only")
 
     def compress(self, data: bytes) -> bytes:
-        lib, level = self.lib(), self.config["level"]
+        lib, level = lz4.block, self.config["level"]
         if level:
             return lib.compress(data, mode="high_compression", compression=level)
         return lib.compress(data, mode="fast", acceleration=self.config["accel"])
@@ -69,10 +67,9 @@ class Lz4Block(BindingCodec):
             raise CorruptStreamError(f"{self.name}: truncated stream (no length)")
         n = int.from_bytes(blob[:4], "little")
         _length_ok(self.name, n, limit, len(blob) - 4, 255)
-        lib = self.lib()
         try:
-            return _exact(self.name, lib.decompress(blob), n)
-        except lib.LZ4BlockError as e:
+            return _exact(self.name, lz4.block.decompress(blob), n)
+        except lz4.block.LZ4BlockError as e:
             raise corrupt(self.name, e) from None
 
     max_input = (1 << 31) - 1
