@@ -18,7 +18,7 @@ from mdlbench.compressors import REGISTRY, create
 from mdlbench.compressors.binding import INSTALL, BindingCodec, installed
 from mdlbench.datasets import DATASETS, load
 from mdlbench.datasets.shipped import Shipped
-from mdlbench.errors import MdlbenchError, UsageError
+from mdlbench.errors import CorruptStreamError, MdlbenchError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 CODECS = sorted(n for n, cls in REGISTRY.items()
@@ -101,6 +101,16 @@ def test_cut_raw_stream_is_an_error_or_the_input(name: str) -> None:
             assert "\n" not in str(e)
             continue
         assert out == SAMPLE, f"{name}: a cut stream decoded to other bytes"
+
+
+@pytest.mark.parametrize("name", CODECS)
+def test_bounded_decoder_refuses_more_than_the_claimed_length(name: str) -> None:
+    """`decode` passes the container's length: a stream that holds more is damage."""
+    comp = create(name)
+    blob = comp.compress(SAMPLE)
+    assert comp.decompress_bounded(blob, len(SAMPLE)) == SAMPLE
+    with pytest.raises(CorruptStreamError):
+        comp.decompress_bounded(blob, len(SAMPLE) - 1)
 
 
 def _out_of_range(p) -> list[str]:
