@@ -421,12 +421,8 @@ class Ppmd(Compressor):
         """Any ppmd stream, whatever this instance's parameters: the stream names its own."""
         order, mem, variant, pos = read_ppmd_header(blob)
         try:
-            if variant == "I":  # as pyppmd.decompress, and a stream without its end mark is cut
-                d = pyppmd.Ppmd8Decoder(order, mem << 20)
-                out = d.decode(blob[pos:])
-                if not d.eof:
-                    raise truncated(self.name)
-                return out
+            if variant == "I":
+                return _decode_i(blob[pos:], order, mem << 20, self.max_input)
             n, pos = varint.decode(blob, pos)
             return _decode_h(blob[pos:], n, order, mem << 20)
         except (ValueError, RuntimeError, EOFError, SystemError, pyppmd.PpmdError) as e:
@@ -446,9 +442,7 @@ class Ppmd(Compressor):
         limits.check_memory(mem << 20, f"a ppmd stream's model ({mem} MB)")
         try:
             if variant == "I":
-                d = pyppmd.Ppmd8Decoder(order, mem << 20)
-                out = d.decode(blob[pos:], min(limit, self.max_input) + 1)
-                return bounded(self.name, out, limit, len(out) > limit or d.eof)
+                return _decode_i(blob[pos:], order, mem << 20, min(limit, self.max_input))
             n, pos = varint.decode(blob, pos)
             if n > limit:
                 raise too_long(self.name, limit)
@@ -490,8 +484,36 @@ def read_ppmd_header(blob: bytes) -> tuple[int, int, str, int]:
 
 
 _PPMD_MAX_RATIO = 4096
-"""PPMd H's binary contexts saturate near P = 1 - 2^-9, so a stream byte never codes more than
-about 2,730 input bytes (measured: 2,717 on 16 MB of zeros): a larger length is damage."""
+"""PPMd's binary contexts saturate near P = 1 - 2^-9, so a stream byte never codes more than
+about 2,730 input bytes (measured: 2,717 on 16 MB of zeros, variants H and I alike): a larger
+length is damage."""
+
+
+_PPMD_FEED = 1024
+
+
+def _decode_i(stream: bytes, order: int, mem: int, limit: int) -> bytes:
+    """Variant I's output, up to its end mark, if that comes within `limit` bytes.
+
+    pyppmd 1.3.1's Ppmd8Decoder corrupts the heap (and the process crashes later) when it is
+    dropped while it waits for more input, as it does after a truncated stream. So a decoder
+    that still wants input after the whole stream is fed zero bytes until it fails, ends or
+    passes the limit, and is then reported as cut; an intact stream never asks, since its end
+    mark comes first."""
+    cap = min(limit, _PPMD_MAX_RATIO * (len(stream) + 1))
+    d = pyppmd.Ppmd8Decoder(order, mem)
+    out, cut = d.decode(stream, cap + 1), False
+    while not d.eof and d.needs_input and len(out) <= cap:
+        cut = True
+        out += d.decode(bytes(_PPMD_FEED), cap + 1 - len(out))
+    if len(out) > limit:
+        raise too_long("ppmd", limit)
+    if len(out) > cap:
+        raise CorruptStreamError(f"ppmd: corrupt stream (decodes to more than "
+                                 f"{len(stream):,} B of PPMd can hold)")
+    if cut or not d.eof:
+        raise truncated("ppmd")
+    return out
 
 
 def _decode_h(stream: bytes, n: int, order: int, mem: int) -> bytes:
