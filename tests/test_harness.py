@@ -34,7 +34,8 @@ def test_spec_parse_and_ranges():
 
 
 def test_parameters_are_validated():
-    assert create("xz:preset=9,extreme=true").config == {"preset": 9, "extreme": True}
+    c = create("xz:preset=9,extreme=true").config
+    assert c["preset"] == 9 and c["extreme"] is True and c["filters"] == "lzma2"
     assert create("zstd:level=19").spec == "zstd:level=19"
     assert create("zlib").spec == "zlib"  # defaults are left out of the canonical spec
     with pytest.raises(UsageError, match="unknown compressor"):
