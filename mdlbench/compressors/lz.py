@@ -81,8 +81,11 @@ class Lz4Block(Compressor):
 
 @register
 class Snappy(BindingCodec):
-    name = "snappy"
-    summary = "Snappy raw format (python-snappy): its length varint, then LZ77 without entropy"
+    """Named libsnappy: `snappy` is the name of the example plugin (examples/snappy_codec.py),
+    the same format through cramjam."""
+
+    name = "libsnappy"
+    summary = "Snappy raw format (python-snappy, Google's library): length varint, then LZ77"
     library = "python-snappy"
     binding = ("snappy",)
 
