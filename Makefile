@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml setup.py
 	# CPU build of torch from this machine's disk; a bare `torch` would pull a multi-GB CUDA build.
 	# pyproject.toml asks only for torch>=2.1 (the `torch` extra): this pin is this machine's.
 	$(BIN)/pip install -q torch==2.13.0
-	# .[test]: the test tools and the extras the tests exercise: ray, hf (transformers,
+	# .[test]: the test tools and the extras the tests exercise: ray, codecs, hf (transformers,
 	# tokenizers), and cramjam for examples/.
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)

@@ -22,6 +22,7 @@ from . import plugins as pluginmod
 from .coding import container
 from .compressors import provenance
 from .compressors.base import Compressor
+from .compressors.binding import installed
 from .compressors.bounds import check_input, check_length
 from .compressors.lookup import REGISTRY, create
 from .errors import CorruptStreamError, UsageError, VerificationError
@@ -350,7 +351,8 @@ def catalogue() -> dict[str, list[dict[str, Any]]]:
         src = pluginmod.origin(cls)
         comps.append({"name": name, "family": cls.family, "summary": cls.summary,
                       "params": ", ".join(p.describe() for p in cls.params),
-                      "version": _version(cls),
+                      "library": cls.library or "mdlbench", "installed": installed(cls),
+                      "version": _version(cls) if installed(cls) else "not installed",
                       "plugin": src and src.get("file", src["module"])})
     datasets = [dsmod.DATASETS[n]().listing() for n in sorted(dsmod.DATASETS)]
     return {"compressors": comps, "datasets": datasets}

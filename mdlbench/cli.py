@@ -87,12 +87,36 @@ def cli(plugins: tuple[str, ...]) -> None:
 
 @cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_cmd(as_json: bool) -> None:
+@click.option("--family", metavar="FAMILY",
+              help="Only the compressors of this family (classical, statistical, ...), with "
+              "their library and whether it is installed; no datasets. `-c family=FAMILY` runs "
+              "the installed ones.")
+def list_cmd(as_json: bool, family: str | None) -> None:
     """Registered compressors (parameters, defaults, library version) and datasets
     (size, source, licence, sha256)."""
     from . import api
 
     cat = api.catalogue()
+    if family is not None:
+        from .compressors.binding import INSTALL
+
+        comps = [c for c in cat["compressors"] if c["family"] == family]
+        if not comps:
+            known = ", ".join(sorted({c["family"] for c in cat["compressors"]}))
+            raise UsageError(f"no compressor of family {family!r} (families: {known})")
+        if as_json:
+            import json
+
+            click.echo(json.dumps(comps, indent=2))
+            return
+        t = Table(title=f"Compressors of family {family}", title_justify="left")
+        for col in ("name", "library", "version", "parameters (default, range)", "summary"):
+            t.add_column(col, overflow="fold")
+        for c in comps:
+            version = c["version"] if c["installed"] else f"not installed: {INSTALL}"
+            t.add_row(c["name"], c["library"], version, c["params"], c["summary"])
+        out.print(t)
+        return
     if as_json:
         import json
 

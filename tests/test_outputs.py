@@ -14,6 +14,7 @@ import pytest
 from special_files import identity, node, one_error_line, root_only
 
 from mdlbench import fileio
+from mdlbench.compressors import REGISTRY, Compressor
 from mdlbench.errors import OutputError
 from mdlbench.results import store
 
@@ -118,15 +119,29 @@ def test_encode_and_decode_never_write_over_their_input(tmp_path, mdl, stream, h
     assert stream.read_bytes() == blob
 
 
-def test_encode_checks_its_own_round_trip(tmp_path, mdl):
-    """pyppmd's variant-I decoder rejects its own stream of ptt5: encode says so, writes
-    nothing, exits 1; --no-verify writes it, marked unchecked."""
+class LosesAByte(Compressor):
+    """A codec whose decoder drops the last byte (as pyppmd's one-call variant-I encoder once
+    made `ppmd` do on ptt5)."""
+
+    name = "loses-a-byte"
+
+    def compress(self, data: bytes) -> bytes:
+        return data
+
+    def decompress(self, blob: bytes) -> bytes:
+        return blob[:-1]
+
+
+def test_encode_checks_its_own_round_trip(tmp_path, mdl, monkeypatch):
+    """A stream that does not decode back: encode says so, writes nothing, exits 1;
+    --no-verify writes it, marked unchecked."""
+    monkeypatch.setitem(REGISTRY, LosesAByte.name, LosesAByte)
     out = tmp_path / "ptt5.mdl"
-    p = mdl("encode", "-c", "ppmd", str(ROOT / "datasets/canterbury/ptt5"), str(out))
+    p = mdl("encode", "-c", "loses-a-byte", str(ROOT / "datasets/canterbury/ptt5"), str(out))
     one_error_line(p, code=1, needle="does not decode back")
     assert not out.exists()
-    p = mdl("encode", "--no-verify", "-c", "ppmd", str(ROOT / "datasets/canterbury/ptt5"),
-            str(out))
+    p = mdl("encode", "--no-verify", "-c", "loses-a-byte",
+            str(ROOT / "datasets/canterbury/ptt5"), str(out))
     assert p.code == 0 and "unverified" in p.err and out.exists()
     p = mdl("encode", "-c", "zstd", str(ROOT / "datasets/canterbury/fields.c"), str(out))
     assert p.code == 0 and "decoded back and compared" in p.err

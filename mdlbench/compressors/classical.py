@@ -35,78 +35,153 @@ MiB = 1 << 20
 _CHUNK = MiB
 
 
-def _corrupt(name: str, exc: Exception) -> CorruptStreamError:
+def corrupt(name: str, exc: Exception) -> CorruptStreamError:
     return CorruptStreamError(f"{name}: corrupt or truncated stream ({type(exc).__name__}: {exc})")
 
 
-def _too_long(name: str, limit: int) -> CorruptStreamError:
+def too_long(name: str, limit: int) -> CorruptStreamError:
     return CorruptStreamError(f"{name}: corrupt stream (decodes to more than the {limit:,} B its "
                               f"header claims)")
 
 
-def _truncated(name: str) -> CorruptStreamError:
+def truncated(name: str) -> CorruptStreamError:
     return CorruptStreamError(f"{name}: corrupt or truncated stream (ends before its end mark)")
 
 
-def _bounded(name: str, out: bytes, limit: int, finished: bool) -> bytes:
+def bounded(name: str, out: bytes, limit: int, finished: bool) -> bytes:
     """The output of a decoder asked for at most limit + 1 bytes: too long, cut off, or whole."""
     if len(out) > limit:
-        raise _too_long(name, limit)
+        raise too_long(name, limit)
     if not finished:
-        raise _truncated(name)
+        raise truncated(name)
     return out
 
 
 @register
 class Zstd(Compressor):
+    """Zstandard at every setting: fast (negative) levels, 1-22 (20-22 are zstd's --ultra
+    levels, which python-zstandard takes as they are), a window log with or without
+    long-distance matching, and a dictionary.
+
+    `dict=K` trains a K-byte dictionary on the input's own 1 KiB pieces (a coder here sees one
+    input at a time, never the dataset's other files) and stores it in the stream, as a varint
+    length and its bytes before the frame, so its cost is in the bits: a dictionary left out
+    of the count would be a free lunch. On a single input it rarely pays for itself; it shows
+    what the dictionary costs and buys. A stream without a dictionary is a plain zstd frame,
+    exactly what `zstd` writes; one with starts with a byte that no frame starts with (0x00 or
+    a length of 256 or more), so any zstd decoder here reads both."""
+
     name = "zstd"
-    summary = "Zstandard (python-zstandard); long=W enables long-distance matching with window 2^W"
+    summary = ("Zstandard (python-zstandard): levels -131072..22, long=W long-distance window, "
+               "wlog=W window, dict=K self-trained dictionary stored in the stream")
     library = "zstandard"
     params = (
-        Param("level", int, 3, "compression level", min=-7, max=22),
+        Param("level", int, 3, "compression level (negative: zstd --fast; 20-22: --ultra)",
+              min=-131072, max=22),
         Param("long", int, 0, "window log for long-distance matching (0 = off)", min=0, max=31),
+        Param("wlog", int, 0, "window log without long-distance matching (0: the level's)",
+              min=0, max=31),
+        Param("dict", int, 0, "bytes of dictionary trained on the input and stored in the "
+              "stream (0: none)", min=0, max=1 << 22),
     )
 
     def validate(self) -> None:
-        if self.config["long"] and self.config["long"] < 10:
+        c = self.config
+        if c["long"] and c["long"] < 10:
             raise UsageError("zstd: parameter long must be 0 (off) or 10..31")
+        if c["wlog"] and c["wlog"] < 10:
+            raise UsageError("zstd: parameter wlog must be 0 (the level's) or 10..31")
+        if c["long"] and c["wlog"]:
+            raise UsageError("zstd: give long=W (with long-distance matching) or wlog=W, not "
+                             "both")
+        if c["dict"] and c["dict"] < 256:
+            raise UsageError("zstd: parameter dict must be 0 (none) or at least 256 bytes")
 
     def compress(self, data: bytes) -> bytes:
-        level, long = self.config["level"], self.config["long"]
+        level, long, wlog = self.config["level"], self.config["long"], self.config["wlog"]
+        kw: dict = {}
+        head = b""
+        if self.config["dict"]:
+            d = _train_dict(data, self.config["dict"])
+            head = varint.encode(len(d))
+            if d:
+                head += d
+                kw["dict_data"] = zstandard.ZstdCompressionDict(d)
         if long:
             p = zstandard.ZstdCompressionParameters.from_level(
                 level, window_log=long, enable_ldm=True, source_size=len(data)
             )
-            return zstandard.ZstdCompressor(compression_params=p).compress(data)
-        return zstandard.ZstdCompressor(level=level).compress(data)
+            return head + zstandard.ZstdCompressor(compression_params=p, **kw).compress(data)
+        if wlog:
+            p = zstandard.ZstdCompressionParameters.from_level(level, window_log=wlog,
+                                                               source_size=len(data))
+            return head + zstandard.ZstdCompressor(compression_params=p, **kw).compress(data)
+        return head + zstandard.ZstdCompressor(level=level, **kw).compress(data)
 
     def decompress(self, blob: bytes) -> bytes:
+        kw, frame = _zstd_dict(blob)
         try:
-            d = zstandard.ZstdDecompressor(max_window_size=2**31)
-            return d.decompress(blob, max_output_size=2**34) if blob else b""
+            d = zstandard.ZstdDecompressor(max_window_size=2**31, **kw)
+            return d.decompress(frame, max_output_size=2**34) if frame else b""
         except zstandard.ZstdError as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
-        level, long = self.config["level"], self.config["long"]
-        if long:  # the encoder shrinks its window to the input (source_size is passed)
-            return 3 * n + 4 * min(1 << long, 2 * n + MiB) + 16 * MiB
+        level, long, wlog = self.config["level"], self.config["long"], self.config["wlog"]
+        train = 8 * n if self.config["dict"] else 0  # the trainer's copy and suffix arrays
+        if long or wlog:  # the encoder shrinks its window to the input (source_size is passed)
+            return 3 * n + train + 4 * min(1 << (long or wlog), 2 * n + MiB) + 16 * MiB
         p = zstandard.ZstdCompressionParameters.from_level(level, source_size=max(n, 1))
-        return 3 * n + p.estimated_compression_context_size()
+        return 3 * n + train + p.estimated_compression_context_size()
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         """Read at most limit + 1 bytes, with a window no larger than the claimed length needs
         (mdlbench's encoder shrinks the window to the input), in chunks as they come."""
         window = 1 << min(31, max(10, (max(limit, 1) - 1).bit_length()))
+        kw, frame = _zstd_dict(blob)
         try:
-            reader = zstandard.ZstdDecompressor(max_window_size=window).stream_reader(blob)
+            reader = zstandard.ZstdDecompressor(max_window_size=window, **kw).stream_reader(frame)
             chunks, got = [], 0
             while got <= limit and (block := reader.read(min(_CHUNK, limit + 1 - got))):
                 chunks.append(block)
                 got += len(block)
         except zstandard.ZstdError as e:
-            raise _corrupt(self.name, e) from None
-        return _bounded(self.name, b"".join(chunks), limit, True)  # the CRC-32 finds a cut
+            raise corrupt(self.name, e) from None
+        return bounded(self.name, b"".join(chunks), limit, True)  # the CRC-32 finds a cut
+
+
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_DICT_PIECE = 1024
+
+
+def _train_dict(data: bytes, size: int) -> bytes:
+    """A `size`-byte zstd dictionary trained (one thread: deterministic) on the input's 1 KiB
+    pieces; b"" when the input is too small to train on or the trainer gives less than 256
+    bytes (so the stream's first byte can never be a frame's)."""
+    pieces = [data[i:i + _DICT_PIECE] for i in range(0, len(data), _DICT_PIECE)]
+    try:
+        d = zstandard.train_dictionary(size, pieces, threads=0).as_bytes()
+    except zstandard.ZstdError:
+        return b""
+    return d if len(d) >= 256 else b""
+
+
+def _zstd_dict(blob: bytes) -> tuple[dict, bytes]:
+    """(decompressor keywords, frame): a plain frame, or a stored dictionary and its frame."""
+    if not blob or blob[:4] == _ZSTD_MAGIC:
+        return {}, blob
+    n, pos = varint.decode(blob, 0)
+    if n > len(blob) - pos or 0 < n < 256:
+        raise CorruptStreamError(f"zstd: corrupt stream (not a zstd frame, nor a dictionary of "
+                                 f"{n:,} B in {len(blob) - pos:,})")
+    if not n:
+        return {}, blob[pos:]
+    try:
+        d = zstandard.ZstdCompressionDict(blob[pos:pos + n])
+        d.dict_id()
+    except zstandard.ZstdError as e:
+        raise corrupt("zstd", e) from None
+    return {"dict_data": d}, blob[pos + n:]
 
 
 @register
@@ -126,7 +201,7 @@ class Brotli(Compressor):
         try:
             return brotli.decompress(blob)
         except brotli.error as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         window = 1 << self.config["lgwin"]  # qualities 10-11 keep a binary tree over the window
@@ -136,40 +211,93 @@ class Brotli(Compressor):
         try:
             d = brotli.Decompressor()
             out = d.process(blob, output_buffer_limit=limit + 1)
-            return _bounded(self.name, out, limit, d.is_finished())
+            return bounded(self.name, out, limit, d.is_finished())
         except brotli.error as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
 
 @register
 class Xz(Compressor):
+    """xz with its filter chains: `filters=delta:4+lzma2` (a delta filter over 4-byte
+    elements, for tables of numbers), `x86+lzma2` and the other branch filters (for
+    executables), and LZMA2's lc/lp/pb and dictionary size. The .xz container records the
+    chain, so any xz decoder reads the stream; the defaults are exactly `xz -6`."""
+
     name = "xz"
     library = "stdlib"
-    summary = "xz / LZMA2 (stdlib lzma), .xz container with CRC64"
+    summary = "xz / LZMA2 (stdlib lzma), .xz container with CRC64; filter chains, lc/lp/pb, dict"
     params = (
         Param("preset", int, 6, "compression preset", min=0, max=9),
         Param("extreme", bool, False, "the -e flag: slower, slightly smaller"),
+        Param("filters", str, "lzma2", "chain ending in lzma2: delta:N, x86, arm, armthumb, "
+              "powerpc, ia64, sparc joined by +"),
+        Param("lc", int, 3, "LZMA2 literal context bits (lc + lp <= 4)", min=0, max=4),
+        Param("lp", int, 0, "LZMA2 literal position bits", min=0, max=4),
+        Param("pb", int, 2, "LZMA2 position bits", min=0, max=4),
+        Param("dict", int, 0, "LZMA2 dictionary in bytes (0: the preset's)", min=0,
+              max=1536 << 20),
     )
 
+    def validate(self) -> None:
+        c = self.config
+        xz_chain(c["filters"])
+        if c["lc"] + c["lp"] > 4:
+            raise UsageError(f"xz: lc + lp must be at most 4 (got {c['lc']} + {c['lp']})")
+        if c["dict"] and c["dict"] < 4096:
+            raise UsageError("xz: parameter dict must be 0 (the preset's) or at least 4096")
+
     def compress(self, data: bytes) -> bytes:
-        preset = self.config["preset"] | (lzma.PRESET_EXTREME if self.config["extreme"] else 0)
-        return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=preset)
+        c = self.config
+        preset = c["preset"] | (lzma.PRESET_EXTREME if c["extreme"] else 0)
+        if (c["filters"], c["lc"], c["lp"], c["pb"], c["dict"]) == ("lzma2", 3, 0, 2, 0):
+            return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64,
+                                 preset=preset)
+        lz: dict = {"id": lzma.FILTER_LZMA2, "preset": preset, "lc": c["lc"], "lp": c["lp"],
+                    "pb": c["pb"]}
+        if c["dict"]:
+            lz["dict_size"] = c["dict"]
+        return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64,
+                             filters=[*xz_chain(c["filters"]), lz])
 
     def decompress(self, blob: bytes) -> bytes:
         try:
             return lzma.decompress(blob, format=lzma.FORMAT_XZ)
         except (lzma.LZMAError, EOFError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
-        return 3 * n + _XZ_MiB[self.config["preset"]] * MiB
+        return 3 * n + max(_XZ_MiB[self.config["preset"]] * MiB, 11 * self.config["dict"])
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         try:
             d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
-            return _bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
+            return bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
         except (lzma.LZMAError, EOFError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
+
+
+_BCJ = {"x86": lzma.FILTER_X86, "arm": lzma.FILTER_ARM, "armthumb": lzma.FILTER_ARMTHUMB,
+        "powerpc": lzma.FILTER_POWERPC, "ia64": lzma.FILTER_IA64, "sparc": lzma.FILTER_SPARC}
+
+
+def xz_chain(text: str) -> list[dict]:
+    """The filters before LZMA2 that `filters=` names (UsageError for anything else): at most
+    three, from delta:N (N = 1..256 bytes) and the branch converters, then lzma2."""
+    *head, last = text.split("+")
+    if last != "lzma2" or len(head) > 3:
+        raise UsageError(f"xz: filters={text!r} must be up to three of delta:N, "
+                         f"{', '.join(_BCJ)} joined by +, ending in lzma2")
+    chain = []
+    for f in head:
+        kind, _, arg = f.partition(":")
+        if kind == "delta" and arg.isdigit() and 1 <= int(arg) <= 256:
+            chain.append({"id": lzma.FILTER_DELTA, "dist": int(arg)})
+        elif kind in _BCJ and not arg:
+            chain.append({"id": _BCJ[kind]})
+        else:
+            raise UsageError(f"xz: filter {f!r} in filters={text!r} is not delta:N (N = 1..256) "
+                             f"nor one of {', '.join(_BCJ)}")
+    return chain
 
 
 _XZ_MiB = (3, 9, 17, 32, 48, 94, 94, 186, 370, 674)
@@ -191,7 +319,7 @@ class Bzip2(Compressor):
         try:
             return bz2.decompress(blob)
         except (OSError, ValueError, EOFError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 10 * MiB  # bzip2 -9: 7,600 kB to compress, 3,700 kB to decompress
@@ -199,9 +327,9 @@ class Bzip2(Compressor):
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         try:
             d = bz2.BZ2Decompressor()
-            return _bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
+            return bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
         except (OSError, ValueError, EOFError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
 
 @register
@@ -220,7 +348,7 @@ class Zlib(Compressor):
         try:
             return zlib.decompress(blob)
         except zlib.error as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + MiB  # deflate's state is 256 kB at level 9
@@ -228,9 +356,9 @@ class Zlib(Compressor):
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         try:
             d = zlib.decompressobj()
-            return _bounded(self.name, d.decompress(blob, limit + 1), limit, d.eof)
+            return bounded(self.name, d.decompress(blob, limit + 1), limit, d.eof)
         except zlib.error as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
 
 @register
@@ -247,7 +375,7 @@ class Lz4(Compressor):
         try:
             return lz4.frame.decompress(blob)
         except RuntimeError as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 8 * MiB  # a 4 MB frame block in each direction, and LZ4HC's tables
@@ -255,9 +383,9 @@ class Lz4(Compressor):
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
         try:
             d = lz4.frame.LZ4FrameDecompressor()
-            return _bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
+            return bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
         except RuntimeError as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
 
 @register
@@ -265,12 +393,10 @@ class Ppmd(Compressor):
     """PPMd through pyppmd. A PPMd stream decodes only with the order, memory size and variant
     that wrote it, so the stream starts with them (`ppmd_header`, 1 to 3 bytes, counted in the
     bits) and any ppmd decoder reads them from there. pyppmd's own stream follows: for variant I
-    (PPMd8, pyppmd's default, with its end mark) exactly what `pyppmd.compress` writes (511,191
-    bytes for the 11 Canterbury files at order 6, 256 MB, as tests/test_harness.py checks); for
-    variant H (PPMd7, 7-Zip's), which has no end mark, the input length as a varint first.
-    pyppmd 1.3.1's variant-I decoder rejects some of its own streams (Canterbury's ptt5 at order
-    6: "Corrupted input data"): the harness's round-trip check reports that cell as failed
-    rather than trusting the size."""
+    (PPMd8, pyppmd's default, with its end mark) its Ppmd8Encoder's stream (`_encode_i`: what
+    `pyppmd.compress` writes, but for pyppmd's lost byte; 511,192 bytes for the 11 Canterbury
+    files at order 6, 256 MB, as tests/test_harness.py checks); for variant H (PPMd7, 7-Zip's),
+    which has no end mark, the input length as a varint first."""
 
     name = "ppmd"
     family = "statistical"
@@ -287,7 +413,7 @@ class Ppmd(Compressor):
         head = ppmd_header(c["order"], c["mem"], c["variant"])
         order, mem = c["order"], c["mem"] << 20
         if c["variant"] == "I":
-            return head + pyppmd.compress(data, max_order=order, mem_size=mem, variant="I")
+            return head + _encode_i(data, order, mem)
         enc = pyppmd.Ppmd7Encoder(order, mem)
         return head + varint.encode(len(data)) + enc.encode(data) + enc.flush()
 
@@ -296,13 +422,12 @@ class Ppmd(Compressor):
         order, mem, variant, pos = read_ppmd_header(blob)
         try:
             if variant == "I":
-                return pyppmd.decompress(blob[pos:], max_order=order, mem_size=mem << 20,
-                                         variant="I")
+                return _decode_i(blob[pos:], order, mem << 20, self.max_input)
             n, pos = varint.decode(blob, pos)
             return _decode_h(blob[pos:], n, order, mem << 20)
         except (ValueError, RuntimeError, EOFError, SystemError, pyppmd.PpmdError) as e:
             # SystemError: pyppmd's decoder fails on some damaged streams without an exception
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     max_input = (1 << 31) - 2
     max_input_why = "pyppmd's decoder takes the length as a C int, one more byte than it returns"
@@ -317,15 +442,29 @@ class Ppmd(Compressor):
         limits.check_memory(mem << 20, f"a ppmd stream's model ({mem} MB)")
         try:
             if variant == "I":
-                d = pyppmd.Ppmd8Decoder(order, mem << 20)
-                out = d.decode(blob[pos:], min(limit, self.max_input) + 1)
-                return _bounded(self.name, out, limit, len(out) > limit or d.eof)
+                return _decode_i(blob[pos:], order, mem << 20, min(limit, self.max_input))
             n, pos = varint.decode(blob, pos)
             if n > limit:
-                raise _too_long(self.name, limit)
+                raise too_long(self.name, limit)
             return _decode_h(blob[pos:], n, order, mem << 20)
         except (ValueError, RuntimeError, EOFError, SystemError, pyppmd.PpmdError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
+
+
+_PPMD_PIECE = 4096
+"""Input bytes per Ppmd8Encoder.encode call. pyppmd 1.3.1 drops one byte of the stream when a
+single call's output passes its first 32 KiB output block at an unlucky moment (Canterbury's
+ptt5 at order 6: byte 32,768 of the stream is lost, and the decoder then fails). A 4 KiB piece
+never yields anywhere near 32 KiB of stream; the range coder's output does not depend on how the
+input is split, so every stream that pyppmd did write whole is unchanged, byte for byte."""
+
+
+def _encode_i(data: bytes, order: int, mem: int) -> bytes:
+    """Variant I's stream with its end mark, as `pyppmd.compress` means to write it."""
+    enc = pyppmd.Ppmd8Encoder(order, mem)
+    view = memoryview(data)
+    parts = [enc.encode(view[i:i + _PPMD_PIECE]) for i in range(0, len(data), _PPMD_PIECE)]
+    return b"".join(parts) + enc.flush()
 
 
 def ppmd_header(order: int, mem: int, variant: str) -> bytes:
@@ -345,8 +484,36 @@ def read_ppmd_header(blob: bytes) -> tuple[int, int, str, int]:
 
 
 _PPMD_MAX_RATIO = 4096
-"""PPMd H's binary contexts saturate near P = 1 - 2^-9, so a stream byte never codes more than
-about 2,730 input bytes (measured: 2,717 on 16 MB of zeros): a larger length is damage."""
+"""PPMd's binary contexts saturate near P = 1 - 2^-9, so a stream byte never codes more than
+about 2,730 input bytes (measured: 2,717 on 16 MB of zeros, variants H and I alike): a larger
+length is damage."""
+
+
+_PPMD_FEED = 1024
+
+
+def _decode_i(stream: bytes, order: int, mem: int, limit: int) -> bytes:
+    """Variant I's output, up to its end mark, if that comes within `limit` bytes.
+
+    pyppmd 1.3.1's Ppmd8Decoder corrupts the heap (and the process crashes later) when it is
+    dropped while it waits for more input, as it does after a truncated stream. So a decoder
+    that still wants input after the whole stream is fed zero bytes until it fails, ends or
+    passes the limit, and is then reported as cut; an intact stream never asks, since its end
+    mark comes first."""
+    cap = min(limit, _PPMD_MAX_RATIO * (len(stream) + 1))
+    d = pyppmd.Ppmd8Decoder(order, mem)
+    out, cut = d.decode(stream, cap + 1), False
+    while not d.eof and d.needs_input and len(out) <= cap:
+        cut = True
+        out += d.decode(bytes(_PPMD_FEED), cap + 1 - len(out))
+    if len(out) > limit:
+        raise too_long("ppmd", limit)
+    if len(out) > cap:
+        raise CorruptStreamError(f"ppmd: corrupt stream (decodes to more than "
+                                 f"{len(stream):,} B of PPMd can hold)")
+    if cut or not d.eof:
+        raise truncated("ppmd")
+    return out
 
 
 def _decode_h(stream: bytes, n: int, order: int, mem: int) -> bytes:
@@ -382,7 +549,7 @@ class Zpaq(Compressor):
         try:
             return zpaq.decompress(blob)
         except (zpaq.Error, RuntimeError, ValueError) as e:
-            raise _corrupt(self.name, e) from None
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + _ZPAQ_MiB[self.config["level"]] * MiB
@@ -402,7 +569,7 @@ class Zpaq(Compressor):
                                      f"{deadline:.0f} s; libzpaq loops on some damaged "
                                      f"streams)") from None
         if p.returncode == 3:
-            raise _too_long(self.name, limit)
+            raise too_long(self.name, limit)
         if p.returncode != 0:
             why = p.stderr.decode(errors="replace").strip().splitlines()[-1:] or [
                 f"the decoder died with status {p.returncode}"]

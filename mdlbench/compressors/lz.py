@@ -1,0 +1,181 @@
+"""Byte-oriented LZ codecs without entropy coding, or with a light one: LZ4's block format,
+Snappy, LZF and LZFSE. Their raw formats carry no checksum, so damage inside a literal may
+decode to other bytes; mdlbench's own container (`encode`, `decode`) has the CRC-32 that finds
+it. A format that does not record the input length gets it as a varint in front (counted in
+the bits): its decoder must be told the size."""
+
+from __future__ import annotations
+
+import lz4.block
+
+from ..coding import varint
+from ..errors import CorruptStreamError, UsageError
+from ..params import Param
+from .base import Compressor, register
+from .binding import BindingCodec
+from .classical import MiB, corrupt, too_long
+
+
+def _length_ok(name: str, n: int, limit: int | None, stream: int, ratio: int) -> None:
+    """A header's length checked against the caller's limit and the format's largest ratio."""
+    if limit is not None and n > limit:
+        raise too_long(name, limit)
+    if n > ratio * (stream + 1):
+        raise CorruptStreamError(f"{name}: corrupt stream (length {n:,} from {stream:,} B)")
+
+
+def _exact(name: str, out: bytes, n: int) -> bytes:
+    if len(out) != n:
+        raise CorruptStreamError(f"{name}: corrupt or truncated stream (decodes to "
+                                 f"{len(out):,} B, its header says {n:,})")
+    return out
+
+
+@register
+class Lz4Block(Compressor):
+    """python-lz4's block API (a core dependency, as the `lz4` frame codec's) with its 4-byte
+    little-endian length in front (store_size), which is what the decoder is told."""
+
+    name = "lz4-block"
+    summary = "LZ4 block format (python-lz4): level 0 fast (with accel), 1-12 HC"
+    library = "lz4"
+    params = (
+        Param("level", int, 0, "0: the fast coder; 1..12: LZ4HC at that level", min=0, max=12),
+        Param("accel", int, 1, "the fast coder's acceleration (larger: faster, bigger)",
+              min=1, max=65537),
+    )
+
+    def validate(self) -> None:
+        if self.config["level"] and self.config["accel"] != 1:
+            raise UsageError("lz4-block: parameter accel applies to level 0 (the fast coder) "
+                             "only")
+
+    def compress(self, data: bytes) -> bytes:
+        lib, level = lz4.block, self.config["level"]
+        if level:
+            return lib.compress(data, mode="high_compression", compression=level)
+        return lib.compress(data, mode="fast", acceleration=self.config["accel"])
+
+    def decompress(self, blob: bytes) -> bytes:
+        return self._decode(blob, None)
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        return self._decode(blob, limit)
+
+    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+        if len(blob) < 4:
+            raise CorruptStreamError(f"{self.name}: truncated stream (no length)")
+        n = int.from_bytes(blob[:4], "little")
+        _length_ok(self.name, n, limit, len(blob) - 4, 255)
+        try:
+            return _exact(self.name, lz4.block.decompress(blob), n)
+        except lz4.block.LZ4BlockError as e:
+            raise corrupt(self.name, e) from None
+
+    max_input = (1 << 31) - 1
+    max_input_why = "LZ4's block format takes at most 2 GB"
+
+    def memory_bytes(self, n: int) -> int:
+        return 4 * n + MiB
+
+
+@register
+class Snappy(BindingCodec):
+    """Named libsnappy: `snappy` is the name of the example plugin (examples/snappy_codec.py),
+    the same format through cramjam."""
+
+    name = "libsnappy"
+    summary = "Snappy raw format (python-snappy, Google's library): length varint, then LZ77"
+    library = "python-snappy"
+    binding = ("snappy",)
+
+    def compress(self, data: bytes) -> bytes:
+        return self.lib().compress(data)
+
+    def decompress(self, blob: bytes) -> bytes:
+        return self._decode(blob, None)
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        return self._decode(blob, limit)
+
+    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+        n, _ = varint.decode(blob, 0)  # Snappy's own preamble is this varint
+        _length_ok(self.name, n, limit, len(blob), 64)
+        lib = self.lib()
+        try:
+            return _exact(self.name, lib.uncompress(blob), n)
+        except lib.UncompressError as e:
+            raise corrupt(self.name, e) from None
+
+    max_input = (1 << 32) - 1
+    max_input_why = "Snappy's length preamble is 32 bits"
+
+
+@register
+class Lzf(BindingCodec):
+    """LibLZF (pylzf) has no header: the input length goes first, as a varint."""
+
+    name = "lzf"
+    summary = "LibLZF (pylzf): length varint, then LZF"
+    library = "pylzf"
+    binding = ("pylzf",)
+
+    def compress(self, data: bytes) -> bytes:
+        if not data:  # liblzf refuses an empty input
+            return varint.encode(0)
+        # room for LZF's worst case, n + n/32 + 1 bytes (pylzf fails when the stream overflows)
+        return varint.encode(len(data)) + self.lib().compress(data, len(data) + len(data) // 32
+                                                              + 64)
+
+    def decompress(self, blob: bytes) -> bytes:
+        return self._decode(blob, None)
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        return self._decode(blob, limit)
+
+    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+        n, pos = varint.decode(blob, 0)
+        _length_ok(self.name, n, limit, len(blob) - pos, 256)
+        if not n:
+            if pos != len(blob):
+                raise CorruptStreamError(f"{self.name}: corrupt stream (data after an empty "
+                                         f"input)")
+            return b""
+        try:
+            return _exact(self.name, self.lib().decompress(blob[pos:], n), n)
+        except ValueError as e:
+            raise corrupt(self.name, e) from None
+
+    max_input = (1 << 32) - 1
+    max_input_why = "pylzf's decoder takes the length as an unsigned int"
+
+
+@register
+class Lzfse(BindingCodec):
+    """Apple's LZFSE (lzfse binding). Its blocks record their sizes; the binding has no
+    bounded or streaming decoder, so an outside stream decodes whole and is then checked
+    against its claimed length. The binding reports a failed decode as MemoryError."""
+
+    name = "lzfse"
+    summary = "LZFSE (lzfse binding): LZ77 with finite-state entropy, Apple's reference coder"
+    library = "lzfse"
+    binding = ("lzfse",)
+
+    def compress(self, data: bytes) -> bytes:
+        return self.lib().compress(data) if data else b""  # the binding refuses an empty input
+
+    def decompress(self, blob: bytes) -> bytes:
+        if not blob:
+            return b""
+        lib = self.lib()
+        try:
+            out = lib.decompress(blob)
+        except (lib.error, MemoryError) as e:
+            raise corrupt(self.name, e) from None
+        if not out:
+            raise CorruptStreamError(f"{self.name}: corrupt or truncated stream (decodes to "
+                                     f"nothing)")
+        return out
+
+    def memory_bytes(self, n: int) -> int:
+        return 4 * n + 4 * MiB
