@@ -184,7 +184,7 @@ RECIP = np.array([65536 * 2 // (2 * n + 3) for n in range(1024)], dtype=np.int64
 
 # per-stream state S (int64)
 (P_POS, P_C0, P_NIB, P_BP, P_C4, P_W0, P_W1, P_MPTR, P_MLEN, P_EXP, P_LINE, P_START, P_STREAM,
- P_SALT, P_RLEN) = range(15)
+ P_SALT, P_RLEN, P_TOUCH) = range(16)
 P_ROW = 78  # a raster's row width in bytes (0: none)
 P_PIX = 79  # its pixel stride in bytes
 P_H = 16       # context hashes
@@ -247,12 +247,21 @@ def _mixh(h):
 
 @numba.njit(cache=True)
 def _set_slots(S, T, K, nibble2, insert):
+    """Each context's slot for the coming nibble. A first pass reads one byte of every
+    context's bucket, loads without branches between them that the CPU overlaps (a
+    prefetch: the table is far larger than the caches), so `_find` then hits the cache."""
     nc = K[K_NC]
     tmask = K[K_TMASK]
+    touch = 0
     for i in range(nc):
         h = S[P_H + i]
         if nibble2:
             h = _mixh(h + S[P_C0] * 0x3C6EF372FE94F82B)
+            S[P_SLOT + i] = h
+        touch += T[((h >> 8) & tmask) * 16]
+    S[P_TOUCH] = touch
+    for i in range(nc):
+        h = S[P_SLOT + i] if nibble2 else S[P_H + i]
         S[P_SLOT + i] = _find(T, tmask, h, insert)
 
 
