@@ -63,25 +63,21 @@ class Table(dict):  # type: ignore[type-arg]
         self.__contains__(name)
         return dict.get(self, name, default)
 
-    def __iter__(self) -> Any:
-        self._load(None)
-        return dict.__iter__(self)
 
-    def __len__(self) -> int:
-        self._load(None)
-        return dict.__len__(self)
+def _whole(method: str) -> Callable[..., Any]:
+    """A dict method that reads the whole table: every module that registers is imported first."""
+    plain = getattr(dict, method)
 
-    def keys(self) -> Any:
+    def read(self: Table) -> Any:
         self._load(None)
-        return dict.keys(self)
+        return plain(self)
 
-    def values(self) -> Any:
-        self._load(None)
-        return dict.values(self)
+    read.__name__ = method
+    return read
 
-    def items(self) -> Any:
-        self._load(None)
-        return dict.items(self)
+
+for _method in ("__iter__", "__len__", "keys", "values", "items"):
+    setattr(Table, _method, _whole(_method))
 
 
 _TABLES: dict[str, Table] = {}

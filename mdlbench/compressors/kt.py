@@ -63,18 +63,10 @@ from ..coding.binary import (
     new_state,
 )
 from ..coding.streams import layout, layout_array, segment_steps, segments, stream_start
-from ..errors import CorruptStreamError, DataError, UsageError
+from ..errors import CorruptStreamError, UsageError
 from ..params import Param
 from .base import ProgressFn, register
-from .model import (
-    ModelCoder,
-    Payload,
-    alphabet_meta,
-    alphabet_of,
-    coded_alphabet,
-    one_symbol,
-    read_alphabet,
-)
+from .model import CountingCoder, Payload, one_symbol
 
 _MAX_DENSE_CTX = 1 << 22
 _MAX_COUNTERS = 1 << 24  # default table size (int32 counters): 64 MB
@@ -364,17 +356,16 @@ class KTStepModel:
 
 
 @register
-class KT(ModelCoder):
+class KT(CountingCoder):
     name = "kt"
     family = "statistical"
     summary = "adaptive order-k context model, KT (add-1/2) or Dirichlet-alpha counts"
     library = "numba"
     params = (
-        Param("order", int, 2, "context length k (previous symbols)", min=0, max=24),
+        CountingCoder.ORDER,
         Param("alpha", float, 0.5, "Dirichlet pseudo-count (0.5 = KT, 1 = Laplace)",
               min=1e-6, max=1e6),
-        Param("alphabet", int, 0, "0: the data's (max byte + 1, sent in 1 byte); else forced K",
-              min=0, max=256),
+        CountingCoder.ALPHABET,
         Param("hashbits", int, 0, "log2 hash slots when K^k contexts don't fit (0: auto)",
               min=0, max=30),
         Param("streams", int, 1, "lockstep streams sharing one count table (B)", min=1,
@@ -402,10 +393,6 @@ class KT(ModelCoder):
         return min(self.max_input, decisions_bound(stream_bytes))
 
     # -- helpers -----------------------------------------------------------------------------
-
-    def alphabet_for(self, k: int) -> int:
-        """The alphabet this coder uses for data whose bytes are below k."""
-        return coded_alphabet(self.name, self.config["alphabet"], k)
 
     def model(self, alphabet: int, streams: int) -> KTModel:
         """A fresh model of this spec over `streams` streams (for the ensemble's loop)."""
@@ -448,10 +435,7 @@ class KT(ModelCoder):
 
     def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
         n = len(data)
-        if n >= 1 << 31:
-            raise DataError("kt: inputs of 2^31 bytes or more are not supported (int32 counts)")
-        k = self.alphabet_for(alphabet_of(data))
-        meta = alphabet_meta(self.config["alphabet"], k)
+        k, meta = self.header(data)
         b = layout(n, self.config["streams"])[0]
         if k == 1:  # all zeros: the length says everything
             return Payload(b"", 0.0, meta, {"alphabet": 1, "streams": b, "bits_kt": 0.0,
@@ -472,9 +456,7 @@ class KT(ModelCoder):
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
-        k = read_alphabet(self.name, self.config["alphabet"], meta)
-        if length >= 1 << 31:
-            raise CorruptStreamError("corrupt stream (length too large for kt)")
+        k = self.read_header(meta, length)
         if k == 1:
             return one_symbol(payload, length)
         inp = np.frombuffer(payload, dtype=np.uint8).copy()  # one array type for both modes

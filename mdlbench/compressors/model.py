@@ -13,6 +13,7 @@ from typing import Any
 
 from ..coding import container
 from ..errors import CorruptStreamError, DataError
+from ..params import Param
 from .base import Compressor, Encoded, ProgressFn
 from .bounds import check_length
 
@@ -111,3 +112,32 @@ def read_alphabet(name: str, forced: int, meta: bytes) -> int:
     if len(meta) != 1:
         raise CorruptStreamError(f"corrupt stream ({name} meta must be one alphabet byte)")
     return meta[0] + 1
+
+
+class CountingCoder(ModelCoder):
+    """A context-counting coder of the order-k Markov class (kt, snml): int32 counts per
+    context, an `alphabet` parameter, and the same stream header (the alphabet byte)."""
+
+    ORDER = Param("order", int, 2, "context length k (previous symbols)", min=0, max=24)
+    ALPHABET = Param("alphabet", int, 0, "0: the data's (max byte + 1, sent in 1 byte); else "
+                     "forced K", min=0, max=256)
+
+    def alphabet_for(self, k: int) -> int:
+        """The alphabet this coder uses for data whose bytes are below k."""
+        return coded_alphabet(self.name, self.config["alphabet"], k)
+
+    def header(self, data: bytes) -> tuple[int, bytes]:
+        """The alphabet K of `data` and the stream's meta; DataError for inputs the int32
+        counts cannot hold."""
+        if len(data) >= 1 << 31:
+            raise DataError(f"{self.name}: inputs of 2^31 bytes or more are not supported "
+                            "(int32 counts)")
+        k = self.alphabet_for(alphabet_of(data))
+        return k, alphabet_meta(self.config["alphabet"], k)
+
+    def read_header(self, meta: bytes, length: int) -> int:
+        """K from the stream's meta, checked with the length it codes."""
+        k = read_alphabet(self.name, self.config["alphabet"], meta)
+        if length >= 1 << 31:
+            raise CorruptStreamError(f"corrupt stream (length too large for {self.name})")
+        return k

@@ -29,18 +29,9 @@ import numba
 import numpy as np
 
 from ..coding.core import Decoder, Encoder
-from ..errors import CorruptStreamError, DataError, UsageError
-from ..params import Param
+from ..errors import CorruptStreamError, UsageError
 from .base import ProgressFn, register
-from .model import (
-    ModelCoder,
-    Payload,
-    alphabet_meta,
-    alphabet_of,
-    coded_alphabet,
-    one_symbol,
-    read_alphabet,
-)
+from .model import CountingCoder, Payload, one_symbol
 
 _MAX_CTX = 1 << 22
 _MAX_COUNTERS = 1 << 24
@@ -94,16 +85,12 @@ def _dec_step(buf: np.ndarray, t: int, counts: np.ndarray, order: int, out: np.n
 
 
 @register
-class SNML(ModelCoder):
+class SNML(CountingCoder):
     name = "snml"
     family = "statistical"
     summary = "sequential NML (SNML) coder of the order-k Markov class: the minimax-regret code"
     library = "constriction"
-    params = (
-        Param("order", int, 2, "context length k (previous symbols)", min=0, max=24),
-        Param("alphabet", int, 0, "0: the data's (max byte + 1, sent in 1 byte); else forced K",
-              min=0, max=256),
-    )
+    params = (CountingCoder.ORDER, CountingCoder.ALPHABET)
 
     def _contexts(self, k: int) -> int:
         nctx = k ** self.config["order"]
@@ -114,10 +101,7 @@ class SNML(ModelCoder):
 
     def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
         n = len(data)
-        if n >= 1 << 31:
-            raise DataError("snml: inputs of 2^31 bytes or more are not supported (int32 counts)")
-        k = coded_alphabet(self.name, self.config["alphabet"], alphabet_of(data))
-        meta = alphabet_meta(self.config["alphabet"], k)
+        k, meta = self.header(data)
         if k == 1:  # all zeros: the length says everything (constriction needs K >= 2)
             return Payload(b"", 0.0, meta, {"alphabet": 1})
         order = self.config["order"]
@@ -137,9 +121,7 @@ class SNML(ModelCoder):
 
     def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
                        progress: ProgressFn | None) -> bytes:
-        k = read_alphabet(self.name, self.config["alphabet"], meta)
-        if length >= 1 << 31:
-            raise CorruptStreamError("corrupt stream (length too large for snml)")
+        k = self.read_header(meta, length)
         if k == 1:
             return one_symbol(payload, length)
         try:
