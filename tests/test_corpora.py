@@ -13,13 +13,12 @@ import shutil
 import socket
 import sys
 import tarfile
-import threading
 import zipfile
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from http_files import Server, serve
 
 from mdlbench.cli import main
 from mdlbench.datasets import DATASETS, fetch, load, loader, shipped
@@ -59,50 +58,10 @@ def zip_of(files: dict[str, bytes]) -> bytes:
 ARCHIVE = tar_gz(FILES, "fixture")
 
 
-@dataclass
-class Server:
-    """Files served over HTTP by this process; every request is logged."""
-
-    port: int = 0
-    files: dict[str, bytes] = field(default_factory=dict)
-    truncate: set[str] = field(default_factory=set)
-    """Paths whose Content-Length promises twice the body, then the connection closes."""
-    hits: list[str] = field(default_factory=list)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path}"
-
-
 @pytest.fixture
-def server():
-    state = Server()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            path = self.path.lstrip("/")
-            state.hits.append(path)
-            body = state.files.get(path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            length = 2 * len(body) if path in state.truncate else len(body)
-            self.send_header("Content-Length", str(length))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+def server() -> Iterator[Server]:
+    with serve() as state:
+        yield state
 
 
 @pytest.fixture(autouse=True)
