@@ -4,6 +4,7 @@ re-derived here from the files it lists and checked against the code that really
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib.util
 import json
@@ -245,3 +246,89 @@ def test_a_class_without_a_file_is_named_not_guessed():
     assert "mdlbench/compressors/base.py" in names  # its base class's source still counts
     assert not any(n.startswith("plugin/") for n in names)  # abc's ABC is CPython's
     assert "a_notebook.Nb (no source)" in share["outside"]
+
+
+# ----------------------------------------------------------------------------- boards and metrics
+
+def _csv(text: str) -> dict[str, dict[str, str]]:
+    rows = list(csv.reader(text.splitlines()))
+    return {r[0]: dict(zip(rows[0][1:], r[1:], strict=True)) for r in rows[1:]}
+
+
+def test_the_regret_board_splits_payload_and_container(iid_records, mdl):
+    recs, runs = iid_records
+    kt = recs["kt:order=0"]
+    p = mdl("compare", str(runs), "--metric", "regret", "--format", "csv")
+    assert p.code == 0, p.err
+    board = _csv(p.out)
+    label = kt.dataset.label  # iid:n=20000: k=4 is the default
+    payload, container = f"{label} payload_regret", f"{label} container"
+    row = board["kt:order=0"]
+    assert float(row[container]) == kt.container_bits > 100
+    assert float(row[payload]) == pytest.approx(kt.regret_bits - kt.container_bits)
+    assert float(row[label]) == pytest.approx(float(row[payload]) + float(row[container]))
+    nml = float(board["(NML)"][payload])
+    assert nml == pytest.approx(20.78, abs=0.01) == float(board["(NML)"][label])
+    assert float(board["(NML)"][container]) == 0  # a formula has no container
+    assert abs(float(row[payload]) - nml) < 8  # KT's payload: essentially NML
+    assert float(row[label]) > nml + 100  # its stream: the header on top
+    assert float(board["zstd:level=19"][container]) == 0  # a codec's own frame
+    md = mdl("compare", str(runs), "--metric", "regret", "--format", "md").out
+    caption = md.splitlines()[0]
+    assert caption.startswith("regret: bits of the stream, container included, above the best")
+    assert "Beside each dataset: payload_regret: regret in bits less the container" in caption
+    assert "Rows in parentheses are formulas, not streams: no container" in caption
+    assert f"| {label} payload_regret | {label} container |" in md
+
+
+def test_a_bits_board_says_its_formula_rows_have_no_container(iid_records, mdl):
+    _, runs = iid_records
+    with_formulas = mdl("compare", str(runs), "--metric", "bits", "--format", "md").out
+    first = with_formulas.splitlines()[0]
+    assert first.startswith("bits: bits of the real stream, headers included")
+    assert "| (NML) |" in with_formulas and "formulas, not streams: no container" in first
+    plain = mdl("compare", str(ROOT / "results" / "readme" / "bible"), "--metric", "bits",
+                "--format", "md").out
+    assert "formulas" not in plain.splitlines()[0]  # no formula row, no note
+
+
+def test_whole_and_the_decoder_share_are_on_every_surface(iid_records, mdl, tmp_path):
+    recs, runs = iid_records
+    kt = recs["kt:order=0"]
+    size = kt.dataset.size
+    board = _csv(mdl("compare", str(runs), "--metric", "whole", "--format", "csv").out)
+    assert float(board["kt:order=0"][kt.dataset.label]) == pytest.approx((kt.bits + kt.decoder_bits) / size)
+    assert board["(NML)"][kt.dataset.label] == ""  # a formula has no decoder: no whole description
+    shares = _csv(mdl("compare", str(runs), "--metric", "decoder_bits", "--format", "csv").out)
+    assert float(shares["kt:order=0"][kt.dataset.label]) == kt.decoder_bits
+    frame = mdlbench.results_frame([runs]).set_index("compressor")
+    assert frame.loc["kt:order=0", "whole"] == pytest.approx(kt.whole_bits / size)
+    assert frame.loc["kt:order=0", "decoder_bits"] == kt.decoder_bits
+    assert frame.loc["kt:order=0", "container_bits"] == kt.container_bits
+    page = mdlbench.html_report([runs])
+    assert ">decoder bits</button>" in page and f">{kt.decoder_bits:,}</td>" in page
+    assert f">{kt.whole_bits / size:.4f}</td>" in page
+    fig = mdlbench.plot([runs], "pareto", metric="whole")
+    assert fig.axes[0].get_ylabel() == "whole (bits per symbol)"
+    doc = kt.to_dict()
+    assert doc["whole"] == pytest.approx(kt.whole_bits / size)
+    assert doc["payload_regret_bits"] == kt.payload_regret_bits
+
+
+def test_each_model_convention_is_its_own_named_metric():
+    from mdlbench.results import metrics
+
+    doc = json.loads(next((ROOT / "results" / "hf-tiny").rglob("hf_*.json")).read_text())
+    params, stored = 1000, 32_000
+    doc["compressor"]["model"] = {"parameters": params, "bits": stored, "files_bits": 40_000}
+    rec = Record.from_dict(doc)
+    n = rec.dataset.size
+    assert metrics.value("adjusted", rec) == (rec.bits + stored) / n
+    assert metrics.value("lmic", rec) == (rec.bits + 16 * params) / n
+    assert metrics.value("with_model_files", rec) == (rec.bits + 40_000) / n
+    said = {m: metrics.caption(m) for m in ("adjusted", "lmic", "with_model_files")}
+    assert "stored precision" in said["adjusted"] and "LMIC" not in said["adjusted"]
+    assert "16 bits each" in said["lmic"] and "Delétang et al. 2024" in said["lmic"]
+    assert "every file of a pretrained model's folder" in said["with_model_files"]
+    del doc["compressor"]["model"]["files_bits"]  # a record that does not list the files
+    assert metrics.value("with_model_files", Record.from_dict(doc)) is None

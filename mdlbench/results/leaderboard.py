@@ -75,9 +75,11 @@ def frame(records: Sequence[Record]) -> pd.DataFrame:
 def formula_record(rec: Record, row: str, bits: float, ideal: bool = True) -> Record:
     """A code length a dataset states by formula (the source limit, NML...) as a record of
     `rec`'s dataset, so every metric reads it as it reads a stream of that many bits; `ideal`:
-    it is an ideal code length too (the bits_ideal board)."""
+    it is an ideal code length too (the bits_ideal board). A formula has no container (0 bits
+    of header) and no decoder (no whole description), whatever the stream record had."""
     return dataclasses.replace(rec, compressor=CompressorInfo(row, row), bits=bits,
-                               bits_ideal=bits if ideal else None, timing=None, status=VERIFIED)
+                               bits_ideal=bits if ideal else None, timing=None, status=VERIFIED,
+                               container_bits=0, decoder=None, parts=[])
 
 
 def _worst(statuses: Sequence[str]) -> str | None:
@@ -117,8 +119,10 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     for comp, g in df.groupby("compressor"):
         notes[comp] = [f"{s}: {', '.join(sorted(set(g.loc[g['status'] == s, 'dataset'])))}"
                        for s in (FAILED, ERROR, UNVERIFIED) if (g["status"] == s).any()]
-    for row, ds, v in _formula_rows(records, metric):
+    formulas = _formula_rows(records, metric)
+    for row, ds, v in formulas:
         table.loc[row, ds] = v
+    split = {b: _split(df, records, b) for b in m.beside}
     speeds = ok.groupby("compressor")[list(tables.SPEEDS)].mean()
     for comp in ok.loc[ok["contended"], "compressor"].unique():
         notes[comp].append("contended speeds")
@@ -128,7 +132,11 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     multi = [c for c in cols if c in counts.columns and (counts[c] > 1).any()]
     for c in multi:  # stochastic coders over several seeds: mean ± std (sample std)
         table[f"{c} ±std"] = spread[c].reindex(table.index)
-    table = table[[x for c in cols for x in ([c, f"{c} ±std"] if c in multi else [c])]]
+    for b, values in split.items():
+        for c in cols:
+            table[f"{c} {b}"] = values.get(c, pd.Series(dtype=float)).reindex(table.index)
+    table = table[[x for c in cols for x in ([c, f"{c} ±std"] if c in multi else [c])
+                   + [f"{c} {b}" for b in m.beside]]]
     table = table.join(speeds, how="left")
     table["notes"] = pd.Series({c: "; ".join(n) for c, n in notes.items()}).reindex(
         table.index).fillna("")
@@ -136,11 +144,47 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     score = coders[cols].rank(ascending=not metrics.higher_is_better(metric)).mean(axis=1)
     table = table.reindex(_pinned(table) + list(score.sort_values(kind="stable").index))
     table.index.name = "compressor"
-    table.attrs = {"metric": metric, "formats": {"notes": "text"}, "marks": marks,
+    for (comp, ds), mark in list(marks.items()):
+        if ds in cols:
+            marks.update({(comp, f"{ds} {b}"): mark for b in m.beside})
+    shown = {r.dataset.label: r.dataset for r in latest(records)}.values()
+    table.attrs = {"metric": metric, "marks": marks,
+                   "formats": {"notes": "text", **{f"{c} {b}": b for c in cols for b in m.beside}},
                    "sort": "mean rank over the datasets of each row",
-                   "caption": metrics.caption(metric, {r.dataset.label: r.dataset
-                                                       for r in latest(records)}.values())}
+                   "caption": board_caption(metric, shown, bool(formulas))}
     return table
+
+
+FORMULA_NOTE = ("Rows in parentheses are formulas, not streams: no container, no header, no "
+                "decoder")
+"""What a board with formula rows says of them: a stream's `bits` count its container, a
+formula's code length has none (issue 26: NML's regret beside a stream's)."""
+
+
+def board_caption(metric: str, datasets: Any, formulas: bool) -> str:
+    """A board's caption: the metric's, the columns beside each dataset's (`Metric.beside`),
+    and, where formula rows stand among the streams, that they have no container."""
+    parts = [metrics.caption(metric, datasets)]
+    beside = metrics.get(metric).beside
+    if beside:
+        parts.append("Beside each dataset: " + "; ".join(
+            metrics.caption(b, about=False) for b in beside))
+    if formulas:
+        parts.append(FORMULA_NOTE)
+    return ". ".join(parts)
+
+
+def _split(df: pd.DataFrame, records: Sequence[Record], metric: str) -> dict[str, pd.Series]:
+    """dataset -> (row -> `metric`, mean over seeds) of the streams shown and the formula rows:
+    a column beside each dataset's on a board (regret's payload regret and container)."""
+    m = metrics.get(metric)
+    ok = df[df["status"].isin(SHOWN)].assign(value=lambda d: d[m.field].astype(float))
+    values = ok.pivot_table(index="compressor", columns="dataset", values="value",
+                            aggfunc="mean", dropna=False)
+    out = {str(c): values[c].dropna() for c in values.columns}
+    for row, ds, v in _formula_rows(records, metric):
+        out[ds] = pd.concat([out.get(ds, pd.Series(dtype=float)), pd.Series({row: v})])
+    return out
 
 
 def _formula_rows(records: Sequence[Record], metric: str) -> list[tuple[str, str, float]]:

@@ -58,7 +58,8 @@ class Metric:
     is filled in). fmt: a number as printed. header: its column in a dataset's table ("{name}",
     "{unit}"). key: its field in a record's JSON (default: name). detail: a column of each
     dataset's table (the HTML report). about: more caption from the datasets shown (regret's
-    model classes).
+    model classes). beside: metrics a board shows in a column next to each dataset's (regret's
+    payload regret and container bits: the split of a stream row's figure).
     """
 
     name: str
@@ -71,6 +72,7 @@ class Metric:
     key: str = ""
     detail: bool = False
     about: Callable[[Iterable[DatasetInfo]], str] | None = None
+    beside: tuple[str, ...] = ()
 
     @property
     def field(self) -> str:
@@ -98,6 +100,12 @@ def _minus(ref: Callable[[DatasetInfo], float | None]) -> Callable[[Record], flo
         x = ref(r.dataset)
         return None if r.bits is None or x is None else r.bits - x
     return above
+
+
+def _payload_regret(r: Record) -> float | None:
+    """The regret less the container's header bits (a formula row's container is 0)."""
+    regret = _minus(lambda d: d.ml_bits)(r)
+    return None if regret is None or r.container_bits is None else regret - r.container_bits
 
 
 def _speed(direction: str, cpu: bool = False) -> Callable[[Record], float | None]:
@@ -138,16 +146,46 @@ TABLE: dict[str, Metric] = {m.name: m for m in (
            "{unit} above the source's entropy (E[-log2 P] of a sample of this size)",
            fixed(1, grouped=True)),
     Metric("regret", "bits", LOWER, _minus(lambda d: d.ml_bits),
-           "{unit} above the best model of the dataset's class in hindsight (-log2 of the "
-           "maximised likelihood)", fixed(1, grouped=True), key="regret_bits", about=_classes),
+           "{unit} of the stream, container included, above the best model of the dataset's "
+           "class in hindsight (-log2 of the maximised likelihood)", fixed(1, grouped=True),
+           key="regret_bits", about=_classes, beside=("payload_regret", "container")),
     Metric("compression", "", HIGHER,
            lambda r: (r.dataset.uniform_bits / r.bits
                       if r.dataset.uniform_bits is not None and r.bits else None),
            "uniform code length n·log2 K / code length (K: the dataset's alphabet or classes)",
            fixed(2)),
     Metric("adjusted", "bits per {symbol}", LOWER, _per_size(lambda r: r.bits_with_model),
-           "{unit} with a pretrained model's parameters counted at their stored precision "
-           "(LMIC's adjusted rate; bpb for coders that send no model)", fixed(4)),
+           "{unit} with a pretrained model's weights counted at their stored precision "
+           "(float32: 32 bits a parameter; its config and tokenizer not counted); bpb for "
+           "coders that send no model", fixed(4)),
+    Metric("lmic", "bits per {symbol}", LOWER, _per_size(lambda r: r.bits_lmic),
+           "{unit} with a pretrained model's parameters counted at 16 bits each, whatever "
+           "their stored precision: LMIC's adjusted rate, as its published figures count it "
+           "(Delétang et al. 2024); bpb for coders that send no model", fixed(4)),
+    Metric("with_model_files", "bits per {symbol}", LOWER,
+           _per_size(lambda r: r.bits_with_model_files),
+           "{unit} with every file of a pretrained model's folder counted raw (weights, "
+           "config, tokenizer: all the decoder reads); bpb for coders that send no model",
+           fixed(4)),
+    Metric("whole", "bits per {symbol}", LOWER, _per_size(lambda r: r.whole_bits),
+           "{unit} of the whole description: the stream plus the decoder's share (8 × the "
+           "xz -9e size of what a decoder needs beyond the stream and the reference machine: "
+           "mdlbench source, a plugin's file, a model folder)", fixed(4), detail=True),
+    Metric("whole_bits", "bits", LOWER, lambda r: r.whole_bits,
+           "{unit} of the whole description: the stream, headers included, plus the "
+           "decoder's share", fixed(0, grouped=True)),
+    Metric("decoder_bits", "bits", LOWER, lambda r: r.decoder_bits,
+           "{unit} of the decoder's share alone, not the stream: 8 × the xz -9e size of what "
+           "a decoder needs beyond the stream and the reference machine", fixed(0, grouped=True),
+           header="decoder {unit}", detail=True),
+    Metric("container", "bits", LOWER, lambda r: r.container_bits,
+           "{unit} of mdlbench's container header in the stream (magic, version, spec, "
+           "length, CRC-32, meta, check; 0 for a codec's own frame; a formula has none)",
+           fixed(0, grouped=True), key="container_bits"),
+    Metric("payload_regret", "bits", LOWER, _payload_regret,
+           "regret in {unit} less the container's header: the payload's own, the figure that "
+           "stands beside a formula row (which has no container)", fixed(1, grouped=True),
+           key="payload_regret_bits", about=_classes),
     Metric("overhead", "bits", LOWER,
            lambda r: None if r.bits is None or r.bits_ideal is None else r.bits - r.bits_ideal,
            "{unit} of the stream above Σ -log2 p (headers, arithmetic coding's rounding)",
@@ -185,12 +223,13 @@ def unit(name: str, kinds: Iterable[str] = ("file",)) -> str:
             + " (one byte each)")
 
 
-def caption(name: str, datasets: Iterable[DatasetInfo] = ()) -> str:
-    """"name: what it is, in its unit" for the datasets shown (a table's caption)."""
+def caption(name: str, datasets: Iterable[DatasetInfo] = (), about: bool = True) -> str:
+    """"name: what it is, in its unit" for the datasets shown (a table's caption); `about`:
+    with what the datasets add (regret's model classes)."""
     m = get(name)
     datasets = list(datasets)
     text = m.caption.format(unit=unit(name, (d.kind for d in datasets)))
-    return f"{name}: {text}" + (f"; {m.about(datasets)}" if m.about else "")
+    return f"{name}: {text}" + (f"; {m.about(datasets)}" if m.about and about else "")
 
 
 def header(name: str, kinds: Iterable[str] = ("file",)) -> str:

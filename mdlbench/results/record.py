@@ -225,15 +225,6 @@ class Record:
         return self.bits - self.container_bits
 
     @property
-    def payload_regret_bits(self) -> float | None:
-        """The payload's regret: `regret_bits` less the container's header bits, the figure
-        that stands beside a formula row such as (NML), which has no container."""
-        regret = self.regret_bits
-        if regret is None or self.container_bits is None:
-            return None
-        return regret - self.container_bits
-
-    @property
     def decoder_bits(self) -> int | None:
         """The decoder's share alone, NOT including the stream: 8 × the xz -9e size of what a
         decoder needs beyond the stream and the reference machine (mdlbench.decoder_share)."""
@@ -250,6 +241,9 @@ class Record:
     excess_bits = _metric("excess")
     excess_over_entropy = _metric("excess_over_entropy")
     regret_bits = _metric("regret")
+    payload_regret_bits = _metric("payload_regret")
+    """The payload's regret: `regret_bits` less the container's header bits, the figure that
+    stands beside a formula row such as (NML), which has no container."""
     compression = _metric("compression")
     encode_MBps = _metric("encode_MBps")
     decode_MBps = _metric("decode_MBps")
