@@ -173,7 +173,9 @@ def pareto(records: list[Record], dataset: str, x: str = "encode",
         for name, marker in zip(names, itertools.cycle(MARKERS)):
             pts = mine[mine["name"] == name].sort_values("speed")
             for _, line in pts.groupby(pts["compressor"].map(_sweep)):
-                ax.plot(line["speed"], line["y"], lw=0.8, color=colour[g], alpha=0.7, zorder=3)
+                if len(line) > 1:
+                    ax.plot(line["speed"], line["y"], lw=0.8, color=colour[g], alpha=0.7,
+                            zorder=3)
             for row in pts.itertuples():
                 (pt,) = ax.plot(row.speed, row.y, marker="x" if row.unverified else marker,
                                 ms=5, color=colour[g], zorder=4, ls="",
@@ -230,10 +232,11 @@ fast one (it stops earlier once no label overlaps another)."""
 
 def _spread(ax: Axes, labels: list[Any], points: list[Any]) -> None:
     """Move the labels apart and off the points (adjustText), each tied to its point by a thin
-    line when it had to move."""
+    line when it had to move. The room kept around each label and the push off the points are
+    what kept 40+ labels from sitting on each other's points (tried on the README line-up)."""
     if labels:
-        adjust_text(labels, ax=ax, objects=points, expand=(1.15, 1.4), iter_lim=ITERATIONS,
-                    arrowprops={"arrowstyle": "-", "color": "#888", "lw": 0.5})
+        adjust_text(labels, ax=ax, objects=points, expand=(1.3, 1.6), force_static=(0.3, 0.6),
+                    iter_lim=ITERATIONS, arrowprops={"arrowstyle": "-", "color": "#888", "lw": 0.5})
 
 
 def learning(records: list[Record], dataset: str | None = None) -> Figure:
