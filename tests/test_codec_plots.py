@@ -134,3 +134,5 @@ def test_board_has_a_family_column_filters_and_the_front(wide):
     assert all(colour == groups.COLOURS[c] for c, colour, _ in chips)
     assert 'name="front"' in bar and "Pareto front only" in bar
     assert ">family</button>" in page and ">Pareto front</button>" in page
+    wide = page[page.index('<div class="plots wide">'):]  # the plot below the table, full width
+    assert wide.startswith('<div class="plots wide"><figure><svg') and "bpb vs encode" in wide

@@ -50,6 +50,7 @@ td.failed,td.error{color:#b00}td.unverified{color:#a60}td.contended{color:#666}
 ul.legend{font-size:.8rem;padding-left:1.2rem}
 figure{margin:0 0 1rem;overflow-x:auto}
 figure svg{width:100%;min-width:30rem;height:auto;display:block}
+.plots.wide{margin-top:1rem}.plots.wide figure svg{max-width:90rem;min-width:48rem}
 figcaption{font-size:.8rem;color:#555}
 .filters{display:flex;flex-wrap:wrap;gap:.3rem .5rem;align-items:center;font-size:.8rem;
 margin:.3rem 0 .5rem}.filters-head{color:#555}
@@ -184,8 +185,14 @@ def _figure(fig: Any, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
-def _plots(records: list[Record], label: str) -> str:
-    out = []
+WIDE = 10
+"""A figure wider than this (inches: the pareto plot of many codecs) gets the section's whole
+width below its table; beside the table it would be scaled down past reading."""
+
+
+def _plots(records: list[Record], label: str) -> tuple[str, str]:
+    """The dataset's figures: (those beside the table, the wide ones below it)."""
+    side, wide = [], []
     for kind, ds in plots.available(records):
         if ds != label:
             continue
@@ -193,8 +200,9 @@ def _plots(records: list[Record], label: str) -> str:
             fig = plots.make(records, kind, ds)
         except UsageError:  # nothing of that kind to draw (e.g. no timed cells)
             continue
-        out.append(_figure(fig, f"{plots.CAPTIONS.get(kind, kind)}: {label}"))
-    return "".join(out)
+        (wide if fig.get_figwidth() > WIDE else side).append(
+            _figure(fig, f"{plots.CAPTIONS.get(kind, kind)}: {label}"))
+    return "".join(side), "".join(wide)
 
 
 FAMILY = "family"
@@ -245,12 +253,13 @@ def _filters(table: pd.DataFrame) -> str:
 def _section(records: list[Record], label: str) -> str:
     table = board_table(records, label)
     caption = f"{label}: best first by bits; click a column header to sort."
-    figs = _plots(records, label)
+    figs, wide = _plots(records, label)
     return (f'<section id="{_slug(label)}"><h2>{html.escape(label)}</h2>'
             f'<p class="meta">{_dataset_meta(records, label)}</p>'
             f'<div class="pair"><div class="tables">{_filters(table)}'
             f"{tables.html_table(table, caption)}</div>"
-            + (f'<div class="plots">{figs}</div>' if figs else "") + "</div></section>")
+            + (f'<div class="plots">{figs}</div>' if figs else "") + "</div>"
+            + (f'<div class="plots wide">{wide}</div>' if wide else "") + "</section>")
 
 
 def _sweeps(records: list[Record]) -> str:
