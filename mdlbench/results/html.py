@@ -1,8 +1,13 @@
 """A self-contained HTML report: one section per dataset (its table, sortable, and its plots
 beside it), how the figures were measured, and the machines and library versions that made
-them. No external assets (inline CSS, SVG and a small sorting script), so the one file can be
+them. No external assets (inline CSS, SVG and a small script), so the one file can be
 mailed, attached to a CI run or put on a project page; laid out for phones too (the page never
 scrolls sideways, a wide table scrolls inside its own box).
+
+At lzbench breadth (40+ rows) a table stays readable: each row names its codec family with the
+plot's colour (results.groups), chips above the table show or hide families, a toggle keeps
+only the Pareto front of bits vs encode speed (plots.front, the pareto plot's own), and a
+pareto plot of many codecs takes the section's whole width below the table.
 
 Datasets are not ranked against each other: their figures do not add up (a digits coder and a
 text coder share no scale). A cross-dataset table by mean rank is added only when asked.
