@@ -133,3 +133,66 @@ def test_the_page_never_scrolls_sideways(browser, report, tmp_path, width):
         assert right <= width and svg >= min(480, 0.4 * width)
     page.screenshot(path=str(tmp_path / f"report-{width}.png"), full_page=True)
     assert (tmp_path / f"report-{width}.png").stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def wide_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A page of 45+ settings of every classical codec, run on 600 bytes (test_codec_plots)."""
+    from test_codec_plots import TINY, lineup
+
+    recs = mdlbench.run([TINY], lineup(), results_dir=None, progress=False, repeat=1)
+    page = tmp_path_factory.mktemp("wide") / "wide.html"
+    page.write_text(mdlbench.html_report(recs))
+    return page
+
+
+WIDE = "ds-bible-head-600"
+
+
+def _shown(page: Any) -> list[tuple[str, str, str]]:
+    """(row, family, Pareto front) of the rows shown, in page order."""
+    return page.eval_on_selector_all(
+        f"section#{WIDE} table.sortable tbody tr",
+        "rows => rows.filter(r => !r.hidden && r.offsetParent !== null).map(r => "
+        "[r.cells[0].textContent, r.cells[1].textContent, r.cells[2].textContent])")
+
+
+def test_family_filters_and_the_front_toggle_in_chromium(browser, wide_report):
+    page = browser(wide_report, 1280)
+    rows = _shown(page)
+    assert len(rows) >= 45 and {f for _, f, _ in rows} >= {"deflate", "LZ", "zstd", "BWT"}
+    swatches = page.eval_on_selector_all(
+        f"section#{WIDE} tbody td .swatch", "ss => ss.map(s => getComputedStyle(s).backgroundColor)")
+    assert len(swatches) == len(rows) and len(set(swatches)) >= 7  # a chip of its family's colour
+    deflate = page.locator(f"section#{WIDE} .filters input[value=deflate]")
+    deflate.uncheck()
+    without = _shown(page)
+    assert {f for _, f, _ in without} == {f for _, f, _ in rows} - {"deflate"}
+    assert len(without) == len(rows) - sum(f == "deflate" for _, f, _ in rows)
+    counter = page.locator(f"section#{WIDE} output.shown").text_content()
+    assert counter == f"{len(without)} of {len(rows)} rows shown"
+    deflate.check()
+    assert _shown(page) == rows
+    page.locator(f"section#{WIDE} .filters input[name=front]").check()
+    front = _shown(page)
+    assert 2 <= len(front) < len(rows) // 2
+    assert {p for _, _, p in front} == {"yes", "speed limit"}  # the front, and copy beside it
+    assert sorted(front) == sorted(r for r in rows if r[2])
+    speed = _header_index(page, WIDE, "encode MB/s")
+    page.locator(f"section#{WIDE} thead th >> nth={speed}").locator("button").click()
+    assert sorted(_shown(page)) == sorted(front)  # sorting keeps the filter
+    speeds = [float(v) for _, v in _column(page, WIDE, speed) if v is not None]
+    assert speeds == sorted(speeds)
+    page.locator(f"section#{WIDE} .filters input[name=front]").uncheck()
+    assert sorted(_shown(page)) == sorted(rows)
+
+
+def test_the_wide_board_fits_a_phone(browser, wide_report, tmp_path):
+    page = browser(wide_report, 390)
+    doc = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert doc[0] <= doc[1] == 390
+    bar = page.eval_on_selector(f"section#{WIDE} .filters",
+                                "b => [b.getBoundingClientRect().right, b.scrollWidth, "
+                                "b.clientWidth]")
+    assert bar[0] <= 390 and bar[1] <= bar[2]  # the chips wrap, nothing hidden sideways
+    page.screenshot(path=str(tmp_path / "wide-390.png"), full_page=True)

@@ -1,8 +1,13 @@
 """A self-contained HTML report: one section per dataset (its table, sortable, and its plots
 beside it), how the figures were measured, and the machines and library versions that made
-them. No external assets (inline CSS, SVG and a small sorting script), so the one file can be
+them. No external assets (inline CSS, SVG and a small script), so the one file can be
 mailed, attached to a CI run or put on a project page; laid out for phones too (the page never
 scrolls sideways, a wide table scrolls inside its own box).
+
+At lzbench breadth (40+ rows) a table stays readable: each row names its codec family with the
+plot's colour (results.groups), chips above the table show or hide families, a toggle keeps
+only the Pareto front of bits vs encode speed (plots.front, the pareto plot's own), and a
+pareto plot of many codecs takes the section's whole width below the table.
 
 Datasets are not ranked against each other: their figures do not add up (a digits coder and a
 text coder share no scale). A cross-dataset table by mean rank is added only when asked.
@@ -17,9 +22,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
+
 from ..errors import UsageError
+from . import groups, metrics, plots, tables
 from . import leaderboard as lb
-from . import metrics, plots, tables
 from .record import VERIFIED, Record, latest
 
 _CSS = """
@@ -48,7 +55,15 @@ td.failed,td.error{color:#b00}td.unverified{color:#a60}td.contended{color:#666}
 ul.legend{font-size:.8rem;padding-left:1.2rem}
 figure{margin:0 0 1rem;overflow-x:auto}
 figure svg{width:100%;min-width:30rem;height:auto;display:block}
+.plots.wide{margin-top:1rem}.plots.wide figure svg{max-width:90rem;min-width:48rem}
 figcaption{font-size:.8rem;color:#555}
+.filters{display:flex;flex-wrap:wrap;gap:.3rem .5rem;align-items:center;font-size:.8rem;
+margin:.3rem 0 .5rem}.filters-head{color:#555}
+label.chip{display:inline-flex;align-items:center;gap:.25rem;border:1px solid #ccc;
+border-radius:1rem;padding:.1rem .5rem;cursor:pointer;white-space:nowrap}
+label.chip input{margin:0}label.chip.front{border-color:#888}output.shown{color:#555}
+.swatch{display:inline-block;width:.7rem;height:.7rem;border-radius:50%;margin-right:.3rem;
+vertical-align:-.05rem}label.chip .swatch{margin-right:0}
 dl.machine{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2rem 1rem;
 font-size:.85rem}dl.machine dt{color:#555}dl.machine dd{margin:0}
 """
@@ -79,6 +94,43 @@ document.querySelectorAll("table.sortable").forEach(function (t) {
       pinned.concat(rest).forEach(function (r) { body.appendChild(r); });
     });
   });
+});
+document.querySelectorAll("div.filters").forEach(function (bar) {
+  var t = bar.parentNode.querySelector("table.sortable");
+  var heads = Array.prototype.map.call(t.tHead.rows[0].cells,
+                                       function (h) { return h.textContent.trim(); });
+  var fam = heads.indexOf("family"), front = heads.indexOf("Pareto front");
+  var colour = {};
+  bar.querySelectorAll("input[name=family]").forEach(function (i) {
+    colour[i.value] = i.nextElementSibling.style.background;
+  });
+  var rows = Array.prototype.filter.call(t.tBodies[0].rows,
+                                         function (r) { return !r.classList.contains("limit"); });
+  rows.forEach(function (r) {
+    var c = r.cells[fam], f = c.textContent.trim();
+    r.setAttribute("data-family", f);
+    if (colour[f]) {
+      var s = document.createElement("span");
+      s.className = "swatch";
+      s.style.background = colour[f];
+      c.insertBefore(s, c.firstChild);
+    }
+  });
+  var show = function () {
+    var on = {};
+    bar.querySelectorAll("input[name=family]").forEach(function (i) { on[i.value] = i.checked; });
+    var box = bar.querySelector("input[name=front]"), only = box !== null && box.checked;
+    var n = 0;
+    rows.forEach(function (r) {
+      var f = r.getAttribute("data-family");
+      var ok = on[f] !== false && (!only || r.cells[front].textContent.trim() !== "");
+      r.hidden = !ok;
+      n += ok ? 1 : 0;
+    });
+    bar.querySelector("output.shown").textContent = n + " of " + rows.length + " rows shown";
+  };
+  bar.addEventListener("change", show);
+  show();
 });
 """
 
@@ -138,8 +190,14 @@ def _figure(fig: Any, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
-def _plots(records: list[Record], label: str) -> str:
-    out = []
+WIDE = 10
+"""A figure wider than this (inches: the pareto plot of many codecs) gets the section's whole
+width below its table; beside the table it would be scaled down past reading."""
+
+
+def _plots(records: list[Record], label: str) -> tuple[str, str]:
+    """The dataset's figures: (those beside the table, the wide ones below it)."""
+    side, wide = [], []
     for kind, ds in plots.available(records):
         if ds != label:
             continue
@@ -147,18 +205,66 @@ def _plots(records: list[Record], label: str) -> str:
             fig = plots.make(records, kind, ds)
         except UsageError:  # nothing of that kind to draw (e.g. no timed cells)
             continue
-        out.append(_figure(fig, f"{plots.CAPTIONS.get(kind, kind)}: {label}"))
-    return "".join(out)
+        (wide if fig.get_figwidth() > WIDE else side).append(
+            _figure(fig, f"{plots.CAPTIONS.get(kind, kind)}: {label}"))
+    return "".join(side), "".join(wide)
+
+
+FAMILY = "family"
+FRONT = "Pareto front"
+ON_FRONT, SPEED_LIMIT = "yes", "speed limit"
+"""The board's columns added to a dataset's table: the codec family (results.groups) of each
+row, and whether the row is on the Pareto front of bits vs encode speed (the pareto plot's)."""
+
+
+def board_table(records: list[Record], label: str) -> pd.DataFrame:
+    """A dataset's table (leaderboard.dataset_table) with a family column first and, where
+    its cells were timed, a Pareto front column: `yes` on the front, `speed limit` for copy."""
+    table = lb.dataset_table(records, label)
+    recs = {r.row: r for r in latest(records) if r.dataset.label == label}
+    table.insert(0, FAMILY, [groups.of(recs[n].compressor.name, recs[n].compressor.family)
+                             if n in recs else "" for n in table.index])
+    formats = {**table.attrs.get("formats", {}), FAMILY: "text"}
+    try:
+        front = set(plots.front(records, label))
+    except UsageError:  # no timed cell with bits: no front to draw or filter by
+        front = None
+    if front is not None:
+        table.insert(1, FRONT, [ON_FRONT if n in front else
+                                SPEED_LIMIT if table.loc[n, FAMILY] == groups.COPY else ""
+                                for n in table.index])
+        formats[FRONT] = "text"
+    table.attrs = {**table.attrs, "formats": formats}
+    return table
+
+
+def _filters(table: pd.DataFrame) -> str:
+    """The families of a table as chips that show or hide their rows, and the front toggle
+    (the page's script does the showing; without it every row stays shown)."""
+    fams = [f for f in table[FAMILY] if f]
+    colour = groups.colours(fams)
+    counts = Counter(fams)
+    chips = "".join(
+        f'<label class="chip"><input type="checkbox" name="family" value="{html.escape(f)}" '
+        f'checked><span class="swatch" style="background:{colour[f]}"></span>'
+        f"{html.escape(f)} <small>({counts[f]})</small></label>" for f in groups.ordered(fams))
+    front = ('<label class="chip front"><input type="checkbox" name="front"> Pareto front only '
+             "<small>(bits vs encode speed)</small></label>" if FRONT in table.columns else "")
+    return (f'<div class="filters" role="group" aria-label="show rows by codec family">'
+            f'<span class="filters-head">{FAMILY}:</span>{chips}{front}'
+            f'<output class="shown"></output></div>')
 
 
 def _section(records: list[Record], label: str) -> str:
-    table = lb.dataset_table(records, label)
+    table = board_table(records, label)
     caption = f"{label}: best first by bits; click a column header to sort."
-    figs = _plots(records, label)
+    figs, wide = _plots(records, label)
     return (f'<section id="{_slug(label)}"><h2>{html.escape(label)}</h2>'
             f'<p class="meta">{_dataset_meta(records, label)}</p>'
-            f'<div class="pair"><div class="tables">{tables.html_table(table, caption)}</div>'
-            + (f'<div class="plots">{figs}</div>' if figs else "") + "</div></section>")
+            f'<div class="pair"><div class="tables">{_filters(table)}'
+            f"{tables.html_table(table, caption)}</div>"
+            + (f'<div class="plots">{figs}</div>' if figs else "") + "</div>"
+            + (f'<div class="plots wide">{wide}</div>' if wide else "") + "</section>")
 
 
 def _sweeps(records: list[Record]) -> str:

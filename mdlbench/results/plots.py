@@ -1,9 +1,12 @@
 """Pictures people would rather look at than read (matplotlib figures; PNG or SVG files):
 
-- `pareto`: a metric (bpb by default; any of results.metrics) vs encode or decode
-  speed (fastest repetition) for one dataset, the Pareto front drawn and labelled (labels moved apart by adjustText), the source limit where
-  the dataset has one; a speed measured while other cells ran is drawn hollow, an unverified
-  point as a cross, and failed cells are left out;
+- `pareto`: a metric (bpb by default; any of results.metrics) vs encode or decode speed
+  (fastest repetition, log scale) for one dataset, readable at 40+ codecs: one colour per codec
+  family (results.groups) with a marker per codec, the levels of one codec joined by a line,
+  the Pareto front drawn and labelled in bold, every other codec labelled once at its best
+  point (labels moved apart by adjustText), `copy` as the speed limit's vertical line, the
+  source limit where the dataset has one; a speed measured while other cells ran is drawn
+  hollow, an unverified point as a cross, and failed cells are left out;
 - `learning`: cumulative code length vs data seen for every coder that reports per-segment bits
   (`extras["segments"]`: the neural coders, and any other prequential coder that fills it),
   with the source limit where it is known;
@@ -20,20 +23,22 @@ notebook gets a Figure to show or save, and nothing is drawn on a screen behind 
 from __future__ import annotations
 
 import io
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from adjustText import adjust_text
-from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .. import spec as specmod
 from ..errors import UsageError
-from . import metrics
+from . import groups, metrics
 from .leaderboard import LIMIT_ROW, SHOWN, dataset_label, formula_record, frame
 from .record import BLOCKS, OBJECTIVE, SEGMENTS, UNVERIFIED, Record, latest
 
@@ -73,74 +78,165 @@ def _with_extra(records: list[Record], key: str, dataset: str | None,
     return recs
 
 
-def pareto(records: list[Record], dataset: str, x: str = "encode",
-           metric: str = "bpb") -> Figure:
-    """`metric` (results.metrics) against `x` speed ("encode" or "decode") for one dataset."""
+def _points(records: list[Record], dataset: str, x: str, metric: str) -> pd.DataFrame:
+    """One point per table row of the dataset with a speed and a figure: compressor (the row),
+    name, group (results.groups), y, speed, contended, unverified."""
     if x not in AXES:
         raise UsageError(f"unknown x axis {x!r} (known: {', '.join(AXES)})")
     m = metrics.get(metric)
-    dataset = dataset_label(records, dataset)
     speed = f"{x}_MBps"
     df = frame(records)
     df = df[(df["dataset"] == dataset) & df["status"].isin(SHOWN) & df[speed].notna()
             & df[m.field].notna()]
     if df.empty:
         raise UsageError(f"no timed results with a {metric} for dataset {dataset!r} to plot")
-    first = next(r for r in records if r.dataset.label == dataset)
-    info = first.dataset
     df = df.assign(unverified=df["status"] == UNVERIFIED, y=df[m.field].astype(float)).groupby(
         "compressor", as_index=False).agg(y=("y", "mean"), speed=(speed, "mean"),
                                           contended=("contended", "any"),
-                                          unverified=("unverified", "any"))
-    fig, ax = _figure(8, 5.5)
-    df = df.assign(codec=df["compressor"].str.split(":").str[0])
-    codecs = df["codec"].nunique()  # a colour of its own for each codec, up to 20
-    ax.set_prop_cycle(color=colormaps["tab10" if codecs <= 10 else "tab20"].colors)
-    points = []
-    for codec, g in df.groupby("codec"):  # one colour per codec: level sweeps read as lines
-        g = g.sort_values("speed")
-        (line,) = ax.plot(g["speed"], g["y"], lw=0.8, label=codec, zorder=3)
-        for row in g.itertuples():
-            (pt,) = ax.plot(row.speed, row.y, marker="x" if row.unverified else "o", ms=5,
-                            color=line.get_color(), zorder=4,
-                            markerfacecolor="none" if row.contended else line.get_color())
-            points.append(pt)
+                                          unverified=("unverified", "any"),
+                                          name=("name", "first"), family=("family", "first"))
+    return df.assign(group=[groups.of(n, f) for n, f in zip(df["name"], df["family"],
+                                                             strict=True)])
+
+
+def _front(df: pd.DataFrame, higher_better: bool) -> list[str]:
+    """The rows on the Pareto front, fastest first: each better than every faster one. The
+    `copy` row is no choice (it compresses nothing): it is the speed limit, not on the front."""
+    sign = -1 if higher_better else 1
+    best, out = math.inf, []
+    coders = df[df["group"] != groups.COPY]
+    for row in coders.sort_values(["speed", "compressor"], ascending=[False, True]).itertuples():
+        if sign * row.y < best:
+            best = sign * row.y
+            out.append(row.compressor)
+    return out
+
+
+def front(records: list[Record], dataset: str, x: str = "encode",
+          metric: str = "bpb") -> list[str]:
+    """The table rows (compressors) on the dataset's Pareto front of `metric` vs `x` speed,
+    fastest first: the choices worth making (what the pareto plot labels)."""
+    m = metrics.get(metric)
+    return _front(_points(records, dataset_label(records, dataset), x, metric),
+                  m.better == metrics.HIGHER)
+
+
+MARKERS = ("o", "s", "^", "D", "v", "<", ">", "h", "p", "8")
+"""One marker per codec within a group (the colour is the group's): lines of one colour told
+apart. No cross among them: a cross marks an unverified point."""
+
+
+LEVELS = frozenset({"level", "quality", "preset", "clevel", "iterations"})
+"""The parameters that set how hard a codec works: the points of one codec that differ only in
+these are one sweep, joined by a line (a different window, dictionary or inner codec is
+another line)."""
+
+
+def _sweep(compressor: str) -> str:
+    """The line a point belongs to: its spec without the LEVELS parameters."""
+    s = specmod.parse(compressor)
+    return str(specmod.Spec(s.name, tuple((k, v) for k, v in s.params if k not in LEVELS)))
+
+
+def _size(codecs: int) -> tuple[float, float, float]:
+    """(width, height, label font size): larger and a little smaller type as codecs add up."""
+    if codecs <= 8:
+        return 8, 5.5, 7.5
+    if codecs <= 20:
+        return 11, 7, 7.5
+    return 13, 8.5, 7
+
+
+def pareto(records: list[Record], dataset: str, x: str = "encode",
+           metric: str = "bpb") -> Figure:
+    """`metric` (results.metrics) against `x` speed ("encode" or "decode") for one dataset:
+    one colour per codec group (results.groups), the levels of one codec joined by a line,
+    the front labelled in full and every other codec once, at its best point."""
+    m = metrics.get(metric)
+    dataset = dataset_label(records, dataset)
+    df = _points(records, dataset, x, metric)
+    first = next(r for r in records if r.dataset.label == dataset)
+    info = first.dataset
+    on_front = _front(df, m.better == metrics.HIGHER)
+    width, height, font = _size(df["name"].nunique())
+    fig, ax = _figure(width, height)
+    colour = groups.colours(df["group"])
+    points, handles = [], []
+    for row in df[df["group"] == groups.COPY].itertuples():  # lzbench's memcpy line
+        handles.append(ax.axvline(row.speed, color=colour[groups.COPY], ls=":", lw=1.2,
+                                  label=f"{row.compressor}: the harness's speed limit",
+                                  zorder=1))
+    df = df[df["group"] != groups.COPY]
+    for g in groups.ordered(df["group"]):
+        mine = df[df["group"] == g]
+        names = sorted(mine["name"].unique())
+        for name, marker in zip(names, itertools.cycle(MARKERS)):
+            pts = mine[mine["name"] == name].sort_values("speed")
+            for _, line in pts.groupby(pts["compressor"].map(_sweep)):
+                if len(line) > 1:
+                    ax.plot(line["speed"], line["y"], lw=0.8, color=colour[g], alpha=0.7,
+                            zorder=3)
+            for row in pts.itertuples():
+                (pt,) = ax.plot(row.speed, row.y, marker="x" if row.unverified else marker,
+                                ms=5, color=colour[g], zorder=4, ls="",
+                                markerfacecolor="none" if row.contended else colour[g])
+                points.append(pt)
+        handles.append(Line2D([], [], color=colour[g], marker="o", lw=0.8,
+                              label=g if names == [g] else f"{g}: {', '.join(names)}"))
     if df["contended"].any() or df["unverified"].any():
         ax.text(0.01, 0.01, "hollow: speed measured while other cells ran (contended); "
                 "×: not decoded back (unverified)", transform=ax.transAxes, fontsize=7,
                 color="#555")
-    sign = -1 if m.better == metrics.HIGHER else 1
-    best, front = float("inf"), []
-    for row in df.sort_values("speed", ascending=False).itertuples():
-        if sign * row.y < best:
-            best = sign * row.y
-            front.append((row.speed, row.y, row.compressor))
-    xs, ys, _ = zip(*front, strict=True)
-    ax.step(xs, ys, where="post", color="k", alpha=0.35, lw=2, label="Pareto front", zorder=2)
+    at = df.set_index("compressor")
+    xs, ys = at.loc[on_front, "speed"], at.loc[on_front, "y"]
+    handles += ax.step(xs, ys, where="post", color="k", alpha=0.35, lw=2, label="Pareto front",
+                       zorder=2)
     limit = None if info.limit_bits is None else m.value(
         formula_record(first, LIMIT_ROW, info.limit_bits))
     if limit is not None:
-        ax.axhline(limit, color="k", ls="--", lw=1, label="source limit", zorder=1)
+        handles.append(ax.axhline(limit, color="k", ls="--", lw=1, label="source limit",
+                                  zorder=1))
     ax.set_xscale("log")
-    ax.set_xlabel(f"{x} speed ({metrics.unit(speed)}, fastest run, log scale)")
+    ax.set_xlabel(f"{x} speed ({metrics.unit(f'{x}_MBps')}, fastest run, log scale)")
     ax.set_ylabel(metrics.axis(metric, [info.kind]))
-    ax.set_title(f"{dataset}: {metric} vs {x} speed")
+    ax.set_title(f"{dataset}: {metric} vs {x} speed ({len(df)} settings of "
+                 f"{df['name'].nunique()} codecs)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, ncol=2)
+    ax.legend(handles=handles, fontsize=font, loc="upper left", bbox_to_anchor=(1.01, 1),
+              title="colour: codec family", title_fontsize=font)
     fig.tight_layout()
-    unverified = set(df.loc[df["unverified"], "compressor"])
-    labels = [ax.text(x0, y0, name + (" (unverified)" if name in unverified else ""), fontsize=7,
-                      zorder=5) for x0, y0, name in front]  # the front: the choices worth making
+    rest = df[~df["name"].isin(at.loc[on_front, "name"])]
+    best = rest.loc[rest.groupby("name")["y"].idxmax() if m.better == metrics.HIGHER
+                    else rest.groupby("name")["y"].idxmin(), "compressor"]
+    labels = [ax.text(at.loc[c, "speed"], at.loc[c, "y"], _point_label(c, at), fontsize=font,
+                      fontweight="bold" if c in on_front else "normal", bbox=_BOX,
+                      color=colour[at.loc[c, "group"]], zorder=3.5)
+              for c in [*on_front, *best]]  # the front in bold, every other codec once
     _spread(ax, labels, points)
     return fig
 
 
+_BOX = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75}
+"""A label's backing: readable where a line runs under it (the labels lie above the lines,
+below the points)."""
+
+
+def _point_label(compressor: str, at: pd.DataFrame) -> str:
+    return compressor + (" (unverified)" if at.loc[compressor, "unverified"] else "")
+
+
+ITERATIONS = 1000
+"""adjustText's limit, in steps rather than seconds: the same layout on a slow machine and a
+fast one (it stops earlier once no label overlaps another)."""
+
+
 def _spread(ax: Axes, labels: list[Any], points: list[Any]) -> None:
     """Move the labels apart and off the points (adjustText), each tied to its point by a thin
-    line when it had to move."""
+    line when it had to move. The room kept around each label and the push off the points are
+    what kept 40+ labels from sitting on each other's points (tried on the README line-up)."""
     if labels:
-        adjust_text(labels, ax=ax, objects=points, expand=(1.15, 1.4), time_lim=2,
-                    arrowprops={"arrowstyle": "-", "color": "#888", "lw": 0.5})
+        adjust_text(labels, ax=ax, objects=points, expand=(1.3, 1.6), force_static=(0.3, 0.6),
+                    iter_lim=ITERATIONS, arrowprops={"arrowstyle": "-", "color": "#888", "lw": 0.5})
 
 
 def learning(records: list[Record], dataset: str | None = None) -> Figure:
@@ -247,7 +343,6 @@ def _short(rows: list[str]) -> dict[str, str]:
 
 def sweep(records: list[Record], family: str | None = None) -> Figure:
     """Bits above the source limit vs n, one panel per task: does the excess stay bounded?"""
-    from matplotlib.lines import Line2D
 
     fams = swept(records)
     if family is not None:
