@@ -70,6 +70,14 @@ def enc_bit(cs: np.ndarray, out: np.ndarray, bit: int, p: int) -> None:
     cs[3] = pos
 
 
+@numba.njit(cache=True, inline="always")
+def enc_cost(cs: np.ndarray, out: np.ndarray, bit: int, p: int) -> float:
+    """`enc_bit`, returning the decision's ideal cost -log2 P(bit) in bits (what a coder sums
+    for its Σ -log2 p)."""
+    enc_bit(cs, out, bit, p)
+    return NLOG2[p] if bit else NLOG2[PROB_ONE - p]
+
+
 @numba.njit(cache=True)
 def enc_flush(cs: np.ndarray, out: np.ndarray) -> None:
     """Write the final byte: x1's leading byte followed by the decoder's 0xFF padding is
@@ -124,6 +132,13 @@ def dec_bit(cs: np.ndarray, inp: np.ndarray, p: int) -> int:
 def new_state() -> np.ndarray:
     """A fresh encoder state ([x1, x2, x, pos])."""
     return np.array([0, _MASK32, 0, 0], dtype=np.int64)
+
+
+def decoder_state(inp: np.ndarray) -> np.ndarray:
+    """A decoder's state, positioned at the start of the stream `inp`."""
+    cs = new_state()
+    dec_init(cs, inp)
+    return cs
 
 
 class Outputs:

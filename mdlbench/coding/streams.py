@@ -64,6 +64,13 @@ def stream_start(lay: np.ndarray, b: int) -> int:
 
 
 @numba.njit(cache=True, inline="always")
+def stream_length(lay: np.ndarray, b: int) -> int:
+    """Symbols in stream b: the first r streams hold one more (they have the ragged last
+    step)."""
+    return lay[1] + (1 if b < lay[2] else 0)
+
+
+@numba.njit(cache=True, inline="always")
 def stream_of(lay: np.ndarray, pos: int) -> int:
     """The stream that holds position `pos` of the input."""
     q, r = lay[1], lay[2]

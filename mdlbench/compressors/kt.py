@@ -53,16 +53,15 @@ from typing import Any, NamedTuple
 import numba
 import numpy as np
 
-from ..coding.binary import (
-    NLOG2,
-    Outputs,
-    dec_bit,
-    dec_init,
-    decisions_bound,
-    enc_bit,
-    new_state,
+from ..coding.binary import Outputs, dec_bit, decisions_bound, decoder_state, enc_cost
+from ..coding.streams import (
+    layout,
+    layout_array,
+    segment_steps,
+    segments,
+    stream_length,
+    stream_start,
 )
-from ..coding.streams import layout, layout_array, segment_steps, segments, stream_start
 from ..errors import CorruptStreamError, UsageError
 from ..params import Param
 from .base import ProgressFn, register
@@ -196,7 +195,7 @@ def _code(mode: int, buf: np.ndarray, lay: np.ndarray, t0: int, t1: int, stream:
     `stream`, or decode (mode 1) them from `stream` into buf. Encoding adds Σ -log2 p of the
     coded decisions to acc[0] and seg[t // seg_steps], and keeps the exact KT length as
     acc[1] - log2(acc[2]) (a running product, folded into the sum before it underflows)."""
-    nb, q, r = lay[0], lay[1], lay[2]
+    nb = lay[0]
     d = m.config[C_DEPTH]
     k = m.config[C_K]
     alpha = m.alpha
@@ -204,7 +203,7 @@ def _code(mode: int, buf: np.ndarray, lay: np.ndarray, t0: int, t1: int, stream:
     for t in range(t0, t1):
         bits = 0.0
         for b in range(nb):
-            if t >= q + (1 if b < r else 0):
+            if t >= stream_length(lay, b):
                 continue  # the ragged last step
             start = stream_start(lay, b)
             pos = start + t
@@ -216,8 +215,7 @@ def _code(mode: int, buf: np.ndarray, lay: np.ndarray, t0: int, t1: int, stream:
                 if mode == 0:
                     y = (sym >> (d - 1 - i)) & 1
                     if p:
-                        enc_bit(cs, stream, y, p)
-                        bits += NLOG2[p] if y else NLOG2[65536 - p]
+                        bits += enc_cost(cs, stream, y, p)
                 else:
                     y = dec_bit(cs, stream, p) if p else 0
                 kt_bit(m, b, y)
@@ -230,7 +228,7 @@ def _code(mode: int, buf: np.ndarray, lay: np.ndarray, t0: int, t1: int, stream:
             else:
                 buf[pos] = sym
         for b in range(nb):
-            if t < q + (1 if b < r else 0):
+            if t < stream_length(lay, b):
                 kt_commit(m, b)
         acc[0] += bits
         seg[t // seg_steps] += bits
@@ -460,8 +458,7 @@ class KT(CountingCoder):
         if k == 1:
             return one_symbol(payload, length)
         inp = np.frombuffer(payload, dtype=np.uint8).copy()  # one array type for both modes
-        cs = new_state()
-        dec_init(cs, inp)
+        cs = decoder_state(inp)
         buf = np.zeros(length, dtype=np.uint8)
         self._run(1, buf, k, None, inp, cs, progress)
         if cs[3] > len(inp) + 4:

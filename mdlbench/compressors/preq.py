@@ -67,6 +67,11 @@ _TRAIN_PARAMS = (
 )
 
 
+def _trained_params(*own: Param) -> tuple[Param, ...]:
+    """A trained coder's parameters: the model first, then the coder's own, then training."""
+    return (_TRAIN_PARAMS[0], *own, *_TRAIN_PARAMS[1:])
+
+
 def _uniform_probs(m: int, k: int) -> np.ndarray:
     return np.full((m, k), 1.0 / k)
 
@@ -251,11 +256,10 @@ class Prequential(_Trained):
     name = "preq"
     summary = ("prequential (block-wise online) code of labels given inputs: each block coded by "
                "a model trained on all earlier ones (Blier & Ollivier 2018; Voita & Titov 2020)")
-    params = _TRAIN_PARAMS[:1] + (
+    params = _trained_params(
         Param("blocks", str, "pow2", "block boundaries: doubling from `first`, or Voita & "
               "Titov's 0.1 %..100 % of n", choices=("pow2", "voita")),
-        Param("first", int, 8, "size of the first (uniform) block, for blocks=pow2", min=1),
-    ) + _TRAIN_PARAMS[1:]
+        Param("first", int, 8, "size of the first (uniform) block, for blocks=pow2", min=1))
 
     def validate(self) -> None:
         super().validate()
@@ -355,10 +359,8 @@ class TwoPart(_Trained):
     name = "twopart"
     summary = ("two-part code: a model trained on all data, weights quantised and coded under a "
                "discretised Laplace prior, then the labels under the quantised model")
-    params = _TRAIN_PARAMS[:1] + (
-        Param("q", int, 0, "quantisation step 2^-q of the weights (0: choose 1..16 for the "
-              "smallest total)", min=0, max=Q_MAX),
-    ) + _TRAIN_PARAMS[1:]
+    params = _trained_params(Param("q", int, 0, "quantisation step 2^-q of the weights (0: "
+                                   "choose 1..16 for the smallest total)", min=0, max=Q_MAX))
 
     @staticmethod
     def _quantised(tensors: list[np.ndarray], q: int) -> list[np.ndarray]:

@@ -26,6 +26,9 @@ from __future__ import annotations
 import inspect
 import math
 import zlib
+from abc import abstractmethod
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -44,24 +47,41 @@ def _program_bits(fn, spec: str) -> int:
     return 8 * (len(zlib.compress(src, 9)) + len(spec.encode()))
 
 
+class Sample(NamedTuple):
+    """A task's sample before it is generated: its generator and the arguments it is called
+    with, the alphabet, and limit_bits (the random inputs at their uniform cost)."""
+
+    gen: Callable[..., np.ndarray]
+    args: tuple[Any, ...]
+    alphabet: int
+    limit: float
+
+
 class _Task(DatasetLoader):
     kind = "algorithmic"
 
+    @abstractmethod
+    def sample(self) -> Sample: ...
+
+    def period(self) -> int | None:
+        """Symbols per problem (stated in meta), None for one unbroken sequence."""
+        return None
+
     def symbols(self) -> int:
         """Length of the generated sequence."""
-        return int(self.config["n"])
+        return int(self.config["n"]) * (self.period() or 1)
 
     def memory_bytes(self) -> int:
         return 32 * self.symbols()  # a few int64 arrays of the sequence's length, and its bytes
 
-    def _dataset(self, x: np.ndarray, alphabet: int, limit: float, gen, **meta) -> Dataset:
-        data = np.asarray(x, dtype=np.uint8).tobytes()
-        program = _program_bits(gen, self.spec)
-        ref = Reference(formulas={PROGRAM_ROW: float(limit) + program})
-        return Dataset(name=self.spec, parts=[(self.spec, data)], kind=self.kind,
-                       alphabet=alphabet, description=self.summary, limit_bits=float(limit),
-                       entropy_bits=float(limit), meta={"program_bits": program, **meta},
-                       references=lambda: ref)
+    def load(self) -> Dataset:
+        s = self.sample()
+        program = _program_bits(s.gen, self.spec)
+        ref = Reference(formulas={PROGRAM_ROW: float(s.limit) + program})
+        period = self.period()
+        meta = {"program_bits": program, **({"period": period} if period else {})}
+        return self.generated(s.gen(*s.args), s.alphabet, s.limit, entropy_bits=float(s.limit),
+                              meta=meta, references=lambda: ref)
 
 
 def gen_parity(n: int, length: int, seed: int) -> np.ndarray:
@@ -82,13 +102,12 @@ class Parity(_Task):
         _SEED,
     )
 
-    def symbols(self) -> int:
-        return self.config["n"] * (self.config["len"] + 1)
+    def period(self) -> int:
+        return self.config["len"] + 1
 
-    def load(self) -> Dataset:
+    def sample(self) -> Sample:
         c = self.config
-        x = gen_parity(c["n"], c["len"], c["seed"])
-        return self._dataset(x, 4, c["n"] * c["len"], gen_parity, period=c["len"] + 1)
+        return Sample(gen_parity, (c["n"], c["len"], c["seed"]), 4, c["n"] * c["len"])
 
 
 def gen_addition(n: int, digits: int, seed: int) -> np.ndarray:
@@ -115,14 +134,13 @@ class Addition(_Task):
         _SEED,
     )
 
-    def symbols(self) -> int:
-        return self.config["n"] * (3 * self.config["digits"] + 4)
+    def period(self) -> int:
+        return 3 * self.config["digits"] + 4
 
-    def load(self) -> Dataset:
+    def sample(self) -> Sample:
         c = self.config
-        x = gen_addition(c["n"], c["digits"], c["seed"])
         limit = 2 * c["n"] * c["digits"] * math.log2(10)
-        return self._dataset(x, 13, limit, gen_addition, period=3 * c["digits"] + 4)
+        return Sample(gen_addition, (c["n"], c["digits"], c["seed"]), 13, limit)
 
 
 def gen_copy(n: int, length: int, k: int, reverse: bool, seed: int) -> np.ndarray:
@@ -147,14 +165,13 @@ class Copy(_Task):
         _SEED,
     )
 
-    def symbols(self) -> int:
-        return self.config["n"] * (2 * self.config["len"] + 2)
+    def period(self) -> int:
+        return 2 * self.config["len"] + 2
 
-    def load(self) -> Dataset:
+    def sample(self) -> Sample:
         c = self.config
-        x = gen_copy(c["n"], c["len"], c["k"], c["mode"] == "reverse", c["seed"])
-        limit = c["n"] * c["len"] * math.log2(c["k"])
-        return self._dataset(x, c["k"] + 2, limit, gen_copy, period=2 * c["len"] + 2)
+        args = (c["n"], c["len"], c["k"], c["mode"] == "reverse", c["seed"])
+        return Sample(gen_copy, args, c["k"] + 2, c["n"] * c["len"] * math.log2(c["k"]))
 
 
 def gen_counting(n: int, m: int, step: int, seed: int) -> np.ndarray:
@@ -175,12 +192,12 @@ class Counting(_Task):
         _SEED,
     )
 
-    def load(self) -> Dataset:
+    def sample(self) -> Sample:
         c = self.config
         if c["step"] % c["m"] == 0:
             raise UsageError("dataset counting: step must not be a multiple of m")
-        x = gen_counting(c["n"], c["m"], c["step"], c["seed"])
-        return self._dataset(x, c["m"], math.log2(c["m"]), gen_counting)
+        return Sample(gen_counting, (c["n"], c["m"], c["step"], c["seed"]), c["m"],
+                      math.log2(c["m"]))
 
 
 def gen_rational(n: int, p: int, q: int) -> np.ndarray:
@@ -204,7 +221,6 @@ class Rational(_Task):
         Param("q", int, 7, "denominator", min=1, max=1 << 31),
     )
 
-    def load(self) -> Dataset:
+    def sample(self) -> Sample:
         c = self.config
-        x = gen_rational(c["n"], c["p"], c["q"])
-        return self._dataset(x, 2, 0.0, gen_rational)
+        return Sample(gen_rational, (c["n"], c["p"], c["q"]), 2, 0.0)

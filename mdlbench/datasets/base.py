@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
 
+import numpy as np
+
 from .. import registry
 from ..errors import MdlbenchError
 from ..params import Param, canonical, resolve
@@ -94,10 +96,28 @@ class DatasetLoader(ABC):
     @abstractmethod
     def load(self) -> Dataset: ...
 
+    def generated(self, x: np.ndarray, alphabet: int, limit: float, **fields: Any) -> Dataset:
+        """A generated sequence of symbols (an array below `alphabet`) as one part named by
+        its spec, with its exact `limit_bits`."""
+        return Dataset(name=self.spec, parts=[(self.spec, np.asarray(x, dtype=np.uint8).tobytes())],
+                       kind=self.kind, alphabet=alphabet, description=self.summary,
+                       limit_bits=float(limit), **fields)
+
     def listing(self) -> dict[str, Any]:
         """What `mdlbench list` shows without generating or reading the data."""
         return {"name": self.name, "kind": self.kind, "summary": self.summary,
                 "params": ", ".join(p.describe() for p in self.params), "present": "generated"}
+
+    def shipped_listing(self) -> dict[str, Any]:
+        """The listing of data that ships with the package: read, so that its size and digest
+        are the real ones (or the reason it cannot be read is listed)."""
+        try:
+            ds = self.load()
+        except MdlbenchError as e:
+            return self.missing(e)
+        return {**DatasetLoader.listing(self), "description": ds.description, "size": ds.size,
+                "files": len(ds.parts), "source": ds.source, "licence": ds.licence,
+                "sha256": ds.sha256, "present": "shipped"}
 
     def missing(self, e: MdlbenchError) -> dict[str, Any]:
         """The listing of a dataset whose files or manifest are missing or damaged: the reason,

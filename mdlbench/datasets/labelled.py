@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from .. import limits
-from ..errors import DataError, MdlbenchError, UsageError
+from ..errors import DataError, UsageError
 from ..mdl import laplace
 from ..params import Param
 from .base import Dataset, DatasetLoader, Reference, register_dataset
@@ -347,15 +347,7 @@ class Digits(DatasetLoader):
                             source=m["source"], licence=m["licence"])
 
     def listing(self) -> dict[str, Any]:
-        try:
-            ds = self.load()
-        except MdlbenchError as e:
-            return self.missing(e)
-        return {"name": self.name, "kind": self.kind, "summary": self.summary,
-                "description": ds.description,
-                "params": ", ".join(p.describe() for p in self.params),
-                "size": ds.size, "files": 1, "source": ds.source, "licence": ds.licence,
-                "sha256": ds.sha256, "present": "shipped"}
+        return self.shipped_listing()
 
 
 @register_dataset

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import fileio, limits
-from ..errors import DataError, MdlbenchError, UsageError
+from ..errors import DataError, UsageError
 from ..params import Param
 from .base import Dataset, DatasetLoader, register_dataset, take_head
 from .files import read_file
@@ -110,14 +110,10 @@ class Shipped(DatasetLoader):
                        source=m["source"], licence=m["licence"])
 
     def listing(self) -> dict[str, Any]:
-        try:
-            ds = self.load()
-        except MdlbenchError as e:
-            return self.missing(e)
-        return {"name": self.name, "kind": self.kind, "summary": ds.description,
-                "params": ", ".join(p.describe() for p in self.params),
-                "size": ds.size, "files": len(ds.parts), "source": ds.source,
-                "licence": ds.licence, "sha256": ds.sha256, "present": "shipped"}
+        info = self.shipped_listing()
+        if info["present"] == "shipped":  # the manifest says what this corpus is
+            info["summary"] = info["description"]
+        return info
 
 
 @register_dataset

@@ -20,6 +20,7 @@ from .base import Dataset, DatasetLoader, Reference, register_dataset
 
 _N = Param("n", int, 100_000, "number of symbols", min=1, max=1 << 31)
 _SEED = Param("seed", int, 0, "generator seed", min=0)
+_K = Param("k", int, 4, "alphabet size", min=2, max=256)
 
 
 def _entropy_rows(p: np.ndarray) -> np.ndarray:
@@ -125,7 +126,7 @@ class Iid(DatasetLoader):
     name = "iid"
     summary = "i.i.d. symbols from a seeded Dirichlet(alpha) distribution over k symbols"
     params = (
-        Param("k", int, 4, "alphabet size", min=2, max=256),
+        _K,
         _N,
         Param("alpha", float, 1.0, "Dirichlet concentration (small: skewed)", min=1e-3),
         _SEED,
@@ -142,11 +143,9 @@ class Iid(DatasetLoader):
         p /= p.sum()
         x = rng.choice(c["k"], size=c["n"], p=p).astype(np.uint8)
         limit = float(-np.log2(p[x]).sum())
-        return Dataset(name=self.spec, parts=[(self.spec, x.tobytes())], kind="synthetic",
-                       alphabet=c["k"], description=self.summary, limit_bits=limit,
-                       entropy_bits=float(c["n"] * _entropy_rows(p)),
-                       meta={"probabilities": p.tolist()},
-                       references=_class_reference(x, 0, c["k"]))
+        return self.generated(x, c["k"], limit, entropy_bits=float(c["n"] * _entropy_rows(p)),
+                              meta={"probabilities": p.tolist()},
+                              references=_class_reference(x, 0, c["k"]))
 
 
 @register_dataset
@@ -155,7 +154,7 @@ class Markov(DatasetLoader):
     summary = "order-k Markov chain over k symbols, seeded Dirichlet rows, started stationary"
     params = (
         Param("order", int, 2, "Markov order", min=0, max=8),
-        Param("k", int, 4, "alphabet size", min=2, max=256),
+        _K,
         _N,
         Param("alpha", float, 0.5, "Dirichlet concentration of each row (small: predictable)",
               min=1e-3),
@@ -184,11 +183,9 @@ class Markov(DatasetLoader):
         limit = -np.log2(pi[ctx0]) - _markov_logp(p, x, order, k)
         rate = float((pi * _entropy_rows(p)).sum())
         head = float(_entropy_rows(pi[None, :])[0])  # entropy of the stationary start
-        return Dataset(name=self.spec, parts=[(self.spec, x.tobytes())], kind="synthetic",
-                       alphabet=k, description=self.summary, limit_bits=float(limit),
-                       entropy_bits=head + (n - order) * rate,
-                       meta={"entropy_rate": rate, "params": (k**order) * (k - 1)},
-                       references=_class_reference(x, order, k))
+        return self.generated(x, k, limit, entropy_bits=head + (n - order) * rate,
+                              meta={"entropy_rate": rate, "params": (k**order) * (k - 1)},
+                              references=_class_reference(x, order, k))
 
 
 @register_dataset
@@ -221,5 +218,4 @@ class Hmm(DatasetLoader):
         x = _sample_hmm(np.cumsum(trans, axis=1), np.cumsum(emit, axis=1), s0,
                         rng.random(n), rng.random(n))
         limit = -_hmm_logp(pi, trans, emit, x)
-        return Dataset(name=self.spec, parts=[(self.spec, x.tobytes())], kind="synthetic",
-                       alphabet=k, description=self.summary, limit_bits=float(limit))
+        return self.generated(x, k, limit)
