@@ -174,7 +174,8 @@ def results_frame(results: Results = store.DEFAULT_DIR) -> pd.DataFrame:
 def table(results: Results = store.DEFAULT_DIR, view: str = "board", metric: str = "bpb", *,
           dataset: Sequence[str] | str = (), compressor: Sequence[str] | str = (),
           sort: str | None = None) -> pd.DataFrame:
-    """One view of the results: board (compressors × datasets, by mean rank), parts (bytes per
+    """One view of the results: board (compressors × datasets, by mean rank), dataset (one
+    dataset in full: bytes, ratio, bits, speeds, decode/encode, runs, library), parts (bytes per
     file of --per-file runs), cells (everything measured, one row per cell), spread (each
     RESULTS folder a repeated run of the same cells: how far their speeds moved). `dataset` and
     `compressor` keep the matching records (glob patterns); `sort` orders the rows by a column,
@@ -188,7 +189,14 @@ def table(results: Results = store.DEFAULT_DIR, view: str = "board", metric: str
         out = lb.spread_table([records([p], dataset, compressor) for p in runs])
     else:
         recs = records(results, dataset, compressor)
-        if view == "parts":
+        if view == "dataset":
+            labels = sorted({r.dataset.label for r in recs})
+            if len(labels) != 1:
+                raise UsageError(f"--view dataset shows one dataset, and {len(labels)} match "
+                                 f"(name one with --dataset: {', '.join(labels[:8])}"
+                                 f"{', ...' if len(labels) > 8 else ''})")
+            out = lb.dataset_table(recs, labels[0])
+        elif view == "parts":
             out = lb.parts_table(recs)
         elif view == "cells":
             out = lb.cells_table(recs)

@@ -268,8 +268,11 @@ def _print_table(table: Any, title: str) -> None:
 
 @cli.command()
 @click.argument("results", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--view", type=click.Choice(["board", "parts", "cells", "spread"]), default="board",
-              show_default=True, help="board: compressors × datasets, best first; parts: bytes per "
+@click.option("--view", type=click.Choice(["board", "dataset", "parts", "cells", "spread"]),
+              default="board",
+              show_default=True, help="board: compressors × datasets, best first; dataset: one "
+              "dataset in full (bytes, ratio, bits, speeds, decode/encode, runs, library; copy, "
+              "the speed limit, on top), as lzbench prints a table; parts: bytes per "
               "file of --per-file runs; cells: everything measured, one row per cell; spread: "
               "RESULTS are repeated runs of the same cells, and how far their speeds moved.")
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "json", "html"]),

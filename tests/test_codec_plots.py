@@ -6,7 +6,9 @@ and a Pareto-front toggle (the toggle's script runs in tests/test_browser.py).""
 
 from __future__ import annotations
 
+import platform
 import re
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -16,7 +18,8 @@ from matplotlib.colors import to_hex
 
 import mdlbench
 from mdlbench import spec
-from mdlbench.results import groups, html, plots
+from mdlbench.errors import UsageError
+from mdlbench.results import groups, html, metrics, plots
 from mdlbench.results.record import Record, latest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,3 +139,25 @@ def test_board_has_a_family_column_filters_and_the_front(wide):
     assert ">family</button>" in page and ">Pareto front</button>" in page
     wide = page[page.index('<div class="plots wide">'):]  # the plot below the table, full width
     assert wide.startswith('<div class="plots wide"><figure><svg') and "bpb vs encode" in wide
+
+
+def test_the_dataset_view_is_an_lzbench_table_with_copy_on_top(wide):
+    """`compare --view dataset`: one dataset in full, the memcpy line first, then by size."""
+    table = mdlbench.table(wide, "dataset")
+    assert list(table.index[:1]) == ["copy"]
+    assert {"bytes", "ratio", "encode MB/s", "decode MB/s", "decode/encode", "library"} <= set(
+        table.columns)
+    sizes = list(table["bytes"].iloc[1:])
+    assert sizes == sorted(sizes)
+    rec = next(r for r in wide if r.row == "zstd:level=19")
+    row = table.loc["zstd:level=19"]
+    assert row["decode/encode"] == pytest.approx(metrics.value("decode_MBps", rec)
+                                                  / metrics.value("encode_MBps", rec))
+    text = mdlbench.report(wide, "dataset", "md")
+    assert text.splitlines()[-len(table):][0].startswith("| copy |")
+    by_row = {r.row: r for r in wide}
+    assert (by_row["zlib"].compressor.library, by_row["zlib"].compressor.version) == (
+        "zlib", zlib.ZLIB_RUNTIME_VERSION)
+    assert by_row["bz2"].compressor.version == f"python {platform.python_version()}"
+    with pytest.raises(UsageError, match=r"--view dataset shows one dataset, and \d+ match"):
+        mdlbench.table(ROOT / "results" / "readme", "dataset")

@@ -166,7 +166,7 @@ def library_version(dist: str | None) -> str:
     if dist == "stdlib":
         import platform
 
-        return f"python {platform.python_version()} stdlib"
+        return f"python {platform.python_version()}"
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:

@@ -335,10 +335,12 @@ class Bzip2(Compressor):
 @register
 class Zlib(Compressor):
     name = "zlib"
+    library = "zlib"
     summary = "zlib / DEFLATE (stdlib zlib), zlib container with Adler-32"
     params = (Param("level", int, 9, "compression level", min=0, max=9),)
 
     def version(self) -> str:
+        """The C library Python's zlib module runs (not a distribution: no package metadata)."""
         return zlib.ZLIB_RUNTIME_VERSION
 
     def compress(self, data: bytes) -> bytes:

@@ -36,7 +36,7 @@ from ..errors import UsageError
 from . import metrics, tables
 from .record import ERROR, FAILED, UNVERIFIED, VERIFIED, CompressorInfo, DatasetInfo, Record, latest
 
-VIEWS = ("board", "parts", "cells", "spread")
+VIEWS = ("board", "dataset", "parts", "cells", "spread")
 LIMIT_ROW = "(source limit)"
 SHOWN = (VERIFIED, UNVERIFIED)
 
@@ -200,11 +200,17 @@ def _formula_rows(records: Sequence[Record], metric: str) -> list[tuple[str, str
     return out
 
 
+SPEED_LIMIT_ROW = "copy"
+"""The memcpy row (compressors/copy.py): the speed limit of the machine and the harness,
+shown first as lzbench shows its memcpy line."""
+
+
 def _pinned(table: pd.DataFrame) -> list[Any]:
     """The rows that stay on top however a table is sorted: the source limit, and the code
-    lengths a dataset states by formula, are what every row is read against, not competitors."""
-    rows = [r for r in table.index if str(r).startswith("(")]
-    return sorted(rows, key=lambda r: r != LIMIT_ROW)
+    lengths a dataset states by formula, are what every row is read against, not competitors;
+    then the copy row, what every speed is read against."""
+    rows = [r for r in table.index if str(r).startswith("(") or r == SPEED_LIMIT_ROW]
+    return sorted(rows, key=lambda r: (r == SPEED_LIMIT_ROW, r != LIMIT_ROW))
 
 
 def _compressor_matches(patterns: Sequence[str], r: Record) -> bool:
@@ -446,13 +452,13 @@ def cells_table(records: Sequence[Record]) -> pd.DataFrame:
         enc, dec = (t.encode, t.decode) if t else (None, None)
         name = r.name
         v = {m: metrics.value(m, r) for m in ("bits", "bpb", "overhead", "excess", "encode_MBps",
-                                              "decode_MBps", "encode_cpu_MBps")}
+                                              "decode_MBps", "decode_per_encode",
+                                              "encode_cpu_MBps")}
         rows[name] = {
             "bits": v["bits"], "bpb": v["bpb"], "bits - ideal": v["overhead"],
             "excess": v["excess"], "encode_MBps": v["encode_MBps"],
             "decode_MBps": v["decode_MBps"],
-            "decode/encode": (v["decode_MBps"] / v["encode_MBps"]
-                              if v["decode_MBps"] and v["encode_MBps"] else None),
+            "decode/encode": v["decode_per_encode"],
             "encode_cpu_MBps": v["encode_cpu_MBps"],
             "repeats": f"{enc.repeats if enc else 0}/{dec.repeats if dec else 0}",
             "peak_MB": r.peak_rss_mb, "status": "" if r.status == VERIFIED else r.status,
@@ -467,7 +473,7 @@ def cells_table(records: Sequence[Record]) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "cell"
     table.attrs = {"metric": "bits", "marks": marks, "formats": {
-        "bpb": "bpb", "bits - ideal": "overhead", "decode/encode": "ratio",
+        "bpb": "bpb", "bits - ideal": "overhead", "decode/encode": "decode_per_encode",
         "encode_cpu_MBps": "encode_cpu_MBps", "repeats": "text", "peak_MB": "count", "status": "text", "extras": "text"}}
     return table
 

@@ -118,6 +118,11 @@ def _speed(direction: str, cpu: bool = False) -> Callable[[Record], float | None
     return mbps
 
 
+def _speed_ratio(r: Record) -> float | None:
+    enc, dec = _speed("encode")(r), _speed("decode")(r)
+    return dec / enc if enc and dec else None
+
+
 def _classes(datasets: Iterable[DatasetInfo]) -> str:
     seen = {d.label: d.model_class for d in datasets if d.model_class is not None}
     return "classes: " + ("; ".join(f"{d}: {c}" for d, c in seen.items()) or "none stated")
@@ -190,6 +195,9 @@ TABLE: dict[str, Metric] = {m.name: m for m in (
            lambda r: None if r.bits is None or r.bits_ideal is None else r.bits - r.bits_ideal,
            "{unit} of the stream above Σ -log2 p (headers, arithmetic coding's rounding)",
            fixed(0, grouped=True)),
+    Metric("decode_per_encode", "", HIGHER, _speed_ratio,
+           "decode speed / encode speed (fastest repetitions): how much cheaper reading is "
+           "than writing", fixed(3), header="decode/encode", detail=True),
     Metric("encode_cpu_MBps", "MB/s", HIGHER, _speed("encode", cpu=True),
            "encode speed in {unit} of input per second of CPU time", sig3),
 )}
