@@ -57,15 +57,15 @@ NAME = PACKAGE.name
 REFERENCE = ("CPython 3 with its standard library; numpy, torch, constriction, numba; "
              "transformers, tokenizers, huggingface_hub and safetensors (for hf:); the codec "
              "libraries zstandard, brotli, lz4, pyppmd, zpaq and those of mdlbench[codecs] "
-             "(deflate, isal, zlib-ng, zopfli, python-snappy, pylzf, lzfse, bzip3, kanzi, "
-             "blosc2); each at the version the record's reproducibility block (or "
+             "(deflate, isal, zlib-ng, zopfli, python-snappy, lzallright, pylzf, lzfse, bzip3, "
+             "kanzi, blosc2); each at the version the record's reproducibility block (or "
              "compressor.version) states")
 """The reference machine: what every decoder may use without it being counted."""
 
 REFERENCE_MODULES = frozenset({
     "numpy", "torch", "constriction", "numba", "transformers", "tokenizers", "huggingface_hub",
     "safetensors", "zstandard", "brotli", "lz4", "pyppmd", "zpaq", "_zpaq", "llvmlite",
-    "deflate", "isal", "zlib_ng", "zopfli", "snappy", "pylzf", "lzfse", "bz3", "kanzi", "blosc2"})
+    "deflate", "isal", "zlib_ng", "zopfli", "snappy", "lzallright", "pylzf", "lzfse", "bz3", "kanzi", "blosc2"})
 """Top-level import names on the reference machine besides the standard library."""
 
 PRESET = 9 | lzma.PRESET_EXTREME

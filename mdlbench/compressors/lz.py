@@ -151,6 +151,48 @@ class Lzf(BindingCodec):
 
 
 @register
+class Lzo(BindingCodec):
+    """LZO1X through lzallright, a binding of lzokay (a C++ LZO1X coder whose encoder searches
+    like LZO1X-999 and whose streams any LZO1X decoder reads). python-lzo, the binding of the
+    reference liblzo2, builds only against liblzo2's headers, which pip cannot install. An
+    LZO1X block has no header: the input length goes first, as a varint."""
+
+    name = "lzo"
+    summary = "LZO1X (lzallright, lzokay's coder; LZO1X-999-class search): length varint, then LZO1X"
+    library = "lzallright"
+    binding = ("lzallright",)
+
+    def compress(self, data: bytes) -> bytes:
+        if not data:
+            return varint.encode(0)
+        return varint.encode(len(data)) + self.lib().LZOCompressor().compress(data)
+
+    def decompress(self, blob: bytes) -> bytes:
+        return self._decode(blob, None)
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        return self._decode(blob, limit)
+
+    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+        n, pos = varint.decode(blob, 0)
+        _length_ok(self.name, n, limit, len(blob) - pos, 256)  # LZO1X: at most ~255 to 1
+        if not n:
+            if pos != len(blob):
+                raise CorruptStreamError(f"{self.name}: corrupt stream (data after an empty "
+                                         f"input)")
+            return b""
+        lib = self.lib()
+        try:
+            out = lib.LZOCompressor.decompress(blob[pos:], output_size_hint=n)
+        except (lib.LZOError, lib.InputNotConsumed) as e:
+            raise corrupt(self.name, e) from None
+        return _exact(self.name, out, n)
+
+    def memory_bytes(self, n: int) -> int:
+        return 3 * n + 4 * MiB
+
+
+@register
 class Lzfse(BindingCodec):
     """Apple's LZFSE (lzfse binding). Its blocks record their sizes; the binding has no
     bounded or streaming decoder, so an outside stream decodes whole and is then checked

@@ -455,7 +455,8 @@ def save(fig: Figure, path: Path) -> Path:
     if fmt not in ("png", "svg"):
         raise UsageError(f"plot format must be .png or .svg, got {path.name!r}")
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=120)
+    # "tight": a legend beside the axes stays whole however long its lines are
+    fig.savefig(buf, format=fmt, dpi=120, bbox_inches="tight", pad_inches=0.1)
     atomic_write(path, buf.getvalue())
     return path
 
