@@ -111,10 +111,10 @@ class _Recorder:
     def predict(self) -> np.ndarray:
         return self.model.predict()
 
-    def record(self, coded: int) -> None:
+    def record(self, coded: int, steps: int = 1) -> None:
         self._bytes += coded
-        self._steps += 1
-        if self._steps == self.segment_steps:
+        self._steps += steps
+        if self._steps >= self.segment_steps:
             self.flush()
 
     def update(self, symbols: np.ndarray) -> None:
@@ -143,11 +143,16 @@ def encode_streams(model: StepModel, data: bytes, *, coder: str = "range",
     idx, _ = _index(n, b, q, r)
     symbols = np.frombuffer(data, dtype=np.uint8).astype(np.int64)[idx]
     from .core import Encoder
-    from .loop import code_steps
+    from .loop import SegmentModel, code_segments, code_steps
 
     enc = Encoder(coder)
     rec = _Recorder(model, enc, segment_steps)
-    code_steps(rec, q, encoder=enc, symbols=symbols[:q], progress=_bytes_progress(progress, b, n))
+    if isinstance(model, SegmentModel):
+        code_segments(model, enc, symbols[:q], record=lambda steps, coded: rec.record(coded, steps),
+                      progress=_bytes_progress(progress, b, n))
+    else:
+        code_steps(rec, q, encoder=enc, symbols=symbols[:q],
+                   progress=_bytes_progress(progress, b, n))
     if r:
         probs = rec.predict()
         enc.encode(symbols[q, :r], probs[:r])
