@@ -71,6 +71,7 @@ class TorchStep:
         self.threads, self.train_every, self.context = threads, train_every, context
         self.opt = optimizer(net.parameters())
         self.refresh = getattr(net, "refresh", None)
+        self.step = getattr(net, "step", None)
         self.x = torch.full((streams,), alphabet, dtype=torch.long, device=self.device)  # start
         self.rows: list[Any] = [self.x]  # the segment's first input, then its symbols
         self.updates = 0
@@ -111,7 +112,7 @@ class TorchStep:
             raise ValueError("encode_segment runs past the end of the training segment")
         probs = []
         with torch.no_grad():
-            for x in seg:
+            for x in seg.unbind(0):
                 probs.append(self._probs())
                 self._advance(x)
             p = _widen(torch.stack(probs).view(-1, probs[0].shape[-1]))
@@ -150,14 +151,13 @@ class TorchStep:
         """(B,) inputs -> (B, K) logits, advancing the model's state: the coding path."""
         net = self.net
         if self.context is None:
-            step = getattr(net, "step", None)
-            if step is not None:
-                logits, self.state = step(x, self.state)
+            if self.step is not None:
+                logits, self.state = self.step(x, self.state)
                 return logits
             logits, self.state = net(x[None], self.state)
             return logits[0]
         if self.cache is not None:
-            return net.step(x, self.cache)
+            return self.step(x, self.cache)
         self.window = self.torch.cat([self.window, x[:, None]], 1)[:, -self.context:]
         return net(self.window)[:, -1]
 
