@@ -10,7 +10,8 @@ alike), it times:
   it, if it has one), exactly as the coder trains.
 
 and prints encode ÷ plain (median of --repeat pairs): what the coder costs beyond the training it
-cannot avoid. `make bench` appends its table to results/BENCH.md.
+cannot avoid. The ratio is of CPU time (time.process_time; torch runs on one thread here), which
+a shared machine's load disturbs far less than wall time; wall times are printed beside it. `make bench` appends its table to results/BENCH.md.
 
     .venv/bin/python scripts/loop_ratio.py [--data bible:head=100000] [--repeat 3] [-c SPEC ...]
 """
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -38,15 +40,18 @@ SPECS = ("lstm", "transformer", "gru")
 
 
 def stream_symbols(data: bytes, streams: int) -> torch.Tensor:
-    """(q + 1, B) int64: the start symbol, then the full steps of the B-stream layout."""
-    b, q, _ = layout(len(data), streams)
-    k = alphabet_of(data)
-    sym = torch.frombuffer(bytearray(data[: b * q]), dtype=torch.uint8).long().view(b, q).T
-    return torch.cat([torch.full((1, b), k, dtype=torch.long), sym])
+    """(q + 1, B) int64: the start symbol, then the full steps of the B-stream layout (the
+    first r streams are one byte longer: their last byte is the ragged step's)."""
+    b, q, r = layout(len(data), streams)
+    starts = np.arange(b) * q + np.minimum(np.arange(b), r)
+    sym = np.frombuffer(data, dtype=np.uint8)[starts[None, :] + np.arange(q)[:, None]]
+    start = np.full((1, b), alphabet_of(data))
+    return torch.from_numpy(np.concatenate([start, sym]).astype(np.int64))
 
 
-def plain(coder: Any, data: bytes) -> None:
-    """Step forward and training of `coder`'s network over `data`'s layout, nothing else."""
+def plain(coder: Any, data: bytes) -> Any:
+    """Step forward and training of `coder`'s network over `data`'s layout, nothing else;
+    returns the trained network (the coder's, weight for weight: tests/test_loop_ratio.py)."""
     c = coder.config
     k = alphabet_of(data)
     sym = stream_symbols(data, c["streams"])
@@ -89,23 +94,29 @@ def plain(coder: Any, data: bytes) -> None:
             opt.step()
             if refresh is not None:
                 refresh()
+    return net
 
 
-def measure(spec: str, data: bytes, repeat: int) -> tuple[float, float, float]:
-    """(encode s, plain s, ratio): medians over `repeat` interleaved pairs."""
+def timed(fn: Any) -> tuple[float, float]:
+    """(CPU s, wall s) of fn()."""
+    c, w = time.process_time(), time.perf_counter()
+    fn()
+    return time.process_time() - c, time.perf_counter() - w
+
+
+def measure(spec: str, data: bytes, repeat: int) -> dict[str, float]:
+    """Medians over `repeat` interleaved pairs: CPU and wall seconds of encode and plain, and
+    the CPU-time ratio."""
     coder = create(spec)
     coder.warm_up(data[:512])
     plain(coder, data[:512])
-    enc, pln, ratio = [], [], []
+    runs = []
     for _ in range(repeat):
-        t = time.perf_counter()
-        coder.encode(data)
-        enc.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        plain(coder, data)
-        pln.append(time.perf_counter() - t)
-        ratio.append(enc[-1] / pln[-1])
-    return statistics.median(enc), statistics.median(pln), statistics.median(ratio)
+        enc_cpu, enc_wall = timed(lambda: coder.encode(data))
+        plain_cpu, plain_wall = timed(lambda: plain(coder, data))
+        runs.append({"enc_cpu": enc_cpu, "enc_wall": enc_wall, "plain_cpu": plain_cpu,
+                     "plain_wall": plain_wall, "ratio": enc_cpu / plain_cpu})
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
 
 def main() -> None:
@@ -117,10 +128,12 @@ def main() -> None:
     plugins.load_file(GRU)
     data = load(a.data).data
     print(f"Data: {a.data} ({len(data):,} B); medians of {a.repeat} interleaved runs.\n")
-    print("| coder | encode s | plain s | encode ÷ plain |\n|---|---:|---:|---:|")
+    print("| coder | encode CPU s | plain CPU s | encode ÷ plain (CPU) | encode wall s | "
+          "plain wall s |\n|---|---:|---:|---:|---:|---:|")
     for spec in a.specs or SPECS:
-        enc, pln, ratio = measure(spec, data, a.repeat)
-        print(f"| {spec} | {enc:.3f} | {pln:.3f} | {ratio:.3f} |", flush=True)
+        m = measure(spec, data, a.repeat)
+        print(f"| {spec} | {m['enc_cpu']:.3f} | {m['plain_cpu']:.3f} | {m['ratio']:.3f} | "
+              f"{m['enc_wall']:.3f} | {m['plain_wall']:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

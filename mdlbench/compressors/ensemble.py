@@ -16,7 +16,12 @@ holds no symbol of the alphabet (K = max byte + 1) is not coded. Each member giv
   (B, K) prediction per step, and P(bit) = the mass of the node's right subtree over the node's.
 On CPU B defaults to 1 (`streams=0`): `mix` then runs in its natural single-stream order, which
 is what lets the mixture beat it (mix loses 0.4-2 % as 2-16 interleaved streams, see mix.py); a
-network on CUDA gets B = 16. B is stored in the stream.
+network on CUDA gets B = 16. `streams=16` on CPU is the NNCP layout, where one batched network
+step serves 16 bytes: the ensemble then encodes at about its network member's speed (as one
+stream, a network step per byte, several times slower), but on the whole Bible the mixture of
+mix:streams=16 and lstm:streams=16 is 1.9 % longer than mix alone. The encoder runs the network
+members a training segment at a time (`encode_segment`: the rows of the whole segment, then the
+compiled loop over it); the decoder a step at a time. B is stored in the stream.
 
 Mixers (`mixer=`):
 - `logistic` (default): PAQ-style mixing in the stretch domain, st(p) = ln(p / (1 - p)), of the
