@@ -43,12 +43,15 @@ gate-update: $(STAMP)
 
 # Benchmarks: every suite in BENCH_SUITES run by the ordinary runner (one cell at a time, timed
 # as `mdlbench run --help` says), the classical suite once more to show how stable the timing is,
-# and the harness-overhead script; all of it as Markdown in BENCH_MD. Run on an idle machine.
-# A smoke run: make bench BENCH_SUITES=my/suites BENCH_OUT=/tmp/b BENCH_MD=/tmp/b.md HARNESS_MB=1
+# the harness-overhead script and the neural loop's ratio (scripts/loop_ratio.py on LOOP_DATA);
+# all of it as Markdown in BENCH_MD. Run on an idle machine.
+# A smoke run: make bench BENCH_SUITES=my/suites BENCH_OUT=/tmp/b BENCH_MD=/tmp/b.md HARNESS_MB=1 \
+#   LOOP_DATA=bible:head=5000
 BENCH_SUITES ?= suites/bench
 BENCH_OUT ?= results/bench
 BENCH_MD ?= results/BENCH.md
 HARNESS_MB ?= 12
+LOOP_DATA ?= bible:head=100000
 
 bench: $(STAMP)
 	rm -rf $(BENCH_OUT)
@@ -56,6 +59,8 @@ bench: $(STAMP)
 	  $(BIN)/mdlbench run --suite $$s --results $(BENCH_OUT)/$$(basename $$s .toml) -q; done
 	$(BIN)/mdlbench run --suite $(BENCH_SUITES)/classical.toml --results $(BENCH_OUT)/classical-again -q
 	$(BIN)/python scripts/bench_harness.py --mb $(HARNESS_MB) > $(BENCH_OUT)/harness.md
+	$(BIN)/python scripts/loop_ratio.py --data $(LOOP_DATA) > $(BENCH_OUT)/loop-ratio.md
+	cat $(BENCH_OUT)/loop-ratio.md
 	set -e; { \
 	  echo "# Benchmarks"; echo; \
 	  echo "Produced by \`make bench\` on $$($(BIN)/python -c 'from mdlbench.harness.env import reproducibility as r; e = r(); print(e["cpu"] + ", python " + e["python"])'), $$(date -u '+%Y-%m-%d %H:%M UTC'). Every cell was warmed up, then encoded and decoded up to 5 times (or 0.5 s); speeds are the fastest run. All figures of each cell (extras included) are in its record under $(BENCH_OUT)/."; \
@@ -66,6 +71,8 @@ bench: $(STAMP)
 	  $(BIN)/mdlbench compare $(BENCH_OUT)/classical $(BENCH_OUT)/classical-again --view spread --format md; \
 	  echo; echo "## Harness overhead: a cell through mdlbench vs the codec called directly"; echo; \
 	  cat $(BENCH_OUT)/harness.md; \
+	  echo; echo "## The neural loop: encode against step forward + training of the same network"; echo; \
+	  cat $(BENCH_OUT)/loop-ratio.md; \
 	} > $(BENCH_MD).tmp
 	mv $(BENCH_MD).tmp $(BENCH_MD)
 	@echo "wrote $(BENCH_MD)"

@@ -279,3 +279,52 @@ def test_a_torch_coder_without_its_parameters_is_refused() -> None:
 
     with pytest.raises(UsageError, match=r"params end with \*torch_params\(\) \(missing: coder"):
         Bare()
+
+
+# ----------------------------------------------------------------------------- the encoder's path
+
+
+@pytest.mark.parametrize("spec", [*TINY.values(), "gru:hidden=8,embed=4,streams=16,train_every=4"])
+def test_segment_path_is_the_step_path(spec: str, fresh_registries) -> None:
+    """The encoder's `encode_segment` gives, bit for bit, the rows the decoder's `predict` gives
+    step by step, across training segments (the weights they learn stay equal), and the ideal
+    bits of those rows."""
+    from mdlbench.coding.core import ideal_bits
+
+    plugins.load_file(EXAMPLES / "gru_coder.py")
+    comp = create(spec)
+    data = TEXT[:640]
+    k, (b, q, _r) = max(data) + 1, layout(len(data), 16)
+    streams = np.frombuffer(data, dtype=np.uint8).reshape(b, q).T.astype(np.int64)
+    enc, dec = comp.step_model(k, b), comp.step_model(k, b)
+    t_seg = comp.config["train_every"]
+    for t0 in range(0, q, t_seg):
+        rows = streams[t0:t0 + t_seg]
+        p_seg, bits = enc.encode_segment(rows)
+        p_step = []
+        for row in rows:
+            p_step.append(dec.predict().copy())
+            dec.update(row)
+        np.testing.assert_array_equal(p_seg, np.concatenate(p_step))
+        assert bits == pytest.approx(ideal_bits(rows.reshape(-1), p_seg), rel=1e-12)
+    assert enc.updates == dec.updates == q // t_seg
+    with pytest.raises(ValueError, match="past the end"):
+        enc.encode_segment(np.zeros((t_seg + 1, b), dtype=np.int64))
+
+
+def test_lstm_step_follows_the_weights_after_training() -> None:
+    """The step path caches the embedding x input-weights table; after an optimiser step it
+    must use the new weights (TorchStep calls `refresh()`), not the table of the old ones."""
+    comp = create(TINY["lstm"] + ",layers=2")
+    model = comp.step_model(30, 3)
+    rng = np.random.default_rng(0)
+    for _ in range(3 * comp.config["train_every"]):
+        model.predict()
+        model.update(rng.integers(0, 30, 3))
+    assert model.updates == 3
+    net, x = model.net, torch.tensor([1, 5, 29])
+    with torch.no_grad():
+        state = net.initial_state(3, torch.device("cpu"))
+        step, _ = net.step(x, state)
+        full, _ = net(x[None], state)
+    torch.testing.assert_close(step, full[0], atol=1e-5, rtol=1e-4)

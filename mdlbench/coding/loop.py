@@ -6,6 +6,10 @@ to decode it feeds what the decoder just read. The same predict/update calls run
 order on both sides, so the two cannot drift apart (the failure DeepMind's LMIC has when it
 computes probabilities one way to compress and another way to decompress).
 
+A `SegmentModel` (the torch coders' `TorchStep`) also lets the encoder, which knows every symbol,
+run a whole training segment per call (`code_segments`): the same predictions, one coder call
+per segment instead of one per step; its decoder still runs `code_steps`.
+
 Who runs on it: the neural coders (through coding/streams.py), the variational coders' window
 model (data pushed on and popped off an `AnsStack`), kt's byte-level `KTStepModel`, and the
 ensemble's step members (their rows, and their own streams behind its selector). Who does not,
@@ -20,7 +24,7 @@ and why:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -40,8 +44,30 @@ class StepModel(Protocol):
         ...
 
 
+@runtime_checkable
+class SegmentModel(Protocol):
+    """A StepModel whose encoder runs a whole training segment (`train_every` steps) in one
+    call: the encoder knows every symbol, so nothing waits on the coder between steps, and the
+    coder gets one call per segment instead of one per step. Each row must be what `predict`
+    would have given at that step (the decoder's path)."""
+
+    alphabet: int
+    streams: int
+    train_every: int
+
+    def predict(self) -> np.ndarray: ...
+
+    def update(self, symbols: np.ndarray) -> None: ...
+
+    def encode_segment(self, symbols: np.ndarray) -> tuple[np.ndarray, float]:
+        """Predict and learn the (t, B) symbols of the next t <= train_every steps (never past
+        a segment's end); their (t * B, K) distributions and Σ -log2 p in bits."""
+        ...
+
+
 class SymbolEncoder(Protocol):
-    def encode(self, symbols: np.ndarray, probs: np.ndarray) -> None: ...
+    def encode(self, symbols: np.ndarray, probs: np.ndarray, ideal: float | None = None) -> None:
+        ...
 
 
 class SymbolDecoder(Protocol):
@@ -76,3 +102,26 @@ def code_steps(model: StepModel, steps: int, *, encoder: SymbolEncoder | None = 
             else:
                 progress(t + 1, steps, bits)
     return out
+
+
+def code_segments(model: SegmentModel, encoder: SymbolEncoder, symbols: np.ndarray, *,
+                  record: Callable[[int, int], None] | None = None,
+                  progress: Callable[..., None] | None = None, every: int = 256) -> None:
+    """Encode the (steps, B) `symbols` one training segment at a time: the encoder's side of
+    `code_steps` for a SegmentModel (the decoder still runs `code_steps`, which makes the same
+    predictions one step at a time). `record(steps, symbols)` after each segment; `progress` as
+    in `code_steps`, at segment ends."""
+    steps, seg = symbols.shape[0], model.train_every
+    for t0 in range(0, steps, seg):
+        rows = symbols[t0:t0 + seg]
+        probs, bits = model.encode_segment(rows)
+        encoder.encode(rows, probs, bits)
+        if record is not None:
+            record(len(rows), rows.size)
+        t1 = t0 + len(rows)
+        if progress is not None and (t1 // every != t0 // every or t1 == steps):
+            bits_so_far = getattr(encoder, "bits_ideal", None)
+            if bits_so_far is None:
+                progress(t1, steps)
+            else:
+                progress(t1, steps, bits_so_far)

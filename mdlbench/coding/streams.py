@@ -3,7 +3,8 @@
 The input of n bytes is cut into B contiguous streams whose lengths differ by at most one (the
 first n mod B streams are one byte longer). Each step the model predicts the next byte of all B
 streams at once, the B distributions go to the coder in one call, and the model is told the true
-bytes (`code_steps`); the decoder makes the very same calls. Bellard's NNCP (Bellard 2019,
+bytes (`code_steps`; a `SegmentModel` encodes a training segment per call, `code_segments`);
+the decoder makes the very same predictions. Bellard's NNCP (Bellard 2019,
 "Lossless Data Compression with Neural Networks") codes this way: one batched forward pass per
 step instead of one per byte. Nothing here depends on what the model is (torch network, mixture
 of count models, ...).
@@ -118,10 +119,10 @@ class _Recorder:
     def predict(self) -> np.ndarray:
         return self.model.predict()
 
-    def record(self, coded: int) -> None:
+    def record(self, coded: int, steps: int = 1) -> None:
         self._bytes += coded
-        self._steps += 1
-        if self._steps == self.segment_steps:
+        self._steps += steps
+        if self._steps >= self.segment_steps:
             self.flush()
 
     def update(self, symbols: np.ndarray) -> None:
@@ -150,11 +151,16 @@ def encode_streams(model: StepModel, data: bytes, *, coder: str = "range",
     idx, _ = _index(n, b, q, r)
     symbols = np.frombuffer(data, dtype=np.uint8).astype(np.int64)[idx]
     from .core import Encoder
-    from .loop import code_steps
+    from .loop import SegmentModel, code_segments, code_steps
 
     enc = Encoder(coder)
     rec = _Recorder(model, enc, segment_steps)
-    code_steps(rec, q, encoder=enc, symbols=symbols[:q], progress=_bytes_progress(progress, b, n))
+    if isinstance(model, SegmentModel):
+        code_segments(model, enc, symbols[:q], record=lambda steps, coded: rec.record(coded, steps),
+                      progress=_bytes_progress(progress, b, n))
+    else:
+        code_steps(rec, q, encoder=enc, symbols=symbols[:q],
+                   progress=_bytes_progress(progress, b, n))
     if r:
         probs = rec.predict()
         enc.encode(symbols[q, :r], probs[:r])

@@ -16,7 +16,12 @@ holds no symbol of the alphabet (K = max byte + 1) is not coded. Each member giv
   (B, K) prediction per step, and P(bit) = the mass of the node's right subtree over the node's.
 On CPU B defaults to 1 (`streams=0`): `mix` then runs in its natural single-stream order, which
 is what lets the mixture beat it (mix loses 0.4-2 % as 2-16 interleaved streams, see mix.py); a
-network on CUDA gets B = 16. B is stored in the stream.
+network on CUDA gets B = 16. `streams=16` on CPU is the NNCP layout, where one batched network
+step serves 16 bytes: the ensemble then encodes at about its network member's speed (as one
+stream, a network step per byte, several times slower), but on the whole Bible the mixture of
+mix:streams=16 and lstm:streams=16 is 1.9 % longer than mix alone. The encoder runs the network
+members a training segment at a time (`encode_segment`: the rows of the whole segment, then the
+compiled loop over it); the decoder a step at a time. B is stored in the stream.
 
 Mixers (`mixer=`):
 - `logistic` (default): PAQ-style mixing in the stretch domain, st(p) = ln(p / (1 - p)), of the
@@ -84,6 +89,7 @@ from ..coding.binary import (
     new_state,
 )
 from ..coding.core import Encoder
+from ..coding.loop import SegmentModel
 from ..coding.streams import (
     decode_streams,
     layout,
@@ -186,7 +192,7 @@ class Members(NamedTuple):
     kinds: np.ndarray  # (M, 2) int64
     mixes: tuple       # MixState per native mix member (a tiny stand-in when there is none)
     kts: tuple         # KTState per native kt member (a tiny stand-in when there is none)
-    rows: np.ndarray   # (B, R, 256) float64: the step members' predictions for this step
+    rows: np.ndarray   # (S, B, R, 256) float64: the step members' predictions, S steps
     cum: np.ndarray    # (B, R, 257) float64: their cumulative sums
     p: np.ndarray      # (M,) float64: each member's P(bit = 1)
     p16: np.ndarray    # (M,) int64: the same as coded, 16 bits (0: the bit is forced)
@@ -244,8 +250,8 @@ def _kt_commit_step(kinds, kts, lay, t):
 def _code(mode, buf, lay, t0, t1, k_ens, mb, mx, out, cs, seg, seg_steps):
     """Steps t0..t1-1: encode (mode 0) the bytes of every stream in buf into out[0] (the
     mixture) and each native member's own stream (out[1 + i]), or decode (mode 1) the mixture
-    from the stream in out[0] into buf. `rows` (B, R, 256) are the step members' predictions
-    for step t0 (rows members need t1 = t0 + 1). Returns Σ -log2 p of the mixture's decisions
+    from the stream in out[0] into buf. `rows[t - t0]` (B, R, 256) are the step members'
+    predictions for step t (t1 - t0 <= S, the rows' first dimension). Returns Σ -log2 p of the mixture's decisions
     (encode). The bit loop stays in one piece: split into inlined helpers it measured 15-80 %
     slower (numba), so only the per-byte and per-step parts are helpers."""
     kinds, mixes, kts, rows, cum, pf, p16, mbits = mb
@@ -263,7 +269,7 @@ def _code(mode, buf, lay, t0, t1, k_ens, mb, mx, out, cs, seg, seg_steps):
             start = stream_start(lay, b)
             pos = start + t
             sym = np.int64(buf[pos]) if mode == 0 else np.int64(0)
-            _members_begin(kinds, mixes, kts, rows, cum, b, buf, pos, start)
+            _members_begin(kinds, mixes, kts, rows[t - t0], cum, b, buf, pos, start)
             c0 = 1
             for bp in range(8):
                 lo = (c0 << (8 - bp)) - 256
@@ -382,7 +388,10 @@ class _Run:
         # stands in for a kind with no member, so that the loop always types
         mix_dummy, kt_dummy = _dummies()
         m = len(comps)
-        self.rows = np.zeros((b, len(self.steps_models), 256), dtype=np.float64)
+        # the encoder runs a segment of `chunk` steps of every step member at once (the
+        # members' training segments end on its multiples); the decoder one step at a time
+        self.chunk = _chunk(self.steps_models)
+        self.rows = np.zeros((self.chunk, b, len(self.steps_models), 256), dtype=np.float64)
         self.members = Members(self.kinds, tuple(self.mixes) or (mix_dummy,),
                                tuple(self.kts) or (kt_dummy,), self.rows,
                                np.zeros((b, len(self.steps_models), 257), dtype=np.float64),
@@ -401,18 +410,36 @@ class _Run:
     def predict_rows(self) -> None:
         for i, sm in enumerate(self.steps_models):
             p = np.asarray(sm.predict(), dtype=np.float64)
-            self.rows[:, i, : p.shape[1]] = p
+            self.rows[0, :, i, : p.shape[1]] = p
 
     def code(self, mode: int, buf: np.ndarray, t0: int, t1: int, out: np.ndarray,
              cs: np.ndarray) -> float:
         return _code(mode, buf, self.lay, t0, t1, self.k, self.members, self.mixer, out, cs,
                      self.seg, self.seg_steps)
 
-    def step_symbols(self, buf: np.ndarray, t: int) -> np.ndarray:
-        """The bytes of step t (the streams that still have one)."""
+    def encode_rows(self, sym: np.ndarray, encoders: list[Encoder]) -> None:
+        """The encoder's path: every step member predicts and learns the (S, B) symbols `sym`
+        of full steps (a SegmentModel in one `encode_segment` call), its rows go to `rows[:S]`
+        and, as its coder would send them, to its own stream's encoder."""
+        s = len(sym)
+        for i, sm in enumerate(self.steps_models):
+            if isinstance(sm, SegmentModel):
+                p, bits = sm.encode_segment(sym)
+                self.rows[:s, :, i, : p.shape[1]] = p.reshape(s, self.b, -1)
+                encoders[i].encode(sym, p, bits)
+            else:  # one step (chunk 1): predict, then learn (the coding never feeds back)
+                p = np.asarray(sm.predict(), dtype=np.float64)
+                self.rows[0, :, i, : p.shape[1]] = p
+                encoders[i].encode(sym[0], p)
+                sm.update(sym[0])
+
+    def step_symbols(self, buf: np.ndarray, t: int, steps: int = 1) -> np.ndarray:
+        """The bytes of steps t..t+steps-1, (steps, B) (the last step: only the streams that
+        still have one, (1, r))."""
         b, q, r = (int(v) for v in self.lay)
         nb = b if t < q else r
-        return buf[[stream_start(self.lay, i) + t for i in range(nb)]].astype(np.int64)
+        starts = np.arange(nb) * self.lay[1] + np.minimum(np.arange(nb), self.lay[2])
+        return buf[starts[None, :] + np.arange(t, t + steps)[:, None]].astype(np.int64)
 
 
 # --------------------------------------------------------------------------- the coder
@@ -609,25 +636,29 @@ class EnsembleCoder(ModelCoder):
 def _encode(run: _Run, buf: np.ndarray, out: Outputs, encoders: list[Encoder],
             progress: ProgressFn | None) -> float:
     """Encode all steps: the mixture into out[0], native members into out[1:], step members
-    into `encoders`. Returns the mixture's Σ -log2 p."""
+    into `encoders`. Returns the mixture's Σ -log2 p. With step members the full steps go in
+    chunks of `run.chunk` (their rows for the chunk first, then the compiled loop over it),
+    the ragged last step by itself."""
     b, q, r = (int(v) for v in run.lay)
     ideal = 0.0
-    block = 1 if run.steps_models else max(1, (1 << 16) // b)
+    block = run.chunk if run.steps_models else max(1, (1 << 16) // b)
     every = max(1, 4096 // b)
-    for t0 in range(0, run.steps, block):
-        t1 = min(run.steps, t0 + block)
+    t0 = 0
+    while t0 < run.steps:
+        t1 = min(run.steps, t0 + block, q) if t0 < q else run.steps
         out.reserve(8 * b * (t1 - t0))
         if run.steps_models:
-            run.predict_rows()
-            sym = run.step_symbols(buf, t0)
-            for i in range(len(run.steps_models)):  # as encode_streams would send them
-                encoders[i].encode(sym, run.rows[: len(sym), i, : run.k])
+            sym = run.step_symbols(buf, t0, t1 - t0)
+            if t0 < q:
+                run.encode_rows(sym, encoders)
+            else:  # the ragged last step: rows, no learning
+                run.predict_rows()
+                for i in range(len(run.steps_models)):
+                    encoders[i].encode(sym[0], run.rows[0, : sym.shape[1], i, : run.k])
         ideal += run.code(0, buf, t0, t1, out.out, out.cs)
-        if run.steps_models and t0 < q:
-            for sm in run.steps_models:
-                sm.update(sym)
-        if progress is not None and (block > 1 or t1 % every == 0 or t1 == run.steps):
+        if progress is not None and (t1 // every != t0 // every or t1 == run.steps):
             progress(min(t1, q) * b + (r if t1 > q else 0), len(buf), 8.0 * out.size(0))
+        t0 = t1
     return ideal
 
 
@@ -643,7 +674,7 @@ def _decode(run: _Run, buf: np.ndarray, inp: np.ndarray, cs: np.ndarray,
             run.predict_rows()
         run.code(1, buf, t0, t1, inp, cs)
         if run.steps_models and t0 < q:
-            sym = run.step_symbols(buf, t0)
+            sym = run.step_symbols(buf, t0)[0]
             for sm in run.steps_models:
                 sm.update(sym)
         if progress is not None and (block > 1 or t1 % every == 0 or t1 == run.steps):
@@ -671,6 +702,14 @@ def _member_ideal(run: _Run, encoders: list[Encoder]) -> list[float]:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _chunk(models: list[Any]) -> int:
+    """Steps the encoder runs its step members for at once: where all their training segments
+    end together (1 when one of them has no `encode_segment`, or there are none)."""
+    if not models or not all(isinstance(m, SegmentModel) for m in models):
+        return 1
+    return functools.reduce(math.gcd, (m.train_every for m in models))
 
 
 def _mixable(cls: type) -> bool:

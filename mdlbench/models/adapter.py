@@ -26,13 +26,18 @@ How `TorchStep` drives it (a StepModel of coding/loop.py, which runs the same ca
 order when decoding, so both sides see bit-identical floats; models/runtime.py fixes the torch
 settings those floats depend on):
 - predict: the coding path (step, or forward on the window) under no_grad; softmax in float32,
-  then float64 floored at PROB_FLOOR: the (B, K) distributions the entropy coder gets.
+  then float64 floored at PROB_FLOOR: the (B, K) distributions the entropy coder gets. The encoder
+  knows every symbol, so it runs a whole training segment in one call (`encode_segment`: the
+  same per-step calls, the segment's rows and their ideal bits handed over at once, one coder
+  call per segment); the decoder predicts step by step. Both compute each row with `_probs`.
 - update(symbols): every T = `train_every` steps, one optimiser step on the mean cross-entropy
   of the T×B symbols just coded. A recurrent model trains with forward over the segment's inputs
   from the state the segment started in; a window model with forward over the segment with up
   to min(T, C - 1) earlier symbols in front as context only (so L ≤ T + min(T, C - 1): a model
   that cannot take windows longer than C needs T ≤ C / 2), the loss on its last T positions.
-  The training forward never predicts: a batched pass and a step path give different floats
+  After every optimiser step the model's `refresh()` is called if it has one (a step path that
+  caches functions of the weights, like the LSTM's embedding x input-weights table, drops them
+  there). The training forward never predicts: a batched pass and a step path give different floats
   (as Delétang et al. 2024, "Language Modeling Is Compression", and its users found), and
   only the step path is the same in encoder and decoder.
 """
@@ -65,14 +70,15 @@ class TorchStep:
         self.device = torch.device(device)
         self.threads, self.train_every, self.context = threads, train_every, context
         self.opt = optimizer(net.parameters())
+        self.refresh = getattr(net, "refresh", None)
+        self.step = getattr(net, "step", None)
         self.x = torch.full((streams,), alphabet, dtype=torch.long, device=self.device)  # start
-        self.buf = torch.zeros((train_every, streams), dtype=torch.long, device=self.device)
-        self.n = 0
+        self.rows: list[Any] = [self.x]  # the segment's first input, then its symbols
         self.updates = 0
         if context is None:
             init = getattr(net, "initial_state", None)
             self.state = init(streams, self.device) if init is not None else None
-            self.seg_state, self.seg_input = self.state, self.x
+            self.seg_state = self.state
         else:
             cache = getattr(net, "new_cache", None)
             self.cache = cache(streams, self.device) if cache is not None else None
@@ -85,50 +91,91 @@ class TorchStep:
         return sum(p.numel() for p in self.net.parameters())
 
     def predict(self) -> np.ndarray:
-        runtime.settle(self.threads)
+        """The next step's (B, K) distributions (the decoder's path, one step at a time)."""
         with self.torch.no_grad():
-            if self.n == 0 and self.context is None:
-                self.seg_state, self.seg_input = self.state, self.x
-            logits = self._step(self.x)
-            probs = logits.float().softmax(-1).double().clamp_min_(PROB_FLOOR)
-        return probs.cpu().numpy()
+            return _widen(self._probs()).cpu().numpy()
 
     def update(self, symbols: np.ndarray) -> None:
-        x = self.torch.from_numpy(np.ascontiguousarray(symbols, dtype=np.int64)).to(self.device)
-        self.buf[self.n] = x
-        self.x = x
-        self.n += 1
-        if self.n == self.train_every:
+        x = self.torch.from_numpy(np.ascontiguousarray(symbols, dtype=np.int64))
+        self._advance(x.to(self.device))
+        if len(self.rows) > self.train_every:
+            self._train()
+
+    def encode_segment(self, symbols: np.ndarray) -> tuple[np.ndarray, float]:
+        """The encoder's path: predict and learn the (t, B) `symbols` of the next t steps, which
+        must not run past the end of the training segment; train if they complete it. Returns
+        their (t * B, K) distributions, exactly as `predict` gives them step by step, and
+        Σ -log2 p of the symbols under them (normalised), in bits."""
+        torch = self.torch
+        seg = torch.from_numpy(np.ascontiguousarray(symbols, dtype=np.int64)).to(self.device)
+        if len(self.rows) + len(seg) > self.train_every + 1:
+            raise ValueError("encode_segment runs past the end of the training segment")
+        probs = []
+        with torch.no_grad():
+            for x in seg.unbind(0):
+                probs.append(self._probs())
+                self._advance(x)
+            p = _widen(torch.stack(probs).view(-1, probs[0].shape[-1]))
+            hit = p.gather(1, seg.view(-1, 1)).view(-1) / p.sum(1)
+            bits = float(-hit.log2().sum())
+        if len(self.rows) > self.train_every:
+            self._train()
+        return p.cpu().numpy(), bits
+
+    def _probs(self) -> Any:
+        """(B, K) float32 softmax for the next step, from the coding path (no_grad); `_widen`
+        makes them the coder's float64 rows (elementwise and exact: one row at a time or a
+        segment's rows at once give the same floats)."""
+        if len(self.rows) == 1:  # a segment starts: settings and the state training starts from
             runtime.settle(self.threads)
-            loss = self._loss()
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt.step()
-            self.n = 0
-            self.updates += 1
+            if self.context is None:
+                self.seg_state = self.state
+        return self._step(self.x).float().softmax(-1)
+
+    def _advance(self, x: Any) -> None:
+        self.rows.append(x)
+        self.x = x
+
+    def _train(self) -> None:
+        runtime.settle(self.threads)
+        loss = self._loss(self.torch.stack(self.rows))
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        if self.refresh is not None:
+            self.refresh()
+        self.rows = [self.x]
+        self.updates += 1
 
     def _step(self, x: Any) -> Any:
         """(B,) inputs -> (B, K) logits, advancing the model's state: the coding path."""
         net = self.net
         if self.context is None:
-            if hasattr(net, "step"):
-                logits, self.state = net.step(x, self.state)
+            if self.step is not None:
+                logits, self.state = self.step(x, self.state)
                 return logits
             logits, self.state = net(x[None], self.state)
             return logits[0]
         if self.cache is not None:
-            return net.step(x, self.cache)
+            return self.step(x, self.cache)
         self.window = self.torch.cat([self.window, x[:, None]], 1)[:, -self.context:]
         return net(self.window)[:, -1]
 
-    def _loss(self) -> Any:
+    def _loss(self, rows: Any) -> Any:
+        """Mean cross-entropy of the segment: `rows` (T + 1, B) are its first input, then its
+        T symbols."""
         t, k = self.train_every, self.alphabet
         cross_entropy = self.torch.nn.functional.cross_entropy
+        target = rows[1:]
         if self.context is None:
-            inputs = self.torch.cat([self.seg_input[None], self.buf[:-1]])
-            logits, _ = self.net(inputs, self.seg_state)
-            return cross_entropy(logits.reshape(-1, k), self.buf.reshape(-1))
-        seq = self.torch.cat([self.hist, self.buf.T], 1)  # (B, <= keep + 1 + T)
+            logits, _ = self.net(rows[:-1], self.seg_state)
+            return cross_entropy(logits.reshape(-1, k), target.reshape(-1))
+        seq = self.torch.cat([self.hist, target.T], 1)  # (B, <= keep + 1 + T)
         self.hist = seq[:, seq.shape[1] - self.keep - 1:]
         logits = self.net(seq[:, :-1])[:, -t:]
-        return cross_entropy(logits.reshape(-1, k), self.buf.T.reshape(-1))
+        return cross_entropy(logits.reshape(-1, k), target.T.reshape(-1))
+
+
+def _widen(probs: Any) -> Any:
+    """float32 softmax rows -> float64 floored at PROB_FLOOR (no symbol has probability 0)."""
+    return probs.double().clamp_min_(PROB_FLOOR)

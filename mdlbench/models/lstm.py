@@ -44,24 +44,49 @@ class LSTMModel(nn.Module):
         out, state = self.lstm(self.embed(x), state)
         return self.head(out), state
 
+    def refresh(self) -> None:
+        """The weights changed (an optimiser step): drop what `step` derived from them."""
+        self._cells = None
+
+    def _derive(self) -> list[tuple[torch.Tensor, ...]]:
+        """Per layer (input table or input weights^T, hidden weights^T, summed bias): layer 0's
+        input table is embedding x input weights + both biases, one (K + 1, 4H) row per
+        symbol, so its input projection is a row lookup."""
+        lstm, cells = self.lstm, []
+        with torch.no_grad():
+            for i in range(self.cfg.layers):
+                w_ih, w_hh = getattr(lstm, f"weight_ih_l{i}"), getattr(lstm, f"weight_hh_l{i}")
+                bias = getattr(lstm, f"bias_ih_l{i}") + getattr(lstm, f"bias_hh_l{i}")
+                if i == 0:
+                    cells.append((torch.addmm(bias, self.embed.weight, w_ih.t()), w_hh.t(), bias))
+                else:
+                    cells.append((w_ih.t(), w_hh.t(), bias))
+        return cells
+
     def step(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """x: (B,) int64 -> logits (B, K): the coding path. One LSTM cell per layer written out
-        (two matmuls and the gates): on CPU several times cheaper than nn.LSTM on a length-1
-        sequence, which re-packs its weights on every call. Weight views are looked up once
-        (the optimiser updates the parameters in place, so the views stay current)."""
-        if not hasattr(self, "_cells"):
-            lstm = self.lstm
-            self._cells = [tuple(getattr(lstm, f"{n}_l{i}") for n in
-                                 ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
-                           for i in range(self.cfg.layers)]
+        (a table row or a matmul, a matmul and the gates: one sigmoid for all four, a tanh for
+        the cell input): on CPU several times cheaper than nn.LSTM on a length-1 sequence,
+        which re-packs its weights on every call. What it derives from the weights is cached
+        until `refresh()` (TorchStep calls it after every optimiser step)."""
+        cells = getattr(self, "_cells", None)
+        if cells is None:
+            cells = self._cells = self._derive()
         h0, c0 = state
-        inp = F.embedding(x, self.embed.weight)
         hs, cs = [], []
-        for i, (w_ih, w_hh, b_ih, b_hh) in enumerate(self._cells):
-            gates = torch.addmm(b_ih + b_hh, inp, w_ih.t()).addmm_(h0[i], w_hh.t())
-            ig, fg, gg, og = gates.chunk(4, 1)
-            c = torch.sigmoid(fg) * c0[i] + torch.sigmoid(ig) * torch.tanh(gg)
-            inp = torch.sigmoid(og) * torch.tanh(c)
+        inp = x
+        for i, (w_in, w_hh_t, bias) in enumerate(cells):
+            if i == 0:
+                gates = F.embedding(x, w_in).addmm_(h0[i], w_hh_t)
+            else:
+                gates = torch.addmm(bias, inp, w_in).addmm_(h0[i], w_hh_t)
+            ig, fg, _, og = gates.sigmoid().chunk(4, 1)
+            c = torch.addcmul(fg * c0[i], ig, gates.chunk(4, 1)[2].tanh())
+            inp = og * c.tanh()
             hs.append(inp)
             cs.append(c)
-        return F.linear(inp, self.head.weight, self.head.bias), (torch.stack(hs), torch.stack(cs))
+        if len(hs) == 1:
+            state = (inp[None], c[None])
+        else:
+            state = (torch.stack(hs), torch.stack(cs))
+        return F.linear(inp, self.head.weight, self.head.bias), state
