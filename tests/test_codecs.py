@@ -171,6 +171,38 @@ def test_zstd_dictionary_is_in_the_stream() -> None:
     assert zstandard.ZstdDecompressor(dict_data=d).decompress(blob[pos + n:]) == data
 
 
+def test_zstd_dictionary_of_a_per_file_dataset_is_trained_on_its_files_and_counted_once(
+        ) -> None:
+    """--per-file with dict=K: one dictionary trained on all the files, stored once as a part
+    of its own and counted in the bits; each file is a plain frame naming it (as `zstd -D`
+    writes), which decodes with the dictionary's bytes and is refused without them."""
+    import zstandard
+
+    from mdlbench.coding import varint
+    from mdlbench.harness.runner import SHARED_PART
+
+    [rec] = api.run(["canterbury"], ["zstd:level=3,dict=4096"], per_file=True,
+                    results_dir=None, progress=False, repeat=1)
+    assert rec.verified and rec.parts[0].name == SHARED_PART and rec.parts[0].size == 0
+    assert rec.bits == sum(p.bits for p in rec.parts)
+    comp = create("zstd:level=3,dict=4096")
+    files = [b for _, b in load("canterbury").parts]
+    shared = comp.shared(files)
+    assert shared and 256 <= len(shared) <= 4096
+    assert rec.parts[0].bits == 8 * (len(varint.encode(len(shared))) + len(shared))
+    comp.use_shared(shared)
+    blob = comp.compress(files[0])
+    assert blob[:4] == b"\x28\xb5\x2f\xfd"  # a plain frame...
+    assert zstandard.get_frame_parameters(blob).dict_id == zstandard.ZstdCompressionDict(
+        shared).dict_id() != 0  # ...that names the dictionary
+    assert rec.parts[1].bits == 8 * len(blob)  # what the run counted for alice29.txt
+    reader = create("zstd:level=3,dict=4096")
+    reader.use_shared(bytes(shared))
+    assert reader.decompress(blob) == files[0]
+    with pytest.raises(CorruptStreamError):
+        create("zstd:level=3,dict=4096").decompress(blob)
+
+
 def test_defaults_keep_their_bits() -> None:
     """The new parameters leave the old specs' streams as they were (the gate's baseline)."""
     import lzma

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -89,6 +89,16 @@ class Compressor(ABC):
 
     @abstractmethod
     def decompress(self, blob: bytes) -> bytes: ...
+
+    def shared(self, units: Sequence[bytes]) -> bytes | None:
+        """What every unit of a dataset cut into files or chunks shares, learned from the units
+        themselves (zstd's `dict=K`: one dictionary trained on all the files); None: each unit
+        is coded alone. The runner stores it once, counts its bytes in the cell's bits (a part
+        of its own) and calls `use_shared` before coding or decoding any unit."""
+        return None
+
+    def use_shared(self, blob: bytes | None) -> None:
+        """Code the following units with `blob`, as `shared` returned it (None: alone)."""
 
     def check_side(self, side: Any) -> None:
         """Raise UsageError if this coder cannot code data that comes with this side information

@@ -18,6 +18,7 @@ import resource
 import subprocess
 import sys
 import zlib
+from collections.abc import Sequence
 
 import brotli
 import lz4.frame
@@ -63,13 +64,17 @@ class Zstd(Compressor):
     levels, which python-zstandard takes as they are), a window log with or without
     long-distance matching, and a dictionary.
 
-    `dict=K` trains a K-byte dictionary on the input's own 1 KiB pieces (a coder here sees one
-    input at a time, never the dataset's other files) and stores it in the stream, as a varint
-    length and its bytes before the frame, so its cost is in the bits: a dictionary left out
-    of the count would be a free lunch. On a single input it rarely pays for itself; it shows
-    what the dictionary costs and buys. A stream without a dictionary is a plain zstd frame,
+    `dict=K` trains a K-byte dictionary and counts its bytes in the bits: a dictionary left
+    out of the count would be a free lunch. On a dataset cut into files (`--per-file`) or
+    chunks, it is trained once on all of them (`shared`: 1 KiB pieces of every file) and stored
+    once, a part of the cell of its own; each file is then a plain zstd frame that names the
+    dictionary, as `zstd -D` writes it. A single input trains its dictionary on its own pieces
+    and stores it in its stream, as a varint length and its bytes before the frame (on one
+    input it rarely pays for itself). A stream without a dictionary is a plain zstd frame,
     exactly what `zstd` writes; one with starts with a byte that no frame starts with (0x00 or
     a length of 256 or more), so any zstd decoder here reads both."""
+
+    _shared: bytes | None = None
 
     name = "zstd"
     summary = ("Zstandard (python-zstandard): levels -131072..22, long=W long-distance window, "
@@ -97,12 +102,24 @@ class Zstd(Compressor):
         if c["dict"] and c["dict"] < 256:
             raise UsageError("zstd: parameter dict must be 0 (none) or at least 256 bytes")
 
+    def shared(self, units: Sequence[bytes]) -> bytes | None:
+        if not self.config["dict"]:
+            return None
+        return _train_dict([u[i:i + _DICT_PIECE] for u in units
+                            for i in range(0, len(u), _DICT_PIECE)], self.config["dict"]) or None
+
+    def use_shared(self, blob: bytes | None) -> None:
+        self._shared = blob
+
     def compress(self, data: bytes) -> bytes:
         level, long, wlog = self.config["level"], self.config["long"], self.config["wlog"]
         kw: dict = {}
         head = b""
-        if self.config["dict"]:
-            d = _train_dict(data, self.config["dict"])
+        if self._shared:
+            kw["dict_data"] = zstandard.ZstdCompressionDict(self._shared)
+        elif self.config["dict"]:
+            d = _train_dict([data[i:i + _DICT_PIECE] for i in range(0, len(data), _DICT_PIECE)],
+                            self.config["dict"])
             head = varint.encode(len(d))
             if d:
                 head += d
@@ -118,8 +135,14 @@ class Zstd(Compressor):
             return head + zstandard.ZstdCompressor(compression_params=p, **kw).compress(data)
         return head + zstandard.ZstdCompressor(level=level, **kw).compress(data)
 
-    def decompress(self, blob: bytes) -> bytes:
+    def _frame(self, blob: bytes) -> tuple[dict, bytes]:
         kw, frame = _zstd_dict(blob)
+        if self._shared and not kw:
+            kw["dict_data"] = zstandard.ZstdCompressionDict(self._shared)
+        return kw, frame
+
+    def decompress(self, blob: bytes) -> bytes:
+        kw, frame = self._frame(blob)
         try:
             d = zstandard.ZstdDecompressor(max_window_size=2**31, **kw)
             return d.decompress(frame, max_output_size=2**34) if frame else b""
@@ -138,7 +161,7 @@ class Zstd(Compressor):
         """Read at most limit + 1 bytes, with a window no larger than the claimed length needs
         (mdlbench's encoder shrinks the window to the input), in chunks as they come."""
         window = 1 << min(31, max(10, (max(limit, 1) - 1).bit_length()))
-        kw, frame = _zstd_dict(blob)
+        kw, frame = self._frame(blob)
         try:
             reader = zstandard.ZstdDecompressor(max_window_size=window, **kw).stream_reader(frame)
             chunks, got = [], 0
@@ -154,11 +177,10 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _DICT_PIECE = 1024
 
 
-def _train_dict(data: bytes, size: int) -> bytes:
-    """A `size`-byte zstd dictionary trained (one thread: deterministic) on the input's 1 KiB
-    pieces; b"" when the input is too small to train on or the trainer gives less than 256
-    bytes (so the stream's first byte can never be a frame's)."""
-    pieces = [data[i:i + _DICT_PIECE] for i in range(0, len(data), _DICT_PIECE)]
+def _train_dict(pieces: list[bytes], size: int) -> bytes:
+    """A `size`-byte zstd dictionary trained (one thread: deterministic) on 1 KiB pieces of the
+    input; b"" when there is too little to train on or the trainer gives less than 256 bytes
+    (so the stream's first byte can never be a frame's)."""
     try:
         d = zstandard.train_dictionary(size, pieces, threads=0).as_bytes()
     except zstandard.ZstdError:

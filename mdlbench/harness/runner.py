@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import decoder_share
-from ..coding import container
+from ..coding import container, varint
 from ..compressors.base import Compressor, Encoded, ProgressFn
 from ..compressors.provenance import describe as describe_coder
 from ..datasets import Dataset
@@ -37,6 +37,10 @@ from . import measure
 from .env import code_fingerprint, reproducibility
 from .measure import TimingPolicy
 from .progress import Reporter
+
+SHARED_PART = "(shared)"
+"""The part of a cell that every unit shares (Compressor.shared: zstd's trained dictionary):
+stored and counted once."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,10 @@ def _run_cell(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | No
     encs: list[Encoded | None] = [None] * len(datas)
     errs: list[str | None] = [None] * len(datas)
     enc_speed = dec_speed = problem = None
+    shared: bytes | None = None
     try:
+        shared = comp.shared(datas) if len(datas) > 1 else None  # trained once, not timed
+        comp.use_shared(shared)
         comp.warm_up(datas[0][:timing.warm_up_bytes], side)
     except BaseException as e:  # the coder cannot run here at all (e.g. no GPU), or crashed
         if stops(e):
@@ -236,6 +243,9 @@ def _run_cell(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | No
     parts = [Part(n, s, e.bits if e else None,
                   e.bits_ideal if e and not err else None, err)
              for n, s, e, err in zip(names, sizes, encs, errs, strict=True)]
+    shared_bits = 0 if shared is None else 8 * (len(varint.encode(len(shared))) + len(shared))
+    if shared is not None:  # stored once: its length, then its bytes
+        parts.insert(0, Part(SHARED_PART, 0, shared_bits))
     messages = [f"{n}: {err}" for n, err in zip(names, errs, strict=True) if err]
     if problem is not None:
         messages.append(problem)
@@ -243,7 +253,7 @@ def _run_cell(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | No
     return Record(
         key=ident.key, dataset=ident.dataset, compressor=ident.compressor, seed=seed,
         status=status,
-        bits=None if status == ERROR else sum(e.bits for e in coded),
+        bits=None if status == ERROR else shared_bits + sum(e.bits for e in coded),
         bits_ideal=(None if status == ERROR or any(i is None for i in ideals)
                     else float(sum(i for i in ideals if i is not None))),
         error="; ".join(messages) or None,

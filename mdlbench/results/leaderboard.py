@@ -421,6 +421,9 @@ def parts_table(records: Sequence[Record]) -> pd.DataFrame:
         if r.status != VERIFIED:
             marks[(name, "total")] = r.status
     table = pd.DataFrame.from_dict(rows, orient="index")
+    shared = [c for c in table.columns if str(c).startswith("(")]  # a dictionary, stored once
+    table = table[shared + [c for c in table.columns if c not in shared and c != "total"]
+                  + ["total"]]
     table = table.assign(_t=table["total"].where(
         [marks.get((n, "total")) not in (FAILED, ERROR) for n in table.index])).sort_values(
         "_t").drop(columns="_t")
