@@ -67,6 +67,8 @@ bench: $(STAMP)
 	  for s in $(BENCH_SUITES)/*.toml; do \
 	    echo; echo "## $$(head -1 $$s | sed 's/^# *//')"; echo; \
 	    $(BIN)/mdlbench compare $(BENCH_OUT)/$$(basename $$s .toml) --view cells --format md; done; \
+	  echo; echo "## mix against ZPAQ 5, Canterbury file by file (bytes)"; echo; \
+	  $(BIN)/mdlbench compare $(BENCH_OUT)/statistical --view parts --format md; \
 	  echo; echo "## Timing stability: the classical suite, run twice"; echo; \
 	  $(BIN)/mdlbench compare $(BENCH_OUT)/classical $(BENCH_OUT)/classical-again --view spread --format md; \
 	  echo; echo "## Harness overhead: a cell through mdlbench vs the codec called directly"; echo; \
