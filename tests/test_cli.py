@@ -53,7 +53,9 @@ def test_run_compare_gate_end_to_end(mdl, tmp_path):
     out = tmp_path / "board.md"
     p = mdl("compare", str(runs), "--format", "md", "-o", str(out))
     assert p.code == 0  # the board's caption names the metric and its unit, then the table
-    assert out.read_text().startswith("bpb: bits per symbol\n\n| compressor |")
+    caption, table = out.read_text().split("\n\n", 1)
+    assert caption.startswith("bpb: bits per symbol") and table.startswith("| compressor |")
+    assert "(source limit)" in table and "formulas, not streams" in caption
     p = mdl("compare", str(runs), "--view", "cells", "--format", "md")
     assert p.code == 0 and "| markov:n=5000 \\| bz2 |" in p.out
     base = tmp_path / "base.json"

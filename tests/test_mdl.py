@@ -194,7 +194,7 @@ def test_records_and_the_board_show_regret_and_formula_rows(tmp_path):
     assert np.isnan(ideal.loc["zstd", col])  # a classical codec has no Σ -log2 p
     assert ideal.loc["kt:order=1", col] == pytest.approx(kt.bits_ideal)
     md = tables.markdown(board)
-    assert md.startswith("regret: bits above the best model")
+    assert md.startswith("regret: bits of the stream, container included, above the best model")
     assert "| (NML) |" in md and "| (NML, Fisher asymptotic) |" in md
 
 
@@ -205,7 +205,7 @@ def test_labelled_board_reads_bits_per_label_and_shows_the_laplace_row(tmp_path)
     assert rec.compression == pytest.approx(uniform / rec.bits)
     assert LAPLACE_ROW in rec.dataset.formulas and rec.bits > uniform  # a stream, headers too
     board = lb.leaderboard(recs, "bpb")
-    assert board.attrs["caption"] == "bpb: bits per label"
+    assert board.attrs["caption"] == ("bpb: bits per label. " + lb.FORMULA_NOTE)
     assert board.loc[LAPLACE_ROW, "digits"] == pytest.approx(rec.dataset.formulas[LAPLACE_ROW]
                                                              / 1797)
     comp = lb.leaderboard(recs, "compression")
