@@ -72,6 +72,7 @@ def test_wheel_holds_the_shipped_data_and_metadata(installed):
             "mdlbench/_data/enwik8/MANIFEST.json", "mdlbench/_data/silesia/MANIFEST.json"} <= names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "License-Expression: MIT" in meta
+    assert f"\nVersion: {mdlbench.__version__}\n" in meta  # pyproject reads mdlbench/version.py
     assert "Requires-Dist: torch>=2.1; extra == \"torch\"" in meta
     assert not any(ln.startswith("Requires-Dist: torch") and "extra" not in ln
                    for ln in meta.splitlines())
