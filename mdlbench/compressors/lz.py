@@ -11,9 +11,9 @@ import lz4.block
 from ..coding import varint
 from ..errors import CorruptStreamError, UsageError
 from ..params import Param
-from .base import Compressor, register
+from .base import register
 from .binding import BindingCodec
-from .classical import MiB, corrupt, too_long
+from .classical import LengthFirst, MiB, corrupt, exact, too_long
 
 
 def _length_ok(name: str, n: int, limit: int | None, stream: int, ratio: int) -> None:
@@ -24,15 +24,8 @@ def _length_ok(name: str, n: int, limit: int | None, stream: int, ratio: int) ->
         raise CorruptStreamError(f"{name}: corrupt stream (length {n:,} from {stream:,} B)")
 
 
-def _exact(name: str, out: bytes, n: int) -> bytes:
-    if len(out) != n:
-        raise CorruptStreamError(f"{name}: corrupt or truncated stream (decodes to "
-                                 f"{len(out):,} B, its header says {n:,})")
-    return out
-
-
 @register
-class Lz4Block(Compressor):
+class Lz4Block(LengthFirst):
     """python-lz4's block API (a core dependency, as the `lz4` frame codec's) with its 4-byte
     little-endian length in front (store_size), which is what the decoder is told."""
 
@@ -56,19 +49,13 @@ class Lz4Block(Compressor):
             return lib.compress(data, mode="high_compression", compression=level)
         return lib.compress(data, mode="fast", acceleration=self.config["accel"])
 
-    def decompress(self, blob: bytes) -> bytes:
-        return self._decode(blob, None)
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return self._decode(blob, limit)
-
-    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+    def decode_within(self, blob: bytes, limit: int | None) -> bytes:
         if len(blob) < 4:
             raise CorruptStreamError(f"{self.name}: truncated stream (no length)")
         n = int.from_bytes(blob[:4], "little")
         _length_ok(self.name, n, limit, len(blob) - 4, 255)
         try:
-            return _exact(self.name, lz4.block.decompress(blob), n)
+            return exact(self.name, lz4.block.decompress(blob), n)
         except lz4.block.LZ4BlockError as e:
             raise corrupt(self.name, e) from None
 
@@ -80,7 +67,7 @@ class Lz4Block(Compressor):
 
 
 @register
-class Snappy(BindingCodec):
+class Snappy(LengthFirst, BindingCodec):
     """Named libsnappy: `snappy` is the name of the example plugin (examples/snappy_codec.py),
     the same format through cramjam."""
 
@@ -92,18 +79,12 @@ class Snappy(BindingCodec):
     def compress(self, data: bytes) -> bytes:
         return self.lib().compress(data)
 
-    def decompress(self, blob: bytes) -> bytes:
-        return self._decode(blob, None)
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return self._decode(blob, limit)
-
-    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+    def decode_within(self, blob: bytes, limit: int | None) -> bytes:
         n, _ = varint.decode(blob, 0)  # Snappy's own preamble is this varint
         _length_ok(self.name, n, limit, len(blob), 64)
         lib = self.lib()
         try:
-            return _exact(self.name, lib.uncompress(blob), n)
+            return exact(self.name, lib.uncompress(blob), n)
         except lib.UncompressError as e:
             raise corrupt(self.name, e) from None
 
@@ -112,7 +93,7 @@ class Snappy(BindingCodec):
 
 
 @register
-class Lzf(BindingCodec):
+class Lzf(LengthFirst, BindingCodec):
     """LibLZF (pylzf) has no header: the input length goes first, as a varint."""
 
     name = "lzf"
@@ -127,13 +108,7 @@ class Lzf(BindingCodec):
         return varint.encode(len(data)) + self.lib().compress(data, len(data) + len(data) // 32
                                                               + 64)
 
-    def decompress(self, blob: bytes) -> bytes:
-        return self._decode(blob, None)
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return self._decode(blob, limit)
-
-    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+    def decode_within(self, blob: bytes, limit: int | None) -> bytes:
         n, pos = varint.decode(blob, 0)
         _length_ok(self.name, n, limit, len(blob) - pos, 256)
         if not n:
@@ -142,7 +117,7 @@ class Lzf(BindingCodec):
                                          f"input)")
             return b""
         try:
-            return _exact(self.name, self.lib().decompress(blob[pos:], n), n)
+            return exact(self.name, self.lib().decompress(blob[pos:], n), n)
         except ValueError as e:
             raise corrupt(self.name, e) from None
 
