@@ -192,9 +192,10 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
                                     c.layout.chunk_size, verify, timing,
                                     gpu=c.comp.config.get("device") == "cuda")
                 job_of[job] = i
+            loaded = {(cells[i].text, labels): cells[i].dataset for i in todo}
             stream = (executors.run_ray(list(job_of), address) if executor == "ray"
                       else executors.run_processes(list(job_of), min(jobs, len(job_of)),
-                                                   reporter))
+                                                   reporter, executors.ship(loaded)))
             for job, out in stream:
                 i = job_of[job]
                 finish(i, out if isinstance(out, Record) else failed(i, out))
