@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
 _API = ("run", "RunOptions", "compare", "table", "report", "records", "results_frame", "plot", "figures",
         "write_plots", "html_report", "gate", "encode_bytes", "decode_bytes", "catalogue")

@@ -13,7 +13,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import __version__
 from .errors import (
     BUG_EXIT,
     INTERRUPTED_EXIT,
@@ -26,6 +25,7 @@ from .harness.measure import MIN_TIME, REPEAT
 from .interrupt import Terminated, watching
 from .limits import MAX_CELLS
 from .results import metrics, store
+from .version import __version__
 
 
 class PipeClosed(Exception):  # noqa: N818 - an event, like KeyboardInterrupt

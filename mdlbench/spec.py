@@ -15,7 +15,6 @@ from .errors import UsageError
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 _RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
-_FAMILY = re.compile(r"^family=([A-Za-z][A-Za-z0-9_\-]*)$")
 
 
 @dataclass(frozen=True)
@@ -69,11 +68,7 @@ def count(text: str) -> int:
 
 
 def expand(text: str) -> list[Spec]:
-    """Parse a spec and expand every ``a..b`` range value into separate specs; ``family=F``
-    is every installed compressor of family F at its defaults (`family`)."""
-    m = _FAMILY.match(text.strip())
-    if m:
-        return family(m.group(1))
+    """Parse a spec and expand every ``a..b`` range value into separate specs."""
     spec = parse(text)
     choices: list[list[str]] = []
     for key, value in spec.params:
@@ -89,16 +84,3 @@ def expand(text: str) -> list[Spec]:
             choices.append([value])
     keys = [k for k, _ in spec.params]
     return [Spec(spec.name, tuple(zip(keys, combo, strict=True))) for combo in itertools.product(*choices)]
-
-
-def family(name: str) -> list[Spec]:
-    """The compressors of a family (`mdlbench list` shows each one's) whose bindings are
-    installed, by name: `-c family=classical` runs every classical codec at its defaults."""
-    from .compressors import REGISTRY
-    from .compressors.binding import installed
-
-    members = sorted(n for n, cls in REGISTRY.items() if cls.family == name and installed(cls))
-    if not members:
-        known = ", ".join(sorted({cls.family for cls in REGISTRY.values()}))
-        raise UsageError(f"no installed compressor of family {name!r} (families: {known})")
-    return [Spec(n) for n in members]

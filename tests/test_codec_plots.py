@@ -18,6 +18,7 @@ from matplotlib.colors import to_hex
 
 import mdlbench
 from mdlbench import spec
+from mdlbench.compressors import lookup
 from mdlbench.errors import UsageError
 from mdlbench.results import groups, html, metrics, plots
 from mdlbench.results.record import Record, latest
@@ -30,7 +31,7 @@ def lineup() -> list[str]:
     """The README's codec table line-up on the Bible, then every classical codec's defaults."""
     suite = tomllib.loads((ROOT / "suites" / "bench" / "codecs.toml").read_text())
     bible = next(g for g in suite["group"] if g["datasets"] == ["bible"])
-    return [*bible["compressors"], *map(str, spec.family("classical")), "kt"]
+    return [*bible["compressors"], *map(str, lookup.family("classical")), "kt"]
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from mdlbench import api, spec
-from mdlbench.compressors import REGISTRY, create
+from mdlbench.compressors import REGISTRY, create, lookup
 from mdlbench.compressors.binding import INSTALL, BindingCodec, installed
 from mdlbench.datasets import DATASETS, load
 from mdlbench.datasets.shipped import Shipped
 from mdlbench.errors import CorruptStreamError, MdlbenchError, UsageError
+from mdlbench.harness import grid
+from mdlbench.harness.suite import Group
 
 ROOT = Path(__file__).resolve().parents[1]
 CODECS = sorted(n for n, cls in REGISTRY.items()
@@ -220,11 +222,14 @@ def test_defaults_keep_their_bits() -> None:
 
 
 def test_family_expands_to_every_installed_classical_codec() -> None:
-    names = [s.name for s in spec.expand("family=classical")]
+    names = [s.name for s in lookup.expand("family=classical")]
     want = sorted(n for n, c in REGISTRY.items() if c.family == "classical" and installed(c))
     assert names == want and {"copy", "zlib", "zstd"} <= set(names)
     with pytest.raises(UsageError, match="families"):
-        spec.expand("family=nonesuch")
+        lookup.expand("family=nonesuch")
+    # a grid counts its cells before building anything: `-c family=classical` is one per member
+    two = Group(datasets=["canterbury", "bible"], compressors=["family=classical", "kt"])
+    assert grid.size([two]) == 2 * (len(want) + 1)
 
 
 BINDINGS = sorted(n for n, c in REGISTRY.items() if issubclass(c, BindingCodec))

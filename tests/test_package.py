@@ -72,6 +72,7 @@ def test_wheel_holds_the_shipped_data_and_metadata(installed):
             "mdlbench/_data/enwik8/MANIFEST.json", "mdlbench/_data/silesia/MANIFEST.json"} <= names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "License-Expression: MIT" in meta
+    assert f"\nVersion: {mdlbench.__version__}\n" in meta  # pyproject reads mdlbench/version.py
     assert "Requires-Dist: torch>=2.1; extra == \"torch\"" in meta
     assert not any(ln.startswith("Requires-Dist: torch") and "extra" not in ln
                    for ln in meta.splitlines())
@@ -110,3 +111,68 @@ def test_installed_wheel_needs_no_torch_for_codecs(installed, tmp_path):
     assert p.returncode == 2, p.stderr
     assert p.stderr.strip().splitlines()[-1] == (
         "mdlbench: error: this needs torch, which is not installed: pip install 'mdlbench[torch]'")
+
+
+# ----------------------------------------------------------------------------- its structure
+
+
+def intra_imports() -> tuple[dict[str, set[str]], set[str]]:
+    """Every mdlbench module's imports of mdlbench modules, at module level or inside a function
+    (never under `if TYPE_CHECKING:`), `from P import name` counting P.name where it is a module;
+    and the names of the modules that are packages (an `__init__.py`)."""
+    import ast
+
+    package = Path(mdlbench.__file__).parent
+    files = {}
+    for f in sorted(package.rglob("*.py")):
+        parts = f.relative_to(package.parent).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = f
+    packages = {m for m, f in files.items() if f.name == "__init__.py"}
+    edges: dict[str, set[str]] = {m: set() for m in files}
+    for mod, f in files.items():
+        tree = ast.parse(f.read_text())
+        hidden = {id(n) for t in ast.walk(tree) if isinstance(t, ast.If)
+                  and "TYPE_CHECKING" in ast.unparse(t.test) for n in ast.walk(t)}
+        here = mod.split(".") if mod in packages else mod.split(".")[:-1]
+        for node in ast.walk(tree):
+            if id(node) in hidden:
+                continue
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = (".".join(here[:len(here) - node.level + 1] + [node.module or ""]).strip(".")
+                        if node.level else node.module or "")
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base
+                           for a in node.names]
+            else:
+                continue
+            for t in targets:
+                while t and t not in files:
+                    t = t.rpartition(".")[0]
+                if t and t != mod:
+                    edges[mod].add(t)
+    return edges, packages
+
+
+def test_no_import_circle_and_no_import_from_a_package_above() -> None:
+    """The structure drawing is one-way: no module reaches back up into a package `__init__`
+    that contains it (take the name from its own module: mdlbench/version.py), and no chain of
+    imports comes back to where it started (a circle: each side needs the other loaded first)."""
+    edges, packages = intra_imports()
+    assert len(edges) > 50 and "mdlbench.compressors.lookup" in edges["mdlbench.api"]
+    back = sorted(f"{m} -> {t}" for m, ts in edges.items() for t in ts
+                  if t in packages and m.startswith(t + "."))
+    assert back == [], f"imports from a package __init__ above the importer: {back}"
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for t in sorted(edges[m]):
+            assert state.get(t) != 1, f"import circle: {' -> '.join(path[path.index(t):] + [t])}"
+            if t not in state:
+                visit(t, [*path, t])
+        state[m] = 2
+
+    for m in sorted(edges):
+        if m not in state:
+            visit(m, [m])

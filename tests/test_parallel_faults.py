@@ -41,11 +41,17 @@ def test_a_cell_that_raises_or_kills_its_worker_is_an_error_cell_and_the_grid_go
     assert len(list(tmp_path.rglob("*.json"))) == 6  # every cell has its record
 
 
-def test_a_dataset_gone_before_the_workers_load_it(tmp_path):
+def test_a_dataset_gone_before_the_workers_load_it(tmp_path, monkeypatch):
+    """Workers code the copy the driver loaded and checked; one too large to send them
+    (executors.SHIP_BYTES) they load themselves, and a file gone by then is an error cell."""
     data = tmp_path / "data.bin"
     data.write_bytes(b"some data\n" * 300)
     cells = grid.plan([mdlbench.harness.suite.Group([str(data)], ["zlib", "bz2"])])
     data.unlink()
+    recs = grid.run_grid(cells, root=None, jobs=2)
+    assert [r.status for r in recs] == [VERIFIED, VERIFIED]
+    assert {r.dataset.sha256 for r in recs} == {cells[0].dataset.sha256}
+    monkeypatch.setattr(executors, "SHIP_BYTES", 2999)  # the driver's side: one byte short
     recs = grid.run_grid(cells, root=tmp_path / "runs", jobs=2)
     assert [r.status for r in recs] == [ERROR, ERROR]
     assert all("missing path" in r.error and r.bits is None for r in recs)

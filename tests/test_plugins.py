@@ -5,6 +5,7 @@ plugins as one line with exit status 2."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,38 @@ def isolated(fresh_registries):
 
 def _records(root: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(root.rglob("*.json"))]
+
+
+COUNTED = """
+import os
+
+from mdlbench.datasets import Dataset, DatasetLoader, register_dataset
+
+
+@register_dataset
+class Counted(DatasetLoader):
+    name = "counted"
+
+    def load(self):
+        with open(os.environ["MDLBENCH_TEST_LOADS"], "a") as f:
+            f.write(f"{os.getpid()}\\n")
+        return Dataset(self.spec, [(self.spec, b"counted once " * 400)])
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_loads_each_dataset_once_whatever_its_jobs(tmp_path, monkeypatch, jobs):
+    """The driver loads a dataset to check the grid; its cells, inline or in worker processes,
+    code that copy: no worker loads (or checksums) it again."""
+    plugin = tmp_path / "counted.py"
+    plugin.write_text(COUNTED)
+    loads = tmp_path / "loads"
+    monkeypatch.setenv("MDLBENCH_TEST_LOADS", str(loads))  # the workers inherit it
+    recs = mdlbench.run(["counted"], ["zlib", "bz2", "zstd"], results_dir=None, jobs=jobs,
+                        plugins=[str(plugin)], progress=False)
+    assert [r.status for r in recs] == ["verified"] * 3
+    assert {r.timing.cells_at_once for r in recs} == {jobs}  # -j 2: they ran in workers
+    assert loads.read_text().splitlines() == [str(os.getpid())]
 
 
 def test_file_plugin_runs_in_worker_processes(mdl, tmp_path):

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from .. import limits, registry
 from ..errors import CorruptStreamError
 from ..params import Param, canonical, resolve
+from ..version import __version__
 
 __all__ = ["Compressor", "Encoded", "ProgressFn", "library_version", "register"]
 
@@ -170,8 +171,6 @@ class Compressor(ABC):
 def library_version(dist: str | None) -> str:
     """The version of a distribution (None: mdlbench itself; "stdlib": Python's)."""
     if dist is None:
-        from .. import __version__
-
         return __version__
     if dist == "stdlib":
         import platform

@@ -8,14 +8,14 @@ from ..errors import CorruptStreamError
 from ..params import Param
 from .base import register
 from .binding import BindingCodec
-from .classical import MiB, corrupt, too_long
+from .classical import LengthFirst, MiB, corrupt, exact, too_long
 
 _FILTERS = ("shuffle", "bitshuffle", "none")
 _CODECS = ("blosclz", "lz4", "lz4hc", "zlib", "zstd")
 
 
 @register
-class Blosc2(BindingCodec):
+class Blosc2(LengthFirst, BindingCodec):
     """A Blosc2 chunk: its 32-byte header records the input and chunk sizes, which the
     bounded decoder checks before decoding. No checksum inside."""
 
@@ -39,13 +39,7 @@ class Blosc2(BindingCodec):
                              typesize=c["typesize"], nthreads=1, filters=[flt],
                              filters_meta=[0])
 
-    def decompress(self, blob: bytes) -> bytes:
-        return self._decode(blob, None)
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return self._decode(blob, limit)
-
-    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+    def decode_within(self, blob: bytes, limit: int | None) -> bytes:
         lib = self.lib()
         try:
             n, cbytes, _ = lib.get_cbuffer_sizes(blob)
@@ -57,10 +51,7 @@ class Blosc2(BindingCodec):
             out = lib.decompress2(blob, nthreads=1)
         except (ValueError, RuntimeError) as e:
             raise corrupt(self.name, e) from None
-        if len(out) != n:
-            raise CorruptStreamError(f"{self.name}: corrupt stream (decodes to {len(out):,} B, "
-                                     f"its header says {n:,})")
-        return bytes(out)
+        return exact(self.name, bytes(out), n)
 
     max_input = (1 << 31) - 64
     max_input_why = "a Blosc2 chunk holds less than 2 GiB"

@@ -7,7 +7,7 @@ from ..errors import CorruptStreamError
 from ..params import Param
 from .base import register
 from .binding import BindingCodec
-from .classical import MiB, corrupt
+from .classical import MiB, corrupt, whole
 
 
 @register
@@ -69,10 +69,7 @@ class Kanzi(BindingCodec):
         return self.lib().compress(data, self.config["level"], block)
 
     def decompress(self, blob: bytes) -> bytes:
-        try:
-            return self.lib().decompress(blob)
-        except (ValueError, RuntimeError) as e:
-            raise corrupt(self.name, e) from None
+        return whole(self.name, self.lib().decompress, blob, (ValueError, RuntimeError))
 
     def memory_bytes(self, n: int) -> int:
         return 4 * n + 256 * MiB  # levels 8-9 use large context-mixing models

@@ -18,7 +18,9 @@ import resource
 import subprocess
 import sys
 import zlib
-from collections.abc import Sequence
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import brotli
 import lz4.frame
@@ -56,6 +58,49 @@ def bounded(name: str, out: bytes, limit: int, finished: bool) -> bytes:
     if not finished:
         raise truncated(name)
     return out
+
+
+def exact(name: str, out: bytes, n: int) -> bytes:
+    """The output of a decoder whose stream states its length `n`: any other length is damage."""
+    if len(out) != n:
+        raise CorruptStreamError(f"{name}: corrupt or truncated stream (decodes to "
+                                 f"{len(out):,} B, its header says {n:,})")
+    return out
+
+
+class LengthFirst(Compressor):
+    """A codec whose stream states the length it decodes to: `decode_within` reads it and
+    refuses one over the caller's limit (None: no limit) before decoding, for both decoders."""
+
+    @abstractmethod
+    def decode_within(self, blob: bytes, limit: int | None) -> bytes: ...
+
+    def decompress(self, blob: bytes) -> bytes:
+        return self.decode_within(blob, None)
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        return self.decode_within(blob, limit)
+
+
+Errors = tuple[type[Exception], ...]
+
+
+def whole(name: str, decode: Callable[[bytes], bytes], blob: bytes, errors: Errors) -> bytes:
+    """A library's one-shot decode, its failures (`errors`) as one CorruptStreamError."""
+    try:
+        return decode(blob)
+    except errors as e:
+        raise corrupt(name, e) from None
+
+
+def streamed(name: str, start: Callable[[], Any], blob: bytes, limit: int, errors: Errors) -> bytes:
+    """At most limit + 1 bytes through the streaming decoder `start()` makes (stdlib zlib's API:
+    `decompress(data, max_length)` and `eof`), checked by `bounded`."""
+    try:
+        d = start()
+        return bounded(name, d.decompress(blob, limit + 1), limit, d.eof)
+    except errors as e:
+        raise corrupt(name, e) from None
 
 
 @register
@@ -220,10 +265,7 @@ class Brotli(Compressor):
         return brotli.compress(data, quality=self.config["quality"], lgwin=self.config["lgwin"])
 
     def decompress(self, blob: bytes) -> bytes:
-        try:
-            return brotli.decompress(blob)
-        except brotli.error as e:
-            raise corrupt(self.name, e) from None
+        return whole(self.name, brotli.decompress, blob, (brotli.error,))
 
     def memory_bytes(self, n: int) -> int:
         window = 1 << self.config["lgwin"]  # qualities 10-11 keep a binary tree over the window
@@ -282,20 +324,15 @@ class Xz(Compressor):
                              filters=[*xz_chain(c["filters"]), lz])
 
     def decompress(self, blob: bytes) -> bytes:
-        try:
-            return lzma.decompress(blob, format=lzma.FORMAT_XZ)
-        except (lzma.LZMAError, EOFError) as e:
-            raise corrupt(self.name, e) from None
+        return whole(self.name, functools.partial(lzma.decompress, format=lzma.FORMAT_XZ), blob,
+                     (lzma.LZMAError, EOFError))
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + max(_XZ_MiB[self.config["preset"]] * MiB, 11 * self.config["dict"])
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        try:
-            d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
-            return bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
-        except (lzma.LZMAError, EOFError) as e:
-            raise corrupt(self.name, e) from None
+        return streamed(self.name, functools.partial(lzma.LZMADecompressor, format=lzma.FORMAT_XZ),
+                        blob, limit, (lzma.LZMAError, EOFError))
 
 
 _BCJ = {"x86": lzma.FILTER_X86, "arm": lzma.FILTER_ARM, "armthumb": lzma.FILTER_ARMTHUMB,
@@ -338,20 +375,14 @@ class Bzip2(Compressor):
         return bz2.compress(data, compresslevel=self.config["level"])
 
     def decompress(self, blob: bytes) -> bytes:
-        try:
-            return bz2.decompress(blob)
-        except (OSError, ValueError, EOFError) as e:
-            raise corrupt(self.name, e) from None
+        return whole(self.name, bz2.decompress, blob, (OSError, ValueError, EOFError))
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 10 * MiB  # bzip2 -9: 7,600 kB to compress, 3,700 kB to decompress
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        try:
-            d = bz2.BZ2Decompressor()
-            return bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
-        except (OSError, ValueError, EOFError) as e:
-            raise corrupt(self.name, e) from None
+        return streamed(self.name, bz2.BZ2Decompressor, blob, limit,
+                        (OSError, ValueError, EOFError))
 
 
 @register
@@ -369,20 +400,13 @@ class Zlib(Compressor):
         return zlib.compress(data, self.config["level"])
 
     def decompress(self, blob: bytes) -> bytes:
-        try:
-            return zlib.decompress(blob)
-        except zlib.error as e:
-            raise corrupt(self.name, e) from None
+        return whole(self.name, zlib.decompress, blob, (zlib.error,))
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + MiB  # deflate's state is 256 kB at level 9
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        try:
-            d = zlib.decompressobj()
-            return bounded(self.name, d.decompress(blob, limit + 1), limit, d.eof)
-        except zlib.error as e:
-            raise corrupt(self.name, e) from None
+        return streamed(self.name, zlib.decompressobj, blob, limit, (zlib.error,))
 
 
 @register
@@ -396,20 +420,13 @@ class Lz4(Compressor):
         return lz4.frame.compress(data, compression_level=self.config["level"], store_size=True)
 
     def decompress(self, blob: bytes) -> bytes:
-        try:
-            return lz4.frame.decompress(blob)
-        except RuntimeError as e:
-            raise corrupt(self.name, e) from None
+        return whole(self.name, lz4.frame.decompress, blob, (RuntimeError,))
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 8 * MiB  # a 4 MB frame block in each direction, and LZ4HC's tables
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        try:
-            d = lz4.frame.LZ4FrameDecompressor()
-            return bounded(self.name, d.decompress(blob, max_length=limit + 1), limit, d.eof)
-        except RuntimeError as e:
-            raise corrupt(self.name, e) from None
+        return streamed(self.name, lz4.frame.LZ4FrameDecompressor, blob, limit, (RuntimeError,))
 
 
 @register
@@ -570,10 +587,7 @@ class Zpaq(Compressor):
         return zpaq.compress(data, level=self.config["level"], threads=1)
 
     def decompress(self, blob: bytes) -> bytes:
-        try:
-            return zpaq.decompress(blob)
-        except (zpaq.Error, RuntimeError, ValueError) as e:
-            raise corrupt(self.name, e) from None
+        return whole(self.name, zpaq.decompress, blob, (zpaq.Error, RuntimeError, ValueError))
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + _ZPAQ_MiB[self.config["level"]] * MiB

@@ -12,28 +12,11 @@ from ..errors import CorruptStreamError
 from ..params import Param
 from .base import register
 from .binding import BindingCodec
-from .classical import MiB, bounded, corrupt, too_long
-
-
-def inflate(name: str, lib: ModuleType, blob: bytes) -> bytes:
-    """A zlib stream through `lib` (stdlib zlib's API: isal_zlib, zlib_ng)."""
-    try:
-        return lib.decompress(blob)
-    except lib.error as e:
-        raise corrupt(name, e) from None
-
-
-def inflate_bounded(name: str, lib: ModuleType, blob: bytes, limit: int) -> bytes:
-    """At most limit + 1 bytes of a zlib stream, through `lib`'s streaming decoder."""
-    try:
-        d = lib.decompressobj()
-        return bounded(name, d.decompress(blob, limit + 1), limit, d.eof)
-    except lib.error as e:
-        raise corrupt(name, e) from None
+from .classical import LengthFirst, MiB, corrupt, exact, streamed, too_long, whole
 
 
 @register
-class Libdeflate(BindingCodec):
+class Libdeflate(LengthFirst, BindingCodec):
     """libdeflate's one-shot decoder must be told the output size, and it has no streaming
     one: so the stream is the input length (a varint, 1 to 5 bytes, counted in the bits) and
     then libdeflate's zlib stream."""
@@ -49,13 +32,7 @@ class Libdeflate(BindingCodec):
         return varint.encode(len(data)) + bytes(self.lib().zlib_compress(data,
                                                                          self.config["level"]))
 
-    def decompress(self, blob: bytes) -> bytes:
-        return self._decode(blob, None)
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return self._decode(blob, limit)
-
-    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+    def decode_within(self, blob: bytes, limit: int | None) -> bytes:
         lib = self.lib()
         n, pos = varint.decode(blob, 0)
         if limit is not None and n > limit:
@@ -67,10 +44,7 @@ class Libdeflate(BindingCodec):
             out = bytes(lib.zlib_decompress(blob[pos:], n)) if n else _empty(lib, blob[pos:])
         except lib.DeflateError as e:
             raise corrupt(self.name, e) from None
-        if len(out) != n:
-            raise CorruptStreamError(f"{self.name}: corrupt stream (decodes to {len(out):,} B, "
-                                     f"its header says {n:,})")
-        return out
+        return exact(self.name, out, n)
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 2 * MiB  # libdeflate's compressor state is under 1 MB at level 12
@@ -86,16 +60,22 @@ def _empty(lib: ModuleType, stream: bytes) -> bytes:
 
 
 class _ZlibApi(BindingCodec):
-    """Encoders with stdlib zlib's API, read by the same library's decoder."""
+    """Encoders of zlib streams read by a decoder with stdlib zlib's API (`inflater`): by
+    default the encoder's own library."""
+
+    def inflater(self) -> ModuleType:
+        return self.lib()
 
     def compress(self, data: bytes) -> bytes:
         return self.lib().compress(data, self.config["level"])
 
     def decompress(self, blob: bytes) -> bytes:
-        return inflate(self.name, self.lib(), blob)
+        lib = self.inflater()
+        return whole(self.name, lib.decompress, blob, (lib.error,))
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return inflate_bounded(self.name, self.lib(), blob, limit)
+        lib = self.inflater()
+        return streamed(self.name, lib.decompressobj, blob, limit, (lib.error,))
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 2 * MiB
@@ -123,7 +103,7 @@ class ZlibNg(_ZlibApi):
 
 
 @register
-class Zopfli(BindingCodec):
+class Zopfli(_ZlibApi):
     """Zopfli only encodes: its streams are ordinary zlib streams, read here by stdlib zlib
     (so its decode speed is zlib's)."""
 
@@ -136,15 +116,10 @@ class Zopfli(BindingCodec):
     def compress(self, data: bytes) -> bytes:
         return self.lib().compress(data, numiterations=self.config["iterations"])
 
-    def decompress(self, blob: bytes) -> bytes:
+    def inflater(self) -> ModuleType:
         import zlib
 
-        return inflate(self.name, zlib, blob)
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        import zlib
-
-        return inflate_bounded(self.name, zlib, blob, limit)
+        return zlib
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 40 * min(n, 1 << 20) + 16 * MiB  # per-block cost model arrays

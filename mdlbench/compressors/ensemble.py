@@ -79,15 +79,7 @@ import numba
 import numpy as np
 
 from ..coding import varint
-from ..coding.binary import (
-    NLOG2,
-    Outputs,
-    dec_bit,
-    dec_init,
-    decisions_bound,
-    enc_bit,
-    new_state,
-)
+from ..coding.binary import NLOG2, Outputs, dec_bit, dec_init, decisions_bound, enc_bit, new_state
 from ..coding.core import Encoder
 from ..coding.loop import SegmentModel
 from ..coding.streams import (

@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import registry
 from .. import spec as specmod
 from ..errors import UsageError
+from .binding import installed
 
 REGISTRY: dict[str, Any] = registry.table("compressor")
 """Name -> Compressor subclass, filled by `@register` (base.py)."""
+
+_FAMILY = re.compile(r"^family=([A-Za-z][A-Za-z0-9_\-]*)$")
 
 
 def create(text: str | specmod.Spec, **overrides: Any) -> Any:
@@ -35,4 +39,26 @@ def create(text: str | specmod.Spec, **overrides: Any) -> Any:
 
 def create_all(texts: list[str], **overrides: Any) -> list[Any]:
     """Expand ranges (``zstd:level=1..22``) and build every compressor, validating all first."""
-    return [create(s, **overrides) for t in texts for s in specmod.expand(t)]
+    return [create(s, **overrides) for t in texts for s in expand(t)]
+
+
+def unfold(text: str) -> list[str]:
+    """A compressor spec as the specs it stands for, ranges left as written: ``family=F`` is
+    every installed compressor of family F at its defaults (`family`), any other spec itself."""
+    m = _FAMILY.match(text.strip())
+    return [str(s) for s in family(m.group(1))] if m else [text]
+
+
+def expand(text: str) -> list[specmod.Spec]:
+    """`spec.expand` for compressors: ``family=F`` too (`unfold`)."""
+    return [s for t in unfold(text) for s in specmod.expand(t)]
+
+
+def family(name: str) -> list[specmod.Spec]:
+    """The compressors of a family (`mdlbench list` shows each one's) whose bindings are
+    installed, by name: `-c family=classical` runs every classical codec at its defaults."""
+    members = sorted(n for n, cls in REGISTRY.items() if cls.family == name and installed(cls))
+    if not members:
+        known = ", ".join(sorted({cls.family for cls in REGISTRY.values()}))
+        raise UsageError(f"no installed compressor of family {name!r} (families: {known})")
+    return [specmod.Spec(n) for n in members]

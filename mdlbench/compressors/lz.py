@@ -1,5 +1,5 @@
 """Byte-oriented LZ codecs without entropy coding, or with a light one: LZ4's block format,
-Snappy, LZF and LZFSE. Their raw formats carry no checksum, so damage inside a literal may
+Snappy, LZF, LZO and LZFSE. Their raw formats carry no checksum, so damage inside a literal may
 decode to other bytes; mdlbench's own container (`encode`, `decode`) has the CRC-32 that finds
 it. A format that does not record the input length gets it as a varint in front (counted in
 the bits): its decoder must be told the size."""
@@ -11,9 +11,9 @@ import lz4.block
 from ..coding import varint
 from ..errors import CorruptStreamError, UsageError
 from ..params import Param
-from .base import Compressor, register
+from .base import register
 from .binding import BindingCodec
-from .classical import MiB, corrupt, too_long
+from .classical import LengthFirst, MiB, corrupt, exact, too_long
 
 
 def _length_ok(name: str, n: int, limit: int | None, stream: int, ratio: int) -> None:
@@ -24,15 +24,8 @@ def _length_ok(name: str, n: int, limit: int | None, stream: int, ratio: int) ->
         raise CorruptStreamError(f"{name}: corrupt stream (length {n:,} from {stream:,} B)")
 
 
-def _exact(name: str, out: bytes, n: int) -> bytes:
-    if len(out) != n:
-        raise CorruptStreamError(f"{name}: corrupt or truncated stream (decodes to "
-                                 f"{len(out):,} B, its header says {n:,})")
-    return out
-
-
 @register
-class Lz4Block(Compressor):
+class Lz4Block(LengthFirst):
     """python-lz4's block API (a core dependency, as the `lz4` frame codec's) with its 4-byte
     little-endian length in front (store_size), which is what the decoder is told."""
 
@@ -56,19 +49,13 @@ class Lz4Block(Compressor):
             return lib.compress(data, mode="high_compression", compression=level)
         return lib.compress(data, mode="fast", acceleration=self.config["accel"])
 
-    def decompress(self, blob: bytes) -> bytes:
-        return self._decode(blob, None)
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return self._decode(blob, limit)
-
-    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+    def decode_within(self, blob: bytes, limit: int | None) -> bytes:
         if len(blob) < 4:
             raise CorruptStreamError(f"{self.name}: truncated stream (no length)")
         n = int.from_bytes(blob[:4], "little")
         _length_ok(self.name, n, limit, len(blob) - 4, 255)
         try:
-            return _exact(self.name, lz4.block.decompress(blob), n)
+            return exact(self.name, lz4.block.decompress(blob), n)
         except lz4.block.LZ4BlockError as e:
             raise corrupt(self.name, e) from None
 
@@ -80,7 +67,7 @@ class Lz4Block(Compressor):
 
 
 @register
-class Snappy(BindingCodec):
+class Snappy(LengthFirst, BindingCodec):
     """Named libsnappy: `snappy` is the name of the example plugin (examples/snappy_codec.py),
     the same format through cramjam."""
 
@@ -92,18 +79,12 @@ class Snappy(BindingCodec):
     def compress(self, data: bytes) -> bytes:
         return self.lib().compress(data)
 
-    def decompress(self, blob: bytes) -> bytes:
-        return self._decode(blob, None)
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return self._decode(blob, limit)
-
-    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+    def decode_within(self, blob: bytes, limit: int | None) -> bytes:
         n, _ = varint.decode(blob, 0)  # Snappy's own preamble is this varint
         _length_ok(self.name, n, limit, len(blob), 64)
         lib = self.lib()
         try:
-            return _exact(self.name, lib.uncompress(blob), n)
+            return exact(self.name, lib.uncompress(blob), n)
         except lib.UncompressError as e:
             raise corrupt(self.name, e) from None
 
@@ -111,38 +92,49 @@ class Snappy(BindingCodec):
     max_input_why = "Snappy's length preamble is 32 bits"
 
 
-@register
-class Lzf(BindingCodec):
-    """LibLZF (pylzf) has no header: the input length goes first, as a varint."""
+class VarintBlock(LengthFirst, BindingCodec):
+    """A raw block format with no header of its own (LZF, LZO1X): the input length goes first,
+    as a varint, and the block decoder is told it. An empty input is the varint alone (these
+    libraries refuse one)."""
 
-    name = "lzf"
-    summary = "LibLZF (pylzf): length varint, then LZF"
-    library = "pylzf"
-    binding = ("pylzf",)
+    ratio = 256
+    """Most output bytes one stream byte can make in the format (checked before decoding)."""
+
+    def block(self, data: bytes) -> bytes:
+        raise NotImplementedError
+
+    def unblock(self, payload: bytes, n: int) -> bytes:
+        """`payload` decoded to `n` bytes; the library's failures as CorruptStreamError."""
+        raise NotImplementedError
 
     def compress(self, data: bytes) -> bytes:
-        if not data:  # liblzf refuses an empty input
-            return varint.encode(0)
-        # room for LZF's worst case, n + n/32 + 1 bytes (pylzf fails when the stream overflows)
-        return varint.encode(len(data)) + self.lib().compress(data, len(data) + len(data) // 32
-                                                              + 64)
+        return varint.encode(len(data)) + (self.block(data) if data else b"")
 
-    def decompress(self, blob: bytes) -> bytes:
-        return self._decode(blob, None)
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return self._decode(blob, limit)
-
-    def _decode(self, blob: bytes, limit: int | None) -> bytes:
+    def decode_within(self, blob: bytes, limit: int | None) -> bytes:
         n, pos = varint.decode(blob, 0)
-        _length_ok(self.name, n, limit, len(blob) - pos, 256)
+        _length_ok(self.name, n, limit, len(blob) - pos, self.ratio)
         if not n:
             if pos != len(blob):
                 raise CorruptStreamError(f"{self.name}: corrupt stream (data after an empty "
                                          f"input)")
             return b""
+        return exact(self.name, self.unblock(blob[pos:], n), n)
+
+
+@register
+class Lzf(VarintBlock):
+    name = "lzf"
+    summary = "LibLZF (pylzf): length varint, then LZF"
+    library = "pylzf"
+    binding = ("pylzf",)
+
+    def block(self, data: bytes) -> bytes:
+        # room for LZF's worst case, n + n/32 + 1 bytes (pylzf fails when the stream overflows)
+        return self.lib().compress(data, len(data) + len(data) // 32 + 64)
+
+    def unblock(self, payload: bytes, n: int) -> bytes:
         try:
-            return _exact(self.name, self.lib().decompress(blob[pos:], n), n)
+            return self.lib().decompress(payload, n)
         except ValueError as e:
             raise corrupt(self.name, e) from None
 
@@ -151,42 +143,25 @@ class Lzf(BindingCodec):
 
 
 @register
-class Lzo(BindingCodec):
+class Lzo(VarintBlock):
     """LZO1X through lzallright, a binding of lzokay (a C++ LZO1X coder whose encoder searches
     like LZO1X-999 and whose streams any LZO1X decoder reads). python-lzo, the binding of the
-    reference liblzo2, builds only against liblzo2's headers, which pip cannot install. An
-    LZO1X block has no header: the input length goes first, as a varint."""
+    reference liblzo2, builds only against liblzo2's headers, which pip cannot install."""
 
     name = "lzo"
-    summary = "LZO1X (lzallright, lzokay's coder; LZO1X-999-class search): length varint, then LZO1X"
+    summary = "LZO1X (lzallright: lzokay's LZO1X-999-class coder): length varint, then LZO1X"
     library = "lzallright"
     binding = ("lzallright",)
 
-    def compress(self, data: bytes) -> bytes:
-        if not data:
-            return varint.encode(0)
-        return varint.encode(len(data)) + self.lib().LZOCompressor().compress(data)
+    def block(self, data: bytes) -> bytes:
+        return self.lib().LZOCompressor().compress(data)
 
-    def decompress(self, blob: bytes) -> bytes:
-        return self._decode(blob, None)
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return self._decode(blob, limit)
-
-    def _decode(self, blob: bytes, limit: int | None) -> bytes:
-        n, pos = varint.decode(blob, 0)
-        _length_ok(self.name, n, limit, len(blob) - pos, 256)  # LZO1X: at most ~255 to 1
-        if not n:
-            if pos != len(blob):
-                raise CorruptStreamError(f"{self.name}: corrupt stream (data after an empty "
-                                         f"input)")
-            return b""
+    def unblock(self, payload: bytes, n: int) -> bytes:
         lib = self.lib()
         try:
-            out = lib.LZOCompressor.decompress(blob[pos:], output_size_hint=n)
+            return lib.LZOCompressor.decompress(payload, output_size_hint=n)
         except (lib.LZOError, lib.InputNotConsumed) as e:
             raise corrupt(self.name, e) from None
-        return _exact(self.name, out, n)
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 4 * MiB

@@ -72,23 +72,8 @@ from typing import Any, NamedTuple
 import numba
 import numpy as np
 
-from ..coding.binary import (
-    NLOG2,
-    Outputs,
-    dec_bit,
-    dec_init,
-    decisions_bound,
-    enc_bit,
-    new_state,
-)
-from ..coding.streams import (
-    layout,
-    layout_array,
-    segment_steps,
-    segments,
-    stream_of,
-    stream_start,
-)
+from ..coding.binary import NLOG2, Outputs, dec_bit, dec_init, decisions_bound, enc_bit, new_state
+from ..coding.streams import layout, layout_array, segment_steps, segments, stream_of, stream_start
 from ..errors import CorruptStreamError, UsageError
 from ..params import Param
 from .base import ProgressFn, register

@@ -77,6 +77,13 @@ class Dataset:
             h.update(b)
         return h.hexdigest()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a worker process is sent (harness.executors): the reference computed, not the
+        function that computes it (often a closure, which pickle cannot carry), and no joined
+        copy of the parts."""
+        state = {k: v for k, v in vars(self).items() if k != "data"}
+        return {**state, "reference": self.reference, "references": None}
+
 
 class DatasetLoader(ABC):
     """A named dataset family; parameters follow the compressor spec syntax (`iid:k=4,n=1e5`)."""

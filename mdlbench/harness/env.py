@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, plugins
+from .. import plugins
+from ..version import __version__
 
 PACKAGE = Path(__file__).resolve().parents[1]
 PRESENTATION = ("cli.py", "results", "harness/progress.py")

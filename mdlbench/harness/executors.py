@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import multiprocessing as mp
 import os
+import pickle
 import queue as queuemod
 import signal
 import sys
@@ -63,8 +64,36 @@ class Job:
     restores them before it rebuilds the cell (mdlbench/plugins.py)."""
 
 
+SHIP_BYTES = 256 << 20
+"""The most dataset bytes a driver hands each local worker as it starts (`ship`); a worker loads
+the rest itself, since reading files beats pushing them through a pipe to every worker."""
+
+_SHIPPED: dict[tuple[str, str | None], bytes] = {}
+"""In a worker process: the datasets its driver had loaded, pickled, by (text, labels)."""
+
+
+def ship(loaded: dict[tuple[str, str | None], Any]) -> dict[tuple[str, str | None], bytes]:
+    """The driver's loaded datasets by (text, labels), pickled while they fit SHIP_BYTES, for
+    its local workers: they then neither load nor checksum them again. One that does not pickle
+    (a plugin's field) is left for the worker to load."""
+    out, total = {}, 0
+    for key, ds in loaded.items():
+        if total + ds.size > SHIP_BYTES:
+            continue
+        try:
+            out[key] = pickle.dumps(ds, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            continue
+        total += ds.size
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def _dataset(text: str, labels: str | None) -> Any:
+    blob = _SHIPPED.pop((text, labels), None)
+    if blob is not None:
+        with contextlib.suppress(Exception):  # whatever fails here, loading it is the answer
+            return pickle.loads(blob)
     from .. import datasets
 
     return datasets.load(text, labels)
@@ -112,11 +141,13 @@ class WorkerDied(Exception):
     """The worker process running a cell died (killed, crashed, or out of memory)."""
 
 
-def _worker_init(driver: int, queue: Any) -> None:
+def _worker_init(driver: int, queue: Any, shipped: dict[tuple[str, str | None], bytes]) -> None:
     """In each local worker, first: die with the driver, leave Ctrl-C to it, report progress
-    to the driver's queue, and send what anything prints to standard error, at the file
-    descriptor (a C library's writes too): the driver's standard output may be JSON."""
+    to the driver's queue, keep the datasets it shipped (`ship`), and send what anything prints
+    to standard error, at the file descriptor (a C library's writes too): the driver's standard
+    output may be JSON."""
     _report_to(queue)
+    _SHIPPED.update(shipped)
     with contextlib.suppress(OSError):
         os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -137,30 +168,32 @@ def _kill(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_processes(jobs: list[Job], workers: int, reporter: Reporter | None = None
+def run_processes(jobs: list[Job], workers: int, reporter: Reporter | None = None,
+                  shipped: dict[tuple[str, str | None], bytes] | None = None
                   ) -> Iterator[tuple[Job, Record | BaseException]]:
     """Yield (job, record, or the exception its cell raised: a coder's SystemExit too) as
-    cells finish, from `workers` fresh processes, their progress going to `reporter`
-    meanwhile; at most `workers` cells are in flight, so when a worker dies, the cells that
-    were running are known (see the module docstring)."""
+    cells finish, from `workers` fresh processes that start with the `shipped` datasets, their
+    progress going to `reporter` meanwhile; at most `workers` cells are in flight, so when a
+    worker dies, the cells that were running are known (see the module docstring)."""
     ctx = mp.get_context("spawn")  # no fork: torch/numba thread pools do not survive it
     reporter = reporter or Reporter()
     progress = ctx.Queue()
     finished: set[str] = set()
     todo, suspects = list(jobs), []
     try:
-        yield from _pooled(ctx, todo, suspects, workers, progress, reporter, finished)
+        yield from _pooled(ctx, todo, suspects, workers, progress, shipped or {}, reporter,
+                           finished)
     finally:
         progress.close()
         progress.join_thread()
 
 
 def _pooled(ctx: Any, todo: list[Job], suspects: list[Job], workers: int, progress: Any,
-            reporter: Reporter, finished: set[str]
+            shipped: dict[tuple[str, str | None], bytes], reporter: Reporter, finished: set[str]
             ) -> Iterator[tuple[Job, Record | BaseException]]:
     while todo or suspects:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                   initializer=_worker_init, initargs=(os.getpid(), progress))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(os.getpid(), progress, shipped))
         running: dict[Future[Record], Job] = {}
         try:
             while todo or suspects or running:

@@ -21,7 +21,7 @@ from .. import fileio, limits
 from .. import spec as specmod
 from ..compressors.base import Compressor
 from ..compressors.bounds import check_input
-from ..compressors.lookup import REGISTRY, create_all
+from ..compressors.lookup import REGISTRY, create_all, unfold
 from ..datasets import Dataset
 from ..errors import LimitError, UsageError
 from ..interrupt import stops, watching
@@ -70,7 +70,7 @@ def size(groups: Sequence[Group]) -> int:
     built or loaded, so a grid of 10**18 cells is counted as fast as one of ten."""
     total = 0
     for g in groups:
-        for text in g.compressors:
+        for text in (t for c in g.compressors for t in unfold(c)):
             cls = REGISTRY.get(specmod.parse(text).name)
             seeded = (cls is not None and any(p.name == "seed" for p in cls.params)
                       and "seed=" not in text)
@@ -192,9 +192,10 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
                                     c.layout.chunk_size, verify, timing,
                                     gpu=c.comp.config.get("device") == "cuda")
                 job_of[job] = i
+            loaded = {(cells[i].text, labels): cells[i].dataset for i in todo}
             stream = (executors.run_ray(list(job_of), address) if executor == "ray"
                       else executors.run_processes(list(job_of), min(jobs, len(job_of)),
-                                                   reporter))
+                                                   reporter, executors.ship(loaded)))
             for job, out in stream:
                 i = job_of[job]
                 finish(i, out if isinstance(out, Record) else failed(i, out))
