@@ -681,7 +681,11 @@ def _byte(mode, c, stream, cs, m, s, x, buf):
     return bits
 
 
-@numba.njit(cache=True)
+# The coding loops run without numba's reference counting (`_nrt=False`): they allocate
+# nothing, and counting the references to every array taken from the MixState (calls with
+# atomic increments and decrements, dozens per bit) took half their time (measured: encoding
+# 1 MB of bible.txt, 3.9 s -> 1.9 s CPU; the same bits).
+@numba.njit(cache=True, _nrt=False)
 def _code_one(mode, buf, t0, t1, stream, cs, seg, seg_steps, m, s, x):
     """`_code` for a single stream, s and x its rows (views made once: measured ~10 % faster
     than a view per byte)."""
@@ -694,7 +698,7 @@ def _code_one(mode, buf, t0, t1, stream, cs, seg, seg_steps, m, s, x):
     return ideal
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def _code(mode, buf, t0, t1, stream, cs, seg, seg_steps, m):
     """Steps t0..t1-1 of the lockstep layout: encode (mode 0) the bytes of every stream in buf,
     or decode (mode 1) them into buf, with the one model step. Returns Σ -log2 p of the coded
