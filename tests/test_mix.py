@@ -143,6 +143,14 @@ def test_mix_hypothesis_round_trip(data: bytes) -> None:
 _HYPO = create("mix:mem=12")
 
 
+def test_mix_hash_table_starts_on_a_cache_line() -> None:
+    """A slot's 3-way probe stays within one 64-byte line only if the table starts on one
+    (1 MB: allocated by mmap, which alone would start it 16 bytes into a line)."""
+    model = create("mix:mem=20").model(1000, 1)
+    assert model.state.slots.ctypes.data % 64 == 0
+    assert model.state.slots.shape == (((1 << 16) + 1) * 16,)
+
+
 @pytest.mark.slow
 def test_mix_ten_megabytes() -> None:
     rng = np.random.default_rng(11)
