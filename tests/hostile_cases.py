@@ -21,6 +21,7 @@ the scratch folder (this needs root; without it those cases are skipped).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -810,20 +811,14 @@ def main() -> int:
                   + (f"\n      {problem}" if problem else ""), flush=True)
             if ns.show and p is not None and p.stderr.strip():
                 print("      " + p.stderr.strip().splitlines()[-1][:300])
-        for name, args in PIPES.items():
+        checks = ([(name, functools.partial(pipe_case, w, args)) for name, args in PIPES.items()]
+                  + [(name, functools.partial(parallel_case, w, how))
+                     for how, name in PARALLEL.items()])
+        for name, check in checks:
             if ns.k not in name:
                 continue
             t0 = time.time()
-            problem = pipe_case(w, args)
-            total += 1
-            failures += problem is not None
-            print(f"{'FAIL' if problem else 'ok  '} {time.time() - t0:5.1f}s {name}"
-                  + (f"\n      {problem}" if problem else ""), flush=True)
-        for how, name in PARALLEL.items():
-            if ns.k not in name:
-                continue
-            t0 = time.time()
-            problem = parallel_case(w, how)
+            problem = check()
             total += 1
             failures += problem is not None
             print(f"{'FAIL' if problem else 'ok  '} {time.time() - t0:5.1f}s {name}"

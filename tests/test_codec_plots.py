@@ -162,3 +162,11 @@ def test_the_dataset_view_is_an_lzbench_table_with_copy_on_top(wide):
     assert by_row["bz2"].compressor.version == f"python {platform.python_version()}"
     with pytest.raises(UsageError, match=r"--view dataset shows one dataset, and \d+ match"):
         mdlbench.table(ROOT / "results" / "readme", "dataset")
+
+
+def test_the_command_line_offers_every_view():
+    from mdlbench import cli
+    from mdlbench.results import leaderboard
+
+    view = next(o for o in cli.compare.params if o.name == "view")
+    assert tuple(view.type.choices) == leaderboard.VIEWS

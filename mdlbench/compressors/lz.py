@@ -6,6 +6,8 @@ the bits): its decoder must be told the size."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import lz4.block
 
 from ..coding import varint
@@ -100,12 +102,12 @@ class VarintBlock(LengthFirst, BindingCodec):
     ratio = 256
     """Most output bytes one stream byte can make in the format (checked before decoding)."""
 
-    def block(self, data: bytes) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def block(self, data: bytes) -> bytes: ...
 
+    @abstractmethod
     def unblock(self, payload: bytes, n: int) -> bytes:
         """`payload` decoded to `n` bytes; the library's failures as CorruptStreamError."""
-        raise NotImplementedError
 
     def compress(self, data: bytes) -> bytes:
         return varint.encode(len(data)) + (self.block(data) if data else b"")
