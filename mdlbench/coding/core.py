@@ -165,16 +165,20 @@ class Encoder:
 
     def encode(self, symbols: np.ndarray, probs: np.ndarray, ideal: float | None = None) -> None:
         """Code `symbols` under the rows of `probs`. `ideal`: Σ -log2 p if the caller already
-        has it (it must be the same quantity; it only saves recomputing it)."""
+        has it (it must be the same quantity; it only saves recomputing it). A caller that
+        computed it has indexed every symbol in its row, so the alphabet check is skipped too:
+        this is the neural encoders' hot path, one call per training segment."""
         probs = _check(probs)
         symbols = _symbols(symbols)
         if symbols.shape[0] != probs.shape[0]:
             raise ValueError("one distribution per symbol is required")
         if symbols.size == 0:
             return
-        if symbols.min() < 0 or symbols.max() >= probs.shape[1]:
-            raise ValueError("symbol outside the alphabet of its distribution")
-        self.bits_ideal += ideal_bits(symbols, probs) if ideal is None else ideal
+        if ideal is None:
+            if symbols.min() < 0 or symbols.max() >= probs.shape[1]:
+                raise ValueError("symbol outside the alphabet of its distribution")
+            ideal = ideal_bits(symbols, probs)
+        self.bits_ideal += ideal
         self.count += symbols.size
         if probs.shape[1] == 1:
             return  # a one-symbol alphabet costs nothing: the decoder knows every symbol

@@ -110,12 +110,15 @@ class TorchStep:
         seg = torch.from_numpy(np.ascontiguousarray(symbols, dtype=np.int64)).to(self.device)
         if len(self.rows) + len(seg) > self.train_every + 1:
             raise ValueError("encode_segment runs past the end of the training segment")
-        probs = []
+        logits = []
         with torch.no_grad():
+            self._segment_start()
             for x in seg.unbind(0):
-                probs.append(self._probs())
+                logits.append(self._step(self.x))
                 self._advance(x)
-            p = _widen(torch.stack(probs).view(-1, probs[0].shape[-1]))
+            # one softmax over the stacked rows: softmax is row-wise, so each row is the
+            # float32 row `_probs` gives for that step alone
+            p = _widen(torch.stack(logits).float().softmax(-1).view(-1, self.alphabet))
             hit = p.gather(1, seg.view(-1, 1)).view(-1) / p.sum(1)
             bits = float(-hit.log2().sum())
         if len(self.rows) > self.train_every:
@@ -126,11 +129,15 @@ class TorchStep:
         """(B, K) float32 softmax for the next step, from the coding path (no_grad); `_widen`
         makes them the coder's float64 rows (elementwise and exact: one row at a time or a
         segment's rows at once give the same floats)."""
-        if len(self.rows) == 1:  # a segment starts: settings and the state training starts from
+        self._segment_start()
+        return self._step(self.x).float().softmax(-1)
+
+    def _segment_start(self) -> None:
+        """At a segment's first step: the torch settings, and the state training starts from."""
+        if len(self.rows) == 1:
             runtime.settle(self.threads)
             if self.context is None:
                 self.seg_state = self.state
-        return self._step(self.x).float().softmax(-1)
 
     def _advance(self, x: Any) -> None:
         self.rows.append(x)
