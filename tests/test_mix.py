@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from mdlbench.api import decode_bytes, encode_bytes
 from mdlbench.coding import binary, container
+from mdlbench.compressors import mix
 from mdlbench.compressors.lookup import create
 from mdlbench.compressors.mix import Shape, detect_shape
 from mdlbench.errors import CorruptStreamError, UsageError
@@ -309,3 +310,18 @@ def test_stream_limits() -> None:
     with pytest.raises(UsageError, match="per-stream twin"):
         create("mix:orders=0-12,streams=2")
     assert create("mix:orders=0-12").decode(create("mix:orders=0-12").encode(b"xy" * 50).blob)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_row_width_is_the_mean_absolute_difference_it_documents(seed: int) -> None:
+    """The compiled kernel against numpy's formula, distance by distance: a raster's row and
+    noise alike (the figures decide the stream's meta, so they must not move)."""
+    rng = np.random.default_rng(seed)
+    raster = np.frombuffer(_photo(300, 200, 1, 6), dtype=np.uint8)
+    for buf in (raster, rng.integers(0, 256, 20_000, dtype=np.uint8)):
+        top = 300
+        x = buf[:8192 + top]
+        want = [np.abs(x[r:].astype(np.int16) - x[:-r]).mean() for r in range(1, top + 1)]
+        assert mix.mean_abs_diffs(x, top).tolist() == want
+    width, ratio = mix.row_width(raster)
+    assert width == 300 and ratio < 0.3

@@ -772,6 +772,22 @@ def record_length(buf: np.ndarray) -> tuple[int, int]:
     return r, int(cnt[r])
 
 
+@numba.njit(cache=True)
+def mean_abs_diffs(x: np.ndarray, top: int) -> np.ndarray:
+    """mean |x[i + r] - x[i]| for r in 1..top. The sums are whole numbers, exact in int64 (and
+    in numpy's float64 mean, which this replaces: the same figures, 4096 numpy calls fewer per
+    sample)."""
+    n = x.shape[0]
+    y = x.astype(np.int32)
+    out = np.empty(top, dtype=np.float64)
+    for r in range(1, top + 1):
+        total = 0
+        for i in range(n - r):
+            total += abs(y[i + r] - y[i])
+        out[r - 1] = total / (n - r)
+    return out
+
+
 def row_width(buf: np.ndarray) -> tuple[int, float]:
     """(R, ratio): the distance R in 8..4096 at which bytes differ least (mean absolute
     difference over up to four 8 kB samples spread over the data), and that difference
@@ -785,9 +801,7 @@ def row_width(buf: np.ndarray) -> tuple[int, float]:
     starts = sorted({int(k * (n - size) // 3) for k in range(4)})
     mad = np.zeros(top, dtype=np.float64)
     for a in starts:
-        x = buf[a:a + size].astype(np.int16)
-        for r in range(1, top + 1):
-            mad[r - 1] += np.abs(x[r:] - x[:-r]).mean()
+        mad += mean_abs_diffs(buf[a:a + size], top)
     med = float(np.median(mad[7:]))
     if med == 0.0:
         return 0, 1.0
