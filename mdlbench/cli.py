@@ -25,6 +25,7 @@ from .harness.measure import MIN_TIME, REPEAT
 from .interrupt import Terminated, watching
 from .limits import MAX_CELLS
 from .results import metrics, store
+from .stdio import to_stderr
 from .version import __version__
 
 
@@ -226,7 +227,7 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
         labels=labels, overrides={"device": device} if device else None, jobs=jobs,
         executor=executor, address=address, repeat=repeat, min_time=min_time,
         max_cells=max_cells)
-    with contextlib.redirect_stdout(sys.stderr):  # stdout is for the tables or the JSON
+    with to_stderr():  # stdout is for the tables or the JSON, whatever coder code writes
         records = api.run(datasets, compressors or None, suite=suite, options=options)
     if fmt == "json":
         import json

@@ -11,7 +11,9 @@ are its failure. Local workers ignore SIGINT (the driver handles it), so there e
 KeyboardInterrupt is code's.
 
 SIGTERM raises `Terminated` in the CLI, so `kill PID` ends a run the way Ctrl-C does: workers
-killed, queues closed, one line, exit 143 (128 + SIGTERM).
+killed, queues closed, one line, exit 143 (128 + SIGTERM). While a worker process starts, both
+signals wait (`held`): an interrupt in the middle of a start would leave a process its pool
+does not know of yet.
 """
 
 from __future__ import annotations
@@ -67,6 +69,45 @@ def watching(sigterm: bool = False) -> Iterator[None]:
         signal.signal(signal.SIGINT, old_int)
         if sigterm:
             signal.signal(signal.SIGTERM, old_term)
+
+
+_STOPS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """Within, Ctrl-C and SIGTERM wait: each is noted and raised again on the way out, where
+    the handlers in place before see it. For the instant a worker process is started: stopped
+    in the middle, the pool has not yet recorded the process, so nothing kills it, and it dies
+    later with a traceback as it reads its half-sent start. Both signals are blocked too, and a
+    process started within inherits that, so a terminal's Ctrl-C to the whole group cannot
+    interrupt its imports either: the worker unblocks them once it ignores Ctrl-C
+    (harness.executors._worker_init)."""
+    if not _main_thread():
+        yield
+        return
+    noted: list[int] = []
+
+    def note(signum: int, _frame: FrameType | None) -> None:
+        noted.append(signum)
+
+    old = {s: h for s in _STOPS if (h := signal.getsignal(s)) not in (None, signal.SIG_IGN)}
+    for s in old:
+        signal.signal(s, note)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # what was pending is noted now
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(noted):
+            signal.raise_signal(s)
+
+
+def unblock() -> None:
+    """In a process started within `held`: take the signals it blocked back."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
 
 
 def from_user(e: BaseException) -> bool:

@@ -43,6 +43,7 @@ from typing import Any
 from . import registry
 from .errors import UsageError
 from .registry import digest, home, ours, sha
+from .stdio import to_stderr
 
 ENV = "MDLBENCH_PLUGINS"
 GROUPS = {"mdlbench.compressors": "compressor", "mdlbench.datasets": "dataset"}
@@ -157,11 +158,12 @@ def load_entry_points() -> None:
 def _blame(label: str) -> Iterator[None]:
     """Any failure inside becomes one UsageError line that names the plugin: a SystemExit or a
     KeyboardInterrupt the plugin raises too (a user's Ctrl-C still stops: mdlbench.interrupt).
-    What the plugin prints goes to standard error (standard output may be JSON)."""
+    What the plugin prints or writes to file descriptor 1 goes to standard error (standard
+    output may be JSON)."""
     from .interrupt import from_user
 
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        with to_stderr():
             yield
     except UsageError as e:
         msg = str(e)

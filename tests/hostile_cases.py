@@ -680,18 +680,76 @@ PARALLEL = {"sigint": "-j 2 run, Ctrl-C: quiet, exit 130, no process left",
             "kill9": "-j 2 run, kill -9 of the parent: workers and tracker die"}
 
 
+SLOW_START = """\
+import os
+import sys
+import time
+
+# the hostile check's worker that starts slowly (as one importing torch does): a spawned worker
+# (its command line ends in --multiprocessing-fork) says it is starting, then takes seconds
+_marker = os.environ.get("MDLBENCH_HOSTILE_SLOW_START")
+if _marker and sys.argv[-1:] == ["--multiprocessing-fork"]:
+    with open(_marker, "a") as _f:
+        _f.write(f"{os.getpid()}\\n")
+    time.sleep(3)
+"""
+STARTING = {"sigterm": "untrusted: -j 2 run, SIGTERM while a worker starts: one line, exit 143, "
+                       "no process left",
+            "sigint": "untrusted: -j 2 run, Ctrl-C while a worker starts: one line, exit 130, "
+                      "no process left"}
+
+
+def _parallel_run(w: Path, how: str, env: dict[str, str] | None = None
+                  ) -> tuple[subprocess.Popen[bytes], Path]:
+    """A `-j 2` run of four slow cells on a dataset larger than a pipe's buffer (each worker's
+    start, which ships it, takes more than one write), its output going to a file (orphaned
+    workers would hold a pipe open): (the process, the file)."""
+    log = w / f"{how}.log"
+    with open(log, "w") as f:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mdlbench.cli", "run", "canterbury:head=300000", "-c",
+             "zpaq:level=5", "-c", "xz:preset=9", "-c", "bz2", "-c", "zstd:level=19", "-j", "2",
+             "--results", str(w / f"r-{how}"), "-q"], cwd=w, stdout=f, stderr=f,
+            start_new_session=True, preexec_fn=_limit, env=env)
+    return proc, log
+
+
+def _stopped(proc: subprocess.Popen[bytes], log: Path, how: str, kids: set[int]) -> str | None:
+    """Stop the run as `how` says (STOPS) and judge: one line, its exit status, no traceback,
+    none of `kids` alive 10 s later (any left are killed)."""
+    signum, code, what = STOPS[how]
+    if how == "sigint":
+        os.killpg(proc.pid, signum)  # a terminal's Ctrl-C reaches the whole group
+    else:
+        os.kill(proc.pid, signum)  # `kill PID`: the driver alone
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return f"still running 30 s after {what}"
+    t0 = time.time()
+    while time.time() - t0 < 10 and alive(kids):
+        time.sleep(0.2)
+    left = alive(kids)
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    err = log.read_text()
+    if "Traceback" in err:
+        return f"traceback after {what}:\n" + err[-600:]
+    if proc.returncode != code:
+        return f"exit {proc.returncode} after {what}, expected {code}"
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    if len(lines) != 1:  # one line, and no resource tracker's leaked-semaphore warning
+        return f"not one line after {what}: {lines[:5]}"
+    return f"processes left after {what}: {sorted(left)}" if left else None
+
+
 def parallel_case(w: Path, how: str) -> str | None:
     """A `-j 2` run interrupted by Ctrl-C (SIGINT to its group), SIGTERM (the parent only) or
     killed with -9 (the parent only): one line, exit 130 / 143, no leaked-semaphore warning /
     workers and resource tracker gone within seconds, only the processes this run started
     touched."""
-    runs = w / f"r-{how}"
-    log = open(w / f"{how}.log", "w")  # a file: orphaned workers would hold a pipe open
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mdlbench.cli", "run", "canterbury:head=300000", "-c",
-         "zpaq:level=5", "-c", "xz:preset=9", "-c", "bz2", "-c", "zstd:level=19", "-j", "2",
-         "--results", str(runs), "-q"], cwd=w, stdout=log, stderr=log,
-        start_new_session=True, preexec_fn=_limit)
+    proc, _ = _parallel_run(w, how)
     deadline = time.time() + 60
     kids: set[int] = set()
     while time.time() < deadline and len(kids) < 3:  # two workers and the resource tracker
@@ -703,35 +761,9 @@ def parallel_case(w: Path, how: str) -> str | None:
     time.sleep(1.0)
     kids = children(proc.pid)
     if how in STOPS:
-        signum, code, what = STOPS[how]
-        if how == "sigint":
-            os.killpg(proc.pid, signum)  # a terminal's Ctrl-C reaches the whole group
-        else:
-            os.kill(proc.pid, signum)  # `kill PID`: the driver alone
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            return f"still running 30 s after {what}"
-        t0 = time.time()
-        while time.time() - t0 < 10 and alive(kids):
-            time.sleep(0.2)
-        left = alive(kids)
-        for p in left:
-            os.kill(p, signal.SIGKILL)
-        log.close()
-        err = (w / f"{how}.log").read_text()
-        if "Traceback" in err:
-            return f"traceback after {what}:\n" + err[-600:]
-        if proc.returncode != code:
-            return f"exit {proc.returncode} after {what}, expected {code}"
-        lines = [ln for ln in err.splitlines() if ln.strip()]
-        if len(lines) != 1:  # one line, and no resource tracker's leaked-semaphore warning
-            return f"not one line after {what}: {lines[:5]}"
-        return f"processes left after {what}: {sorted(left)}" if left else None
+        return _stopped(proc, w / f"{how}.log", how, kids)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    log.close()
     t0 = time.time()
     while time.time() - t0 < 15 and alive(kids):
         time.sleep(0.2)
@@ -739,6 +771,28 @@ def parallel_case(w: Path, how: str) -> str | None:
     for p in left:
         os.kill(p, signal.SIGKILL)
     return f"orphans alive 15 s after kill -9: {sorted(left)}" if left else None
+
+
+def starting_case(w: Path, how: str) -> str | None:
+    """A `-j 2` run stopped by SIGTERM or Ctrl-C while its first worker is still starting (a
+    sitecustomize on the path, SLOW_START, says when one starts and makes it slow; the driver
+    is then still writing the worker its start): as parallel_case, one line, exit 143 / 130, no
+    traceback from the half-started worker, no process left."""
+    hook = w / f"slow-start-{how}"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SLOW_START)
+    marker = hook / "started"
+    path = os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "MDLBENCH_HOSTILE_SLOW_START": str(marker)}
+    proc, log = _parallel_run(w, f"starting-{how}", env)
+    deadline = time.time() + 60
+    while time.time() < deadline and not marker.exists():
+        time.sleep(0.05)
+    if not marker.exists():
+        os.killpg(proc.pid, signal.SIGKILL)
+        return "no worker started within 60 s"
+    time.sleep(0.3)
+    return _stopped(proc, log, how, children(proc.pid))
 
 
 def pipe_case(w: Path, args: list[str]) -> str | None:
@@ -813,7 +867,9 @@ def main() -> int:
                 print("      " + p.stderr.strip().splitlines()[-1][:300])
         checks = ([(name, functools.partial(pipe_case, w, args)) for name, args in PIPES.items()]
                   + [(name, functools.partial(parallel_case, w, how))
-                     for how, name in PARALLEL.items()])
+                     for how, name in PARALLEL.items()]
+                  + [(name, functools.partial(starting_case, w, how))
+                     for how, name in STARTING.items()])
         for name, check in checks:
             if ns.k not in name:
                 continue

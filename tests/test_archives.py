@@ -22,7 +22,9 @@ import stat
 import subprocess
 import sys
 import tarfile
+import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -245,6 +247,68 @@ def test_a_bomb_declaring_9_gib_is_refused_from_its_header(server, cache, tmp_pa
     if written is not None:
         assert _written() - written < 200 << 20  # type: ignore[operator]
     assert not cache.exists()
+
+
+def zeros_tar_gz(size: int) -> bytes:
+    """A complete, valid .tar.gz of one member `zeros` holding `size` zero bytes (GNU header,
+    end blocks, record padding, gzip CRC and length), deflated at level 1 as `gzip -1` would
+    (about 230:1 on zeros) in seconds: a run of zeros deflated from a fresh start, ended by a
+    full flush, is byte-aligned and refers to nothing before it, so one such piece repeated is
+    the stream of the whole run."""
+    info = tarfile.TarInfo("zeros")
+    info.size = size
+    head = info.tobuf(tarfile.GNU_FORMAT)
+    whole = -(-(len(head) + size + 2 * tarfile.BLOCKSIZE) // tarfile.RECORDSIZE) * tarfile.RECORDSIZE
+
+    def deflated(data: bytes) -> bytes:
+        c = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return c.compress(data) + c.flush(zlib.Z_FULL_FLUSH)
+
+    piece = bytes(64 << 20)
+    runs, rest = divmod(whole - len(head), len(piece))
+    crc = zlib.crc32(head)
+    for _ in range(runs):
+        crc = zlib.crc32(piece, crc)
+    crc = zlib.crc32(piece[:rest], crc)
+    end = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS).flush(zlib.Z_FINISH)
+    body = deflated(head) + deflated(piece) * runs + deflated(piece[:rest]) + end
+    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + body
+            + crc.to_bytes(4, "little") + (whole & 0xFFFFFFFF).to_bytes(4, "little"))
+
+
+def test_a_40_mb_tar_gz_of_9_gib_of_zeros_is_refused_in_seconds(server, cache, tmp_path):
+    """The issue's bomb, real and whole: a 40 MB .tar.gz that holds 9 GiB of zeros, fetched by
+    the command line from a local server. One error line, the limit's exit status, in seconds, with
+    well under 200 MB written by the process (its own count, /proc/self/io, taken at exit), and
+    nothing left in the cache."""
+    gz = zeros_tar_gz(9 << 30)
+    assert 38 << 20 < len(gz) < 46 << 20, len(gz)
+    with gzip.open(io.BytesIO(gz)) as f:  # the header the archive starts with: 9 GiB
+        assert tarfile.TarInfo.frombuf(f.read(512), "utf-8", "strict").size == 9 << 30
+    spec = spec_for(server, "bomb.tar.gz", gz)
+    count = tmp_path / "written"
+    at_exit = ("import atexit, runpy, sys\n"
+               "def count():\n"
+               "    io = open('/proc/self/io').read().split()\n"
+               f"    open({str(count)!r}, 'w').write(io[io.index('wchar:') + 1])\n"
+               "atexit.register(count)\n"
+               "sys.argv = ['mdlbench', *sys.argv[1:]]\n"
+               "runpy.run_module('mdlbench.cli', run_name='__main__')\n")
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, "-c", at_exit, "fetch", spec], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    took = time.monotonic() - t0
+    assert p.returncode == LimitError.exit_code, p.stderr
+    assert "Traceback" not in p.stderr
+    lines = [ln for ln in p.stderr.splitlines() if ln.startswith("mdlbench: ")]  # not the
+    assert len(lines) == 1 and lines[0].startswith(  # download's progress
+        "mdlbench: error: refused archive bomb.tar.gz: the sizes its headers declare pass "), lines
+    assert "at member 'zeros' (9,663,676,416 B)" in lines[0], lines[0]
+    assert took < 30, f"{took:.1f} s"
+    assert int(count.read_text()) < 100 << 20, count.read_text()
+    assert not cache.exists() or not [f for f in cache.rglob("*") if f.is_file()], list(
+        cache.rglob("*"))
 
 
 def _written() -> int | None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import faulty_worker
@@ -15,7 +18,7 @@ from hypothesis import strategies as st
 from special_files import hostile
 
 import mdlbench
-from mdlbench import fileio
+from mdlbench import fileio, interrupt
 from mdlbench.compressors import REGISTRY, classical
 from mdlbench.errors import OutputError
 from mdlbench.harness import executors, grid
@@ -96,6 +99,26 @@ def test_parallel_runs_stop_cleanly(tmp_path, how):
     tracker follow within seconds (the hostile check's own procedure)."""
     problem = hostile.parallel_case(tmp_path, how)
     assert problem is None, problem
+
+
+@pytest.mark.parametrize("how", ["sigterm", "sigint"])
+def test_held_signals_wait_for_its_end_and_its_processes_start_with_them_blocked(how):
+    """interrupt.held, around a worker's start: SIGTERM or Ctrl-C sent inside is raised on the
+    way out (Terminated, KeyboardInterrupt), not in the middle; a process started inside
+    begins with both blocked (it unblocks them once it ignores Ctrl-C); the mask comes back."""
+    signum, stop = {"sigterm": (signal.SIGTERM, interrupt.Terminated),
+                    "sigint": (signal.SIGINT, KeyboardInterrupt)}[how]
+    reached = False
+    with interrupt.watching(sigterm=True), pytest.raises(stop):
+        with interrupt.held():
+            os.kill(os.getpid(), signum)
+            child = subprocess.run([sys.executable, "-c", "import signal; print(sorted(int(s) "
+                                    "for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])))"],
+                                   capture_output=True, text=True, check=True)
+            reached = True
+    assert reached
+    assert {int(signal.SIGINT), int(signal.SIGTERM)} <= set(json.loads(child.stdout))
+    assert not {signal.SIGINT, signal.SIGTERM} & signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
 
 # --------------------------------------------------------------------- no partial record, ever

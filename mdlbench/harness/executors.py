@@ -8,11 +8,11 @@ carries how many cells ran at once, and the record marks its timing as contended
 Local workers live no longer than their driver: each asks the kernel to kill it when the driver
 dies (PR_SET_PDEATHSIG, so a kill -9 of the driver leaves no orphans, and the resource tracker,
 whose pipe they hold, then exits too), and ignores Ctrl-C, which is the driver's to handle: the
-driver kills its workers and stops with one line (SIGTERM likewise: mdlbench.interrupt). A cell
-that raises comes back as its exception, a coder's own SystemExit or KeyboardInterrupt too (the
-grid records it as an error cell); a worker that dies (a crash, the OOM killer)
-breaks the pool, and its cells are run again one at a time in a fresh pool, so only the cell
-that kills its worker is lost.
+driver kills its workers and stops with one line (SIGTERM likewise: mdlbench.interrupt), a
+worker still starting too (interrupt.held). A cell that raises comes back as its exception, a
+coder's own SystemExit or KeyboardInterrupt too (the grid records it as an error cell); a worker
+that dies (a crash, the OOM killer) breaks the pool, and its cells are run again one at a time
+in a fresh pool, so only the cell that kills its worker is lost.
 
 Local worker processes report each cell's progress to the driver through a queue (see
 harness.progress), so -j N shows every running cell; Ray tasks report only when they finish.
@@ -37,8 +37,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
+from ..interrupt import held, unblock
 from ..plugins import Snapshot, restore, snapshot
 from ..results.record import Record
+from ..stdio import to_stderr
 from .measure import DEFAULT, TimingPolicy
 from .progress import QueueReporter, Reporter, label_of, relay
 
@@ -113,7 +115,7 @@ def execute(job: Job) -> Record:
     from ..compressors import create
     from .runner import Layout, run_cell
 
-    with contextlib.redirect_stdout(sys.stderr):  # a plugin's print(): see runner.run_cell
+    with to_stderr():  # what a plugin prints: see runner.run_cell
         restore(job.plugins)
         comp = create(job.spec)
     layout = Layout(per_file=job.per_file, chunk_size=job.chunk_size)
@@ -151,6 +153,7 @@ def _worker_init(driver: int, queue: Any, shipped: dict[tuple[str, str | None], 
     with contextlib.suppress(OSError):
         os.dup2(2, 1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    unblock()  # the driver started this process with Ctrl-C and SIGTERM blocked (held)
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != driver:  # the driver died before the line above took effect
@@ -201,13 +204,14 @@ def _pooled(ctx: Any, todo: list[Job], suspects: list[Job], workers: int, progre
                 alone = bool(suspects)  # a suspect of a broken pool runs alone
                 while (suspects or todo) and len(running) < (1 if alone else workers):
                     queue = suspects or todo
-                    try:
-                        fut = pool.submit(execute, dataclasses.replace(
-                            queue[0], cells_at_once=1 if alone else workers))
-                    except BrokenProcessPool:
-                        broken = True
-                        break
-                    running[fut] = queue.pop(0)
+                    with held():  # a worker may start here: see interrupt.held
+                        try:
+                            fut = pool.submit(execute, dataclasses.replace(
+                                queue[0], cells_at_once=1 if alone else workers))
+                        except BrokenProcessPool:
+                            broken = True
+                            break
+                        running[fut] = queue.pop(0)
                 if not broken:
                     done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
                     _relay_all(progress, reporter, finished)

@@ -3,11 +3,9 @@ harness.measure describes, with every stream decoded back and compared, into one
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import functools
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +31,7 @@ from ..results.record import (
     Timing,
 )
 from ..results.store import cell_key
+from ..stdio import to_stderr
 from . import measure
 from .env import code_fingerprint, reproducibility
 from .measure import TimingPolicy
@@ -189,8 +188,9 @@ def run_cell(dataset: Dataset, comp: Compressor, layout: Layout = Layout(), *,
              cells_at_once: int = 1, reporter: Reporter | None = None) -> Record:
     """Warm up, encode every unit (repeated per `timing`; each repetition must write the same
     streams), decode and compare (repeated likewise), and return the cell's record. What the
-    coder prints goes to standard error: standard output may be `run --format json`'s."""
-    with contextlib.redirect_stdout(sys.stderr):
+    coder prints, or writes to file descriptor 1, goes to standard error: standard output may
+    be `run --format json`'s."""
+    with to_stderr():  # print() and writes to file descriptor 1 alike
         return _run_cell(dataset, comp, layout, seed, verify, timing, cells_at_once, reporter)
 
 
