@@ -238,20 +238,101 @@ def _kt_commit_step(kinds, kts, lay, t):
                     kt_commit(kts[kinds[j, 1]], b)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
+def _member_ps(kinds, mixes, kts, cum, pf, p16, b, bp, lo, mid):
+    """Every member's P(bit = 1) at the node lo..mid-1 | mid..lo+2^(8-bp)-1 of stream b: pf as
+    a float, p16 as coded in 16 bits (0: a kt member does not code this bit)."""
+    for j in range(kinds.shape[0]):
+        i = kinds[j, 1]
+        if kinds[j, 0] == NATIVE_MIX:
+            m = mixes[i]
+            p = mix_predict(m, m.history[b], m.scratch[b])
+            p16[j] = p
+            pf[j] = p / 65536.0
+        elif kinds[j, 0] == NATIVE_KT:
+            m2 = kts[i]
+            p = kt_p(m2, b) if bp >= 8 - kt_depth(m2) else 0
+            p16[j] = p
+            pf[j] = p / 65536.0
+        else:
+            pf[j] = _row_p(cum[b, i], lo, mid, lo + (1 << (8 - bp)))
+            p16[j] = _clamp16(pf[j])
+
+
+@numba.njit(cache=True, inline="always")
+def _mixture_p(logistic, c0, bp, prev, mx, pf, p16):
+    """The mixture's 16-bit P(bit = 1): logistic over the members' stretched p16 and a bias,
+    or the Bayes weights' mean of pf. `prev`: the stream's previous byte."""
+    nm = pf.shape[0]
+    if logistic:
+        for j in range(nm):
+            mx.x[j] = STRETCH[p16[j] >> 4]
+        mx.x[nm] = 256
+        return _logistic_p(c0, bp, prev, mx.weights, mx.x, nm, mx.sc)
+    acc = 0.0
+    for j in range(nm):
+        acc += mx.bayes_w[j] * pf[j]
+    return _clamp16(acc)
+
+
+@numba.njit(cache=True, inline="always")
+def _mixer_learn(logistic, mx, pf, y):
+    """The mixer learns bit y: a gradient step per logistic weight set, or Bayes' rule."""
+    if logistic:
+        _logistic_update(mx.weights, mx.x, mx.sc, y, mx.config[1])
+        return
+    wb = mx.bayes_w
+    tot = 0.0
+    for j in range(wb.shape[0]):
+        wb[j] *= pf[j] if y else 1.0 - pf[j]
+        tot += wb[j]
+    for j in range(wb.shape[0]):
+        wb[j] = max(wb[j] / tot, _FLOOR)
+
+
+@numba.njit(cache=True, inline="always")
+def _members_encode(kinds, p16, mbits, out, cs, y):
+    """Each native member's own stream (out[1 + i]) codes bit y as its coder would."""
+    o = 1
+    for j in range(kinds.shape[0]):
+        if kinds[j, 0] != ROWS:
+            if p16[j]:
+                enc_bit(cs[o], out[o], y, p16[j])
+                mbits[j] += NLOG2[p16[j]] if y else NLOG2[65536 - p16[j]]
+            o += 1
+
+
+@numba.njit(cache=True, inline="always")
+def _members_learn(kinds, mixes, kts, b, bp, buf, y):
+    """The native members of stream b learn bit y (a step member learns a step at a time)."""
+    for j in range(kinds.shape[0]):
+        i = kinds[j, 1]
+        if kinds[j, 0] == NATIVE_MIX:
+            m = mixes[i]
+            mix_update(m, m.history[b], m.scratch[b], buf, y)
+        elif kinds[j, 0] == NATIVE_KT:
+            m2 = kts[i]
+            if bp >= 8 - kt_depth(m2):
+                kt_bit(m2, b, y)
+
+
+# The loop runs without numba's reference counting (`_nrt=False`, as mix.py's loops): it
+# allocates nothing, and counting the references to every array taken from the members' and
+# the mixer's state cost calls with atomic updates at every bit. With the bit's steps as the
+# inlined helpers above, measured on alice29 (CPU time, warm): of=mix+kt[order=2] encodes in
+# 0.39 s instead of 0.67 s, mixer=bayes with kt+mix in 0.27 s instead of 0.65 s; the same bits.
+@numba.njit(cache=True, _nrt=False)
 def _code(mode, buf, lay, t0, t1, k_ens, mb, mx, out, cs, seg, seg_steps):
     """Steps t0..t1-1: encode (mode 0) the bytes of every stream in buf into out[0] (the
     mixture) and each native member's own stream (out[1 + i]), or decode (mode 1) the mixture
     from the stream in out[0] into buf. `rows[t - t0]` (B, R, 256) are the step members'
-    predictions for step t (t1 - t0 <= S, the rows' first dimension). Returns Σ -log2 p of the mixture's decisions
-    (encode). The bit loop stays in one piece: split into inlined helpers it measured 15-80 %
-    slower (numba), so only the per-byte and per-step parts are helpers."""
+    predictions for step t (t1 - t0 <= S, the rows' first dimension). Returns Σ -log2 p of
+    the mixture's decisions (encode)."""
     kinds, mixes, kts, rows, cum, pf, p16, mbits = mb
-    mcfg, alpha, wb, MW, x, sc = mx
     nb, q, r = lay[0], lay[1], lay[2]
     nm = kinds.shape[0]
-    logistic = mcfg[0] == 1
-    lr = mcfg[1]
+    logistic = mx.config[0] == 1
+    alpha = mx.switch
     ideal = 0.0
     for t in range(t0, t1):
         bits = 0.0
@@ -261,83 +342,33 @@ def _code(mode, buf, lay, t0, t1, k_ens, mb, mx, out, cs, seg, seg_steps):
             start = stream_start(lay, b)
             pos = start + t
             sym = np.int64(buf[pos]) if mode == 0 else np.int64(0)
+            prev = buf[pos - 1] if pos > start else 0
             _members_begin(kinds, mixes, kts, rows[t - t0], cum, b, buf, pos, start)
             c0 = 1
             for bp in range(8):
                 lo = (c0 << (8 - bp)) - 256
                 mid = lo + (1 << (7 - bp))
-                forced = mid >= k_ens
-                for j in range(nm):  # every member's P(bit = 1)
-                    i = kinds[j, 1]
-                    if kinds[j, 0] == NATIVE_MIX:
-                        m = mixes[i]
-                        p = mix_predict(m, m.history[b], m.scratch[b])
-                        p16[j] = p
-                        pf[j] = p / 65536.0
-                    elif kinds[j, 0] == NATIVE_KT:
-                        m2 = kts[i]
-                        if bp >= 8 - kt_depth(m2):
-                            p = kt_p(m2, b)
-                        else:
-                            p = 0
-                        p16[j] = p
-                        pf[j] = p / 65536.0
-                    else:
-                        pf[j] = _row_p(cum[b, i], lo, mid, lo + (1 << (8 - bp)))
-                        p16[j] = _clamp16(pf[j])
-                if not forced:  # the mixture's P(bit = 1)
-                    if logistic:
-                        for j in range(nm):
-                            x[j] = STRETCH[p16[j] >> 4]
-                        x[nm] = 256
-                        pmix = _logistic_p(c0, bp, buf[pos - 1] if pos > start else 0, MW, x,
-                                           nm, sc)
-                    else:
-                        acc = 0.0
-                        for j in range(nm):
-                            acc += wb[j] * pf[j]
-                        pmix = _clamp16(acc)
+                forced = mid >= k_ens  # no symbol of the alphabet right of the node
+                _member_ps(kinds, mixes, kts, cum, pf, p16, b, bp, lo, mid)
+                pmix = 0 if forced else _mixture_p(logistic, c0, bp, prev, mx, pf, p16)
                 if mode == 0:
                     y = (sym >> (7 - bp)) & 1
                     if not forced:
                         enc_bit(cs[0], out[0], y, pmix)
                         bits += NLOG2[pmix] if y else NLOG2[65536 - pmix]
-                    o = 1
-                    for j in range(nm):  # the native members' own streams
-                        if kinds[j, 0] != ROWS:
-                            if p16[j]:
-                                enc_bit(cs[o], out[o], y, p16[j])
-                                mbits[j] += NLOG2[p16[j]] if y else NLOG2[65536 - p16[j]]
-                            o += 1
+                    _members_encode(kinds, p16, mbits, out, cs, y)
                 else:
                     y = dec_bit(cs[0], out[0], pmix) if not forced else 0
-                if not forced:  # the mixer learns
-                    if logistic:
-                        _logistic_update(MW, x, sc, y, lr)
-                    else:
-                        tot = 0.0
-                        for j in range(nm):
-                            wb[j] *= pf[j] if y else 1.0 - pf[j]
-                            tot += wb[j]
-                        for j in range(nm):
-                            wb[j] = max(wb[j] / tot, _FLOOR)
-                for j in range(nm):  # the members learn
-                    i = kinds[j, 1]
-                    if kinds[j, 0] == NATIVE_MIX:
-                        m = mixes[i]
-                        mix_update(m, m.history[b], m.scratch[b], buf, y)
-                    elif kinds[j, 0] == NATIVE_KT:
-                        m2 = kts[i]
-                        if bp >= 8 - kt_depth(m2):
-                            kt_bit(m2, b, y)
+                if not forced:
+                    _mixer_learn(logistic, mx, pf, y)
+                _members_learn(kinds, mixes, kts, b, bp, buf, y)
                 c0 = 2 * c0 + y
-            sym = c0 - 256
             if mode == 1:
-                buf[pos] = sym
+                buf[pos] = c0 - 256
             _members_end(kinds, kts, b)
-            if alpha > 0.0 and not logistic:
+            if alpha > 0.0 and not logistic:  # fixed share after every byte
                 for j in range(nm):
-                    wb[j] = (1.0 - alpha) * wb[j] + alpha / nm
+                    mx.bayes_w[j] = (1.0 - alpha) * mx.bayes_w[j] + alpha / nm
         _kt_commit_step(kinds, kts, lay, t)
         if mode == 0:
             ideal += bits

@@ -9,7 +9,6 @@ from typing import Any
 from .. import registry
 from .. import spec as specmod
 from ..errors import UsageError
-from .binding import installed
 
 REGISTRY: dict[str, Any] = registry.table("compressor")
 """Name -> Compressor subclass, filled by `@register` (base.py)."""
@@ -57,6 +56,8 @@ def expand(text: str) -> list[specmod.Spec]:
 def family(name: str) -> list[specmod.Spec]:
     """The compressors of a family (`mdlbench list` shows each one's) whose bindings are
     installed, by name: `-c family=classical` runs every classical codec at its defaults."""
+    from .binding import installed  # only here: a run of one coder loads no binding code
+
     members = sorted(n for n, cls in REGISTRY.items() if cls.family == name and installed(cls))
     if not members:
         known = ", ".join(sorted({cls.family for cls in REGISTRY.values()}))

@@ -23,6 +23,14 @@ _SEED = Param("seed", int, 0, "generator seed", min=0)
 _K = Param("k", int, 4, "alphabet size", min=2, max=256)
 
 
+def _dirichlet(rng: np.random.Generator, k: int, alpha: float,
+               rows: int | None = None) -> np.ndarray:
+    """A seeded Dirichlet(alpha) distribution over k symbols (or `rows` of them), floored at
+    1e-12 and renormalised so that every symbol has a finite code length."""
+    p = np.maximum(rng.dirichlet(np.full(k, alpha), size=rows), 1e-12)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
 def _entropy_rows(p: np.ndarray) -> np.ndarray:
     """Shannon entropy in bits of each row of a probability matrix."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -138,9 +146,7 @@ class Iid(DatasetLoader):
     def load(self) -> Dataset:
         c = self.config
         rng = np.random.default_rng(c["seed"])
-        p = rng.dirichlet(np.full(c["k"], c["alpha"]))
-        p = np.maximum(p, 1e-12)
-        p /= p.sum()
+        p = _dirichlet(rng, c["k"], c["alpha"])
         x = rng.choice(c["k"], size=c["n"], p=p).astype(np.uint8)
         limit = float(-np.log2(p[x]).sum())
         return self.generated(x, c["k"], limit, entropy_bits=float(c["n"] * _entropy_rows(p)),
@@ -173,9 +179,7 @@ class Markov(DatasetLoader):
         if n < order:
             raise UsageError(f"dataset markov: n={n} is shorter than the order {order}")
         rng = np.random.default_rng(c["seed"])
-        p = rng.dirichlet(np.full(k, c["alpha"]), size=k**order)
-        p = np.maximum(p, 1e-12)
-        p /= p.sum(axis=1, keepdims=True)
+        p = _dirichlet(rng, k, c["alpha"], rows=k**order)
         pi = _stationary(p, order, k)
         ctx0 = int(rng.choice(k**order, p=pi / pi.sum()))
         u = rng.random(n)
@@ -211,8 +215,7 @@ class Hmm(DatasetLoader):
         off = rng.dirichlet(np.ones(ns), size=ns) if ns > 1 else np.ones((1, 1))
         trans = c["stay"] * np.eye(ns) + (1 - c["stay"]) * off
         trans /= trans.sum(axis=1, keepdims=True)
-        emit = np.maximum(rng.dirichlet(np.full(k, c["alpha"]), size=ns), 1e-12)
-        emit /= emit.sum(axis=1, keepdims=True)
+        emit = _dirichlet(rng, k, c["alpha"], rows=ns)
         pi = _stationary(trans, 1, ns)
         s0 = int(rng.choice(ns, p=pi / pi.sum()))
         x = _sample_hmm(np.cumsum(trans, axis=1), np.cumsum(emit, axis=1), s0,
