@@ -93,7 +93,7 @@ from ..coding.streams import (
 from ..errors import CorruptStreamError, UsageError
 from ..models import runtime
 from ..params import Param
-from .base import Given, library_version, register
+from .base import NOTHING_GIVEN, Given, library_version, register
 from .kt import KT, kt_begin, kt_bit, kt_commit, kt_depth, kt_end, kt_p
 from .lookup import REGISTRY, create
 from .mix import SQUASH, STRETCH, MixCoder, mix_begin, mix_predict, mix_update
@@ -682,7 +682,7 @@ def mixture_code_length(comps: list[Any], data: bytes, *, mixer: str = "bayes",
     run = _Run(comps, k, n, b, mixer, switch, lr)
     encoders = [Encoder() for _ in run.steps_models]
     ideal = _encode(run, np.frombuffer(data, dtype=np.uint8).copy(),
-                    Outputs(1 + run.natives, n // 4 + 64), encoders, None)
+                    Outputs(1 + run.natives, n // 4 + 64), encoders, NOTHING_GIVEN)
     return ideal, _member_ideal(run, encoders)
 
 
