@@ -51,7 +51,8 @@ def test_a_registered_probe_codes_labels(plugin):
         assert create(spec).decode(enc.blob, Given(side=side)) == ds.data
         assert enc.bits_ideal < uniform  # a probe that learned something
     # the probe shapes the model: its parameter count is the bottleneck's, not logreg's
-    enc = create("twopart:model=test_bottleneck,hidden=4,epochs=5").encode(ds.data, Given(side=side))
+    twopart = create("twopart:model=test_bottleneck,hidden=4,epochs=5")
+    enc = twopart.encode(ds.data, Given(side=side))
     assert enc.extras["params"] == 5 * 4 + 4 + 4 * 3 + 3
 
 

@@ -127,7 +127,8 @@ class Compressor(ABC):
     def check_side(self, side: Any) -> None:
         """Raise UsageError if this coder cannot code data that comes with this side information
         (`side` is a dataset's `labelled` inputs, or None: what `Given.side` will hold). The
-        runner asks every cell before the first one runs, so a mismatch fails fast. Default: side information is ignored."""
+        runner asks every cell before the first one runs, so a mismatch fails fast. Default:
+        side information is ignored."""
 
     def encode(self, data: bytes, given: Given = NOTHING_GIVEN) -> Encoded:
         """Compress and report; model-based coders override this to add `bits_ideal` and use
