@@ -127,7 +127,7 @@ def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, 
     root = Path(opts.results_dir) if opts.results_dir is not None else None
     return grid.run_grid(cells, root=root, force=opts.force, verify=opts.verify, timing=timing,
                          jobs=opts.jobs, executor=opts.executor, address=opts.address,
-                         labels=opts.labels, reporter=opts.reporter or reporter_for(opts.progress))
+                         reporter=opts.reporter or reporter_for(opts.progress))
 
 
 def _options(options: RunOptions | None, fields: dict[str, Any]) -> RunOptions:

@@ -18,7 +18,7 @@ import pytest
 
 from mdlbench import api, spec
 from mdlbench.coding import container
-from mdlbench.compressors import REGISTRY, Compressor, create
+from mdlbench.compressors import REGISTRY, Compressor, Given, create
 from mdlbench.datasets.labelled import LabelledData
 from mdlbench.errors import MdlbenchError, UsageError
 
@@ -147,7 +147,7 @@ def _decode_alone(blob: bytes, side: LabelledData | None) -> bytes:
     coders also get their dataset's inputs, which no stream carries)."""
     if side is None:
         return api.decode_bytes(blob)
-    return create(container.unwrap(blob)[0].spec).decode(blob, side=side)
+    return create(container.unwrap(blob)[0].spec).decode(blob, Given(side=side))
 
 
 def _sample(name: str) -> tuple[bytes, LabelledData | None]:
@@ -177,15 +177,15 @@ def test_edge_inputs_round_trip(name: str, edge_input: bytes) -> None:
 def test_labelled_edge_cases_round_trip(name: str, case: str) -> None:
     lab = LABELLED[case]
     comp = create(fast(name))
-    blob = comp.encode(lab.y.tobytes(), side=lab).blob
-    assert comp.decode(blob, side=lab) == lab.y.tobytes()
+    blob = comp.encode(lab.y.tobytes(), Given(side=lab)).blob
+    assert comp.decode(blob, Given(side=lab)) == lab.y.tobytes()
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_same_input_same_stream(name: str) -> None:
     data, side = _sample(name)
-    a = create(fast(name)).encode(data, side=side)
-    b = create(fast(name)).encode(data, side=side)
+    a = create(fast(name)).encode(data, Given(side=side))
+    b = create(fast(name)).encode(data, Given(side=side))
     assert a.blob == b.blob and a.bits_ideal == b.bits_ideal
 
 
@@ -221,7 +221,7 @@ def _outcome(decode, bad: bytes, data: bytes) -> bool:
 def test_damaged_streams_raise_or_give_the_input(name: str) -> None:
     data, side = _sample(name)
     blob = api.encode_bytes(fast(name), data) if side is None else \
-        create(fast(name)).encode(data, side=side).blob
+        create(fast(name)).encode(data, Given(side=side)).blob
     detected = sum(_outcome(lambda b: _decode_alone(b, side), bad, data)
                    for bad in _mutations(blob, seed=len(name)))
     assert detected >= 8  # every truncation at least; most flips
@@ -256,7 +256,7 @@ def test_non_default_stream_decodes_alone(name: str) -> None:
     data, side = _sample(name)
     text = other(name)
     blob = api.encode_bytes(text, data) if side is None else \
-        create(text).encode(data, side=side).blob
+        create(text).encode(data, Given(side=side)).blob
     assert container.unwrap(blob)[0].spec == create(text).spec
     assert _decode_alone(blob, side) == data
 

@@ -19,7 +19,7 @@ import mdlbench
 from mdlbench import api, decoder_share
 from mdlbench import datasets as dsmod
 from mdlbench.coding import container
-from mdlbench.compressors import REGISTRY, create
+from mdlbench.compressors import REGISTRY, Given, create
 from mdlbench.errors import UsageError
 from mdlbench.results.record import Record, RecordError
 
@@ -133,7 +133,7 @@ def _executed_files(spec: str, data: bytes, side=None) -> set[str]:
     """Every mdlbench file whose code runs while a stream of `spec` is decoded: the coder built
     from the stream's spec, then its decode (traced with sys.setprofile, the static rule's
     independent check)."""
-    blob = create(spec).encode(data, side=side).blob
+    blob = create(spec).encode(data, Given(side=side)).blob
     seen: set[str] = set()
 
     def profile(frame, event, arg):
@@ -144,7 +144,7 @@ def _executed_files(spec: str, data: bytes, side=None) -> set[str]:
     try:
         comp = create(container.unwrap(blob)[0].spec) if create(spec).self_describing else (
             create(spec))
-        assert comp.decode(blob, side=side) == data
+        assert comp.decode(blob, Given(side=side)) == data
     finally:
         sys.setprofile(None)
     ours = {Path(f).resolve() for f in seen if f.endswith(".py")}

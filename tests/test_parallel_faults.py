@@ -60,6 +60,21 @@ def test_a_dataset_gone_before_the_workers_load_it(tmp_path, monkeypatch):
     assert all("missing path" in r.error and r.bits is None for r in recs)
 
 
+def test_workers_load_a_labelled_table_as_the_cells_say(tmp_path, monkeypatch):
+    """A cell carries the label column its dataset was loaded with: workers that load the table
+    themselves (nothing shipped) code the labels the driver planned, with nothing passed to
+    run_grid beside the cells."""
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n" + "".join(f"{i % 7},{i % 3},{i % 2}\n" for i in range(200)))
+    cells = grid.plan([mdlbench.harness.suite.Group([str(table)], ["zlib", "uniform"])], "y")
+    assert {c.labels for c in cells} == {"y"}
+    monkeypatch.setattr(executors, "SHIP_BYTES", 0)  # every worker loads the table itself
+    recs = grid.run_grid(cells, root=None, jobs=2)
+    assert [r.status for r in recs] == [VERIFIED, VERIFIED], [r.error for r in recs]
+    assert {r.dataset.sha256 for r in recs} == {cells[0].dataset.sha256}
+    assert all(r.dataset.label.endswith(":labels=y") for r in recs)
+
+
 class Crashing(classical.Zlib):
     def compress(self, data: bytes) -> bytes:
         if len(data) > 1024:  # past the warm-up

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from mdlbench import datasets
-from mdlbench.compressors import create
+from mdlbench.compressors import Given, create
 from mdlbench.errors import UsageError
 from mdlbench.models import probes
 
@@ -43,15 +43,16 @@ def plugin(tmp_path):
 def test_a_registered_probe_codes_labels(plugin):
     ds = datasets.load("logistic:n=300,d=5,k=3,seed=2")
     side = ds.labelled
-    uniform = create("uniform").encode(ds.data, side=side).bits_ideal
+    uniform = create("uniform").encode(ds.data, Given(side=side)).bits_ideal
     for spec in ("preq:model=test_bottleneck,hidden=4,epochs=30",
                  "twopart:model=test_bottleneck,hidden=4,epochs=30"):
         comp = create(spec)
-        enc = comp.encode(ds.data, side=side)
-        assert create(spec).decode(enc.blob, side=side) == ds.data
+        enc = comp.encode(ds.data, Given(side=side))
+        assert create(spec).decode(enc.blob, Given(side=side)) == ds.data
         assert enc.bits_ideal < uniform  # a probe that learned something
     # the probe shapes the model: its parameter count is the bottleneck's, not logreg's
-    enc = create("twopart:model=test_bottleneck,hidden=4,epochs=5").encode(ds.data, side=side)
+    twopart = create("twopart:model=test_bottleneck,hidden=4,epochs=5")
+    enc = twopart.encode(ds.data, Given(side=side))
     assert enc.extras["params"] == 5 * 4 + 4 + 4 * 3 + 3
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import mdlbench
-from mdlbench.compressors import REGISTRY, Compressor, create
+from mdlbench.compressors import NOTHING_GIVEN, REGISTRY, Compressor, Given, create
 from mdlbench.datasets import load
 from mdlbench.errors import UsageError
 from mdlbench.harness.measure import TimingPolicy
@@ -31,7 +31,7 @@ class _Counting(Compressor):
         self.calls.append(("decode", len(blob)))
         return blob
 
-    def warm_up(self, sample: bytes, side=None) -> None:
+    def warm_up(self, sample: bytes, given: Given = NOTHING_GIVEN) -> None:
         self.calls.append(("warm_up", len(sample)))
 
 
@@ -53,7 +53,7 @@ class _NoDevice(_Counting):
 
     name = "test-nodevice"
 
-    def warm_up(self, sample: bytes, side=None) -> None:
+    def warm_up(self, sample: bytes, given: Given = NOTHING_GIVEN) -> None:
         raise UsageError("CUDA is not available on this machine")
 
 

@@ -7,7 +7,7 @@ import importlib
 import pkgutil
 
 from .. import registry
-from .base import Compressor, Encoded, register
+from .base import NOTHING_GIVEN, Compressor, Encoded, Given, register
 from .lookup import REGISTRY, create, create_all
 
 
@@ -23,4 +23,5 @@ def _load(name: str | None) -> None:
 
 registry.table("compressor", loader=_load)
 
-__all__ = ["REGISTRY", "Compressor", "Encoded", "create", "create_all", "register"]
+__all__ = ["NOTHING_GIVEN", "REGISTRY", "Compressor", "Encoded", "Given", "create", "create_all",
+           "register"]

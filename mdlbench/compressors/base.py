@@ -2,7 +2,8 @@
 
 A compressor is a small class: a `name`, its parameters as `Param`s, and `compress(data) ->
 bytes` / `decompress(blob) -> bytes` (model-based coders override `encode`/`decode` to report
-the ideal code length beside the stream). Optional hooks say what it costs and what its
+the ideal code length beside the stream, and read what they are `Given` while they run: side
+information and a progress callback, one object). Optional hooks say what it costs and what its
 streams can hold (`memory_bytes`, `max_input`, `max_ratio` or `length_bound`,
 `decompress_bounded`), check parameter combinations (`validate`) or side information
 (`check_side`), and what besides the spec decides its bits (`fingerprint`, `pretrained`,
@@ -25,11 +26,33 @@ from ..errors import CorruptStreamError
 from ..params import Param, canonical, resolve
 from ..version import __version__
 
-__all__ = ["Compressor", "Encoded", "ProgressFn", "library_version", "register"]
+__all__ = ["NOTHING_GIVEN", "Compressor", "Encoded", "Given", "ProgressFn", "library_version",
+           "register"]
 
 ProgressFn = Callable[..., None]
 """progress(done_bytes, total_bytes[, bits_so_far]): called by long-running coders so the CLI
 can show a bar, and while encoding the running bits/byte when the coder passes its bits."""
+
+
+@dataclass(frozen=True)
+class Given:
+    """What a coder is given while it runs besides its input, passed once as one object instead
+    of two parameters threaded through every coder's signatures. `side`: information encoder and
+    decoder both hold (a labelled dataset's inputs), never stored in the stream; `progress`: a
+    ProgressFn for the CLI's bar. Limits and the device are not here: the spec's parameters
+    decide them, since they decide the floats and so the bits."""
+
+    side: Any = None
+    progress: ProgressFn | None = None
+
+    def tell(self, done: int, total: int, *bits: float) -> None:
+        """Report `done` of `total` bytes (and the stream's bits so far) to `progress`, if any."""
+        if self.progress is not None:
+            self.progress(done, total, *bits)
+
+
+NOTHING_GIVEN = Given()
+"""No side information, no progress: what a coder is given when the caller gives nothing."""
 
 
 @dataclass
@@ -103,17 +126,16 @@ class Compressor(ABC):
 
     def check_side(self, side: Any) -> None:
         """Raise UsageError if this coder cannot code data that comes with this side information
-        (`side` is a dataset's `labelled` inputs, or None). The runner asks every cell before the
-        first one runs, so a mismatch fails fast. Default: side information is ignored."""
+        (`side` is a dataset's `labelled` inputs, or None: what `Given.side` will hold). The
+        runner asks every cell before the first one runs, so a mismatch fails fast. Default:
+        side information is ignored."""
 
-    def encode(self, data: bytes, *, side: Any = None,
-               progress: ProgressFn | None = None) -> Encoded:
-        """Compress and report; model-based coders override this to add `bits_ideal`. `side` is
-        information both encoder and decoder hold (a labelled dataset's inputs), never stored."""
+    def encode(self, data: bytes, given: Given = NOTHING_GIVEN) -> Encoded:
+        """Compress and report; model-based coders override this to add `bits_ideal` and use
+        what they are `given` (side information, progress)."""
         return Encoded(self.compress(data))
 
-    def decode(self, blob: bytes, *, side: Any = None,
-               progress: ProgressFn | None = None) -> bytes:
+    def decode(self, blob: bytes, given: Given = NOTHING_GIVEN) -> bytes:
         return self.decompress(blob)
 
     def memory_bytes(self, n: int) -> int:
@@ -142,10 +164,10 @@ class Compressor(ABC):
                                      f"{limit:,} B its header claims)")
         return out
 
-    def warm_up(self, sample: bytes, side: Any = None) -> None:
+    def warm_up(self, sample: bytes, given: Given = NOTHING_GIVEN) -> None:
         """Pay one-off costs (imports, JIT compilation, first allocations) before anything is
         timed: by default one round trip of `sample`, a short prefix of the data."""
-        self.decode(self.encode(sample, side=side).blob, side=side)
+        self.decode(self.encode(sample, given).blob, given)
 
     def version(self) -> str:
         """The codec library's version (provenance.version adds a plugin's own where the

@@ -93,7 +93,7 @@ from ..coding.streams import (
 from ..errors import CorruptStreamError, UsageError
 from ..models import runtime
 from ..params import Param
-from .base import ProgressFn, library_version, register
+from .base import NOTHING_GIVEN, Given, library_version, register
 from .kt import KT, kt_begin, kt_bit, kt_commit, kt_depth, kt_end, kt_p
 from .lookup import REGISTRY, create
 from .mix import SQUASH, STRETCH, MixCoder, mix_begin, mix_predict, mix_update
@@ -563,7 +563,7 @@ class EnsembleCoder(ModelCoder):
 
     # -- encoding ------------------------------------------------------------------------------
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
         n, k = len(data), alphabet_of(data)
         b = self._streams(n)
         comps = self.members(b)
@@ -576,7 +576,7 @@ class EnsembleCoder(ModelCoder):
             buf = np.frombuffer(data, dtype=np.uint8).copy()
             out = Outputs(1 + run.natives, n // 4 + 64)
             encoders = [Encoder(_coder_of(comps, run, i)) for i in range(len(run.steps_models))]
-            ideal = _encode(run, buf, out, encoders, progress)
+            ideal = _encode(run, buf, out, encoders, given)
             streams = [out.finish(i) for i in range(1 + run.natives)]
             streams += [e.finish() for e in encoders]
         # stream i: 0 the mixture, then the members in the order of `of`
@@ -602,35 +602,34 @@ class EnsembleCoder(ModelCoder):
 
     # -- decoding ------------------------------------------------------------------------------
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         selector, b, k, comps = self._read_meta(meta, length)
         if k == 1:
             return one_symbol(payload, length)
         with self._settings(comps):
             if selector:
-                return self._decode_member(comps[selector - 1], payload, length, k, b, side,
-                                           progress)
+                return self._decode_member(comps[selector - 1], payload, length, k, b, given)
             run = self._run(comps, k, length, b)
             inp = np.frombuffer(payload, dtype=np.uint8).copy()
             cs = np.tile(new_state(), (1, 1))
             dec_init(cs[0], inp)
             buf = np.zeros(length, dtype=np.uint8)
-            _decode(run, buf, inp[None, :], cs, progress)
+            _decode(run, buf, inp[None, :], cs, given)
             if cs[0, 3] > len(inp) + 4:
                 raise CorruptStreamError("ensemble: truncated stream (decoder ran past its end)")
             return buf.tobytes()
 
-    def _decode_member(self, comp: Any, payload: bytes, n: int, k: int, b: int, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def _decode_member(self, comp: Any, payload: bytes, n: int, k: int, b: int,
+                       given: Given) -> bytes:
         """Member `comp`'s own stream: its own decoder (native) or its step model's rows."""
         if isinstance(comp, MixCoder):
-            return comp.decode_payload(payload, n, b"", side, progress)
+            return comp.decode_payload(payload, n, b"", given)
         if isinstance(comp, KT):
             kt_meta = alphabet_meta(comp.config["alphabet"], k)
-            return comp.decode_payload(payload, n, kt_meta, side, progress)
+            return comp.decode_payload(payload, n, kt_meta, given)
         coder = comp.config.get("coder", "range")
-        return decode_streams(comp.step_model(k, b), payload, n, coder=coder, progress=progress)
+        return decode_streams(comp.step_model(k, b), payload, n, coder=coder,
+                              progress=given.progress)
 
     def _read_meta(self, meta: bytes, n: int) -> tuple[int, int, int, list[Any]]:
         if len(meta) < 3:
@@ -657,7 +656,7 @@ class EnsembleCoder(ModelCoder):
 
 
 def _encode(run: _Run, buf: np.ndarray, out: Outputs, encoders: list[Encoder],
-            progress: ProgressFn | None) -> float:
+            given: Given) -> float:
     """Encode all steps: the mixture into out[0], native members into out[1:], step members
     into `encoders`. Returns the mixture's Σ -log2 p. With step members the full steps go in
     chunks of `run.chunk` (their rows for the chunk first, then the compiled loop over it),
@@ -679,14 +678,14 @@ def _encode(run: _Run, buf: np.ndarray, out: Outputs, encoders: list[Encoder],
                 for i in range(len(run.steps_models)):
                     encoders[i].encode(sym[0], run.rows[0, : sym.shape[1], i, : run.k])
         ideal += run.code(0, buf, t0, t1, out.out, out.cs)
-        if progress is not None and (t1 // every != t0 // every or t1 == run.steps):
-            progress(min(t1, q) * b + (r if t1 > q else 0), len(buf), 8.0 * out.size(0))
+        if t1 // every != t0 // every or t1 == run.steps:
+            given.tell(min(t1, q) * b + (r if t1 > q else 0), len(buf), 8.0 * out.size(0))
         t0 = t1
     return ideal
 
 
 def _decode(run: _Run, buf: np.ndarray, inp: np.ndarray, cs: np.ndarray,
-            progress: ProgressFn | None) -> None:
+            given: Given) -> None:
     """Decode the mixture's stream into buf (the step members predict and learn as coded)."""
     b, q, r = (int(v) for v in run.lay)
     block = 1 if run.steps_models else max(1, (1 << 16) // b)
@@ -700,8 +699,8 @@ def _decode(run: _Run, buf: np.ndarray, inp: np.ndarray, cs: np.ndarray,
             sym = run.step_symbols(buf, t0)[0]
             for sm in run.steps_models:
                 sm.update(sym)
-        if progress is not None and (block > 1 or t1 % every == 0 or t1 == run.steps):
-            progress(min(t1, q) * b + (r if t1 > q else 0), len(buf))
+        if block > 1 or t1 % every == 0 or t1 == run.steps:
+            given.tell(min(t1, q) * b + (r if t1 > q else 0), len(buf))
 
 
 def mixture_code_length(comps: list[Any], data: bytes, *, mixer: str = "bayes",
@@ -714,7 +713,7 @@ def mixture_code_length(comps: list[Any], data: bytes, *, mixer: str = "bayes",
     run = _Run(comps, k, n, b, mixer, switch, lr)
     encoders = [Encoder() for _ in run.steps_models]
     ideal = _encode(run, np.frombuffer(data, dtype=np.uint8).copy(),
-                    Outputs(1 + run.natives, n // 4 + 64), encoders, None)
+                    Outputs(1 + run.natives, n // 4 + 64), encoders, NOTHING_GIVEN)
     return ideal, _member_ideal(run, encoders)
 
 

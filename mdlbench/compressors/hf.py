@@ -55,7 +55,7 @@ from ..coding.core import PROB_FLOOR, Decoder, Encoder
 from ..errors import CorruptStreamError, DataError, UsageError
 from ..models import runtime
 from ..params import Param
-from .base import ProgressFn, register
+from .base import NOTHING_GIVEN, Given, register
 from .model import ModelCoder, Payload
 
 DTYPES = ("float32", "float64", "bfloat16", "float16")
@@ -130,13 +130,13 @@ class HFCoder(ModelCoder):
         lm, tok = _load(c["model"], c["dtype"], device)
         return lm, tok, device
 
-    def warm_up(self, sample: bytes, side: Any = None) -> None:
+    def warm_up(self, sample: bytes, given: Given = NOTHING_GIVEN) -> None:
         self._lm()  # loading the model is the one-off cost
-        super().warm_up(sample, side)
+        super().warm_up(sample, given)
 
     # ----------------------------------------------------------------- coding
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
         c = self.config
         lm, tok, device = self._lm()
         chunks = _chunks(data, c["chunk"])
@@ -156,17 +156,15 @@ class HFCoder(ModelCoder):
                     tokens[:counts[i], j] = ids[i]
                 self._code(lm, tok, device, [counts[i] for i in group], encoder=enc,
                            tokens=tokens)
-                if progress is not None:
-                    progress(sum(len(chunks[i]) for i in range(group[-1] + 1)), len(data),
-                             enc.bits_ideal)
+                given.tell(sum(len(chunks[i]) for i in range(group[-1] + 1)), len(data),
+                           enc.bits_ideal)
         meta = (runtime.write_setup(device, c["threads"]) + self._model_crc()
                 + varint.encode(len(chunks))
                 + b"".join(varint.encode(2 * n + f) for n, f in zip(counts, latin, strict=True)))
         return Payload(enc.finish(), enc.bits_ideal, meta,
                        self._extras(tok, device, len(chunks), sum(counts), sum(latin)))
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         c = self.config
         lm, tok, device = self._lm()
         pos = runtime.read_setup(meta, device, c["threads"])

@@ -64,7 +64,7 @@ from ..coding.streams import (
 )
 from ..errors import CorruptStreamError, UsageError
 from ..params import Param
-from .base import ProgressFn, register
+from .base import Given, register
 from .model import CountingCoder, Payload, one_symbol
 
 _MAX_DENSE_CTX = 1 << 22
@@ -404,7 +404,7 @@ class KT(CountingCoder):
 
     def _run(self, mode: int, buf: np.ndarray, k: int, out: Outputs | None,
              stream: np.ndarray | None, cs: np.ndarray | None,
-             progress: ProgressFn | None) -> tuple[KTModel, np.ndarray, np.ndarray, int]:
+             given: Given) -> tuple[KTModel, np.ndarray, np.ndarray, int]:
         n = buf.shape[0]
         lay = layout_array(n, self.config["streams"])
         b, q, r = (int(v) for v in lay)
@@ -421,17 +421,13 @@ class KT(CountingCoder):
                 out.reserve((t1 - t0) * b * d)
                 stream, cs = out.out[0], out.cs[0]
             _code(mode, buf, lay, t0, t1, stream, cs, m.state, acc, seg, seg_steps)
-            if progress is not None:
-                done = min(t1, q) * b + (r if t1 > q else 0)
-                if out is not None:
-                    progress(done, n, 8.0 * out.size())
-                else:
-                    progress(done, n)
+            bits = () if out is None else (8.0 * out.size(),)  # real bits so far
+            given.tell(min(t1, q) * b + (r if t1 > q else 0), n, *bits)
         return m, acc, seg, seg_steps
 
     # -- coding ------------------------------------------------------------------------------
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
         n = len(data)
         k, meta = self.header(data)
         b = layout(n, self.config["streams"])[0]
@@ -440,7 +436,7 @@ class KT(CountingCoder):
                                             "segments": []})
         buf = np.frombuffer(data, dtype=np.uint8).copy()
         out = Outputs(1, n // 2 + 64)
-        m, acc, seg, seg_steps = self._run(0, buf, k, out, None, None, progress)
+        m, acc, seg, seg_steps = self._run(0, buf, k, out, None, None, given)
         stream = out.finish()
         exact = float(acc[1] - math.log2(acc[2]))
         extras: dict[str, Any] = {"alphabet": k, "dense": m.dense, "slots": m.slots,
@@ -452,15 +448,14 @@ class KT(CountingCoder):
                                            + _TERMINATION_BITS)
         return Payload(stream, float(acc[0]), meta, extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         k = self.read_header(meta, length)
         if k == 1:
             return one_symbol(payload, length)
         inp = np.frombuffer(payload, dtype=np.uint8).copy()  # one array type for both modes
         cs = decoder_state(inp)
         buf = np.zeros(length, dtype=np.uint8)
-        self._run(1, buf, k, None, inp, cs, progress)
+        self._run(1, buf, k, None, inp, cs, given)
         if cs[3] > len(inp) + 4:
             raise CorruptStreamError("kt: truncated stream (decoder ran past its end)")
         return buf.tobytes()

@@ -16,7 +16,7 @@ from typing import Any
 from ..coding.loop import StepModel
 from ..coding.streams import StreamCode, decode_streams, encode_streams, layout
 from ..models import runtime
-from .base import ProgressFn
+from .base import Given
 from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, one_symbol, read_alphabet
 
 
@@ -47,7 +47,7 @@ class LockstepCoder(ModelCoder):
             return runtime.deterministic(self.config["threads"])
         return contextlib.nullcontext()
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
         c = self.config
         k = alphabet_of(data)
         b = layout(len(data), c["streams"])[0]
@@ -60,12 +60,11 @@ class LockstepCoder(ModelCoder):
             return Payload(b"", 0.0, meta, self.report(None, None, b, device))
         with self._settings():
             model = self.step_model(k, b)
-            code = encode_streams(model, data, coder=c["coder"], progress=progress,
+            code = encode_streams(model, data, coder=c["coder"], progress=given.progress,
                                   segment_steps=self.segment_steps())
         return Payload(code.payload, code.bits_ideal, meta, self.report(model, code, b, device))
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         c = self.config
         if self.uses_torch:
             k = runtime.read_meta(meta, runtime.resolve_device(c["device"]), c["threads"])
@@ -75,4 +74,5 @@ class LockstepCoder(ModelCoder):
             return one_symbol(payload, length)
         with self._settings():
             model = self.step_model(k, layout(length, c["streams"])[0])
-            return decode_streams(model, payload, length, coder=c["coder"], progress=progress)
+            return decode_streams(model, payload, length, coder=c["coder"],
+                                  progress=given.progress)

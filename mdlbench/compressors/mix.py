@@ -68,7 +68,7 @@ beside the shared knowledge) and the second-layer mixer is per stream: +0.4 % at
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -77,7 +77,7 @@ from ..coding.binary import NLOG2, Outputs, dec_bit, dec_init, decisions_bound, 
 from ..coding.streams import layout, layout_array, segment_steps, segments, stream_of, stream_start
 from ..errors import CorruptStreamError, UsageError
 from ..params import Param
-from .base import ProgressFn, register
+from .base import Given, register
 from .model import ModelCoder, Payload
 
 # --------------------------------------------------------------------------- constant tables
@@ -1006,8 +1006,7 @@ class MixCoder(ModelCoder):
                         n, streams, shape)
 
     def _run(self, mode: int, buf: np.ndarray, out: Outputs | None, stream: np.ndarray | None,
-             cs: np.ndarray | None, progress: ProgressFn | None,
-             shape: Shape) -> tuple[float, list]:
+             cs: np.ndarray | None, given: Given, shape: Shape) -> tuple[float, list]:
         n = buf.shape[0]
         m = self.model(n, self.config["streams"], shape)
         b, q, r = (int(v) for v in m.LAY)
@@ -1022,24 +1021,19 @@ class MixCoder(ModelCoder):
                 out.reserve(8 * b * (t1 - t0))
                 stream, cs = out.out[0], out.cs[0]
             ideal += _code(mode, buf, t0, t1, stream, cs, seg, seg_steps, m.state)
-            if progress is not None:
-                done = min(t1, q) * b + (r if t1 > q else 0)
-                if out is not None:
-                    progress(done, n, 8.0 * out.size())  # real bits so far
-                else:
-                    progress(done, n)
+            bits = () if out is None else (8.0 * out.size(),)  # real bits so far
+            given.tell(min(t1, q) * b + (r if t1 > q else 0), n, *bits)
         return ideal, segments(seg, n, b, seg_steps)
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
         buf = np.frombuffer(data, dtype=np.uint8).copy()
         out = Outputs(1, len(data) // 2 + 64)
         shape = self.shape_of(buf)
-        ideal, segs = self._run(0, buf, out, None, None, progress, shape)
+        ideal, segs = self._run(0, buf, out, None, None, given, shape)
         extras = {"streams": layout(len(data), self.config["streams"])[0], "segments": segs}
         return Payload(out.finish(), ideal, shape.meta(), extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         shape = Shape.read(meta, length)
         if shape != Shape() and not self.config["binary"]:
             raise CorruptStreamError("mix: binary-context meta in a binary=false stream")
@@ -1047,7 +1041,7 @@ class MixCoder(ModelCoder):
         buf = np.zeros(length, dtype=np.uint8)
         cs = new_state()
         dec_init(cs, inp)
-        self._run(1, buf, None, inp, cs, progress, shape)
+        self._run(1, buf, None, inp, cs, given, shape)
         if cs[3] > len(inp) + 4:
             raise CorruptStreamError("mix: truncated stream (decoder ran past its end)")
         return buf.tobytes()

@@ -14,7 +14,7 @@ from typing import Any
 from ..coding import container
 from ..errors import CorruptStreamError, DataError
 from ..params import Param
-from .base import Compressor, Encoded, ProgressFn
+from .base import NOTHING_GIVEN, Compressor, Encoded, Given
 from .bounds import check_length
 
 
@@ -33,21 +33,19 @@ class ModelCoder(Compressor):
     self_describing = True
 
     @abstractmethod
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
-        """Code non-empty `data` (given `side`, if the coder uses it); return the stream,
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
+        """Code non-empty `data` (with `given.side`, if the coder uses it); return the stream,
         Σ -log2 p in bits, and meta for the decoder."""
 
     @abstractmethod
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         """Inverse of `encode_payload` for an input of `length` bytes. A payload or meta that
         the encoder cannot have written raises CorruptStreamError (the decoder checks what it
         reads; the coding layer converts constriction's errors); any other exception is a bug.
         Output that merely differs from the input is caught by the container's CRC-32."""
 
-    def encode(self, data: bytes, *, side: Any = None,
-               progress: ProgressFn | None = None) -> Encoded:
-        p = Payload(b"", 0.0) if not data else self.encode_payload(data, side, progress)
+    def encode(self, data: bytes, given: Given = NOTHING_GIVEN) -> Encoded:
+        p = Payload(b"", 0.0) if not data else self.encode_payload(data, given)
         return self.wrap(data, p)
 
     def wrap(self, data: bytes, payload: Payload) -> Encoded:
@@ -62,15 +60,14 @@ class ModelCoder(Compressor):
     def compress(self, data: bytes) -> bytes:
         return self.encode(data).blob
 
-    def decode(self, blob: bytes, *, side: Any = None,
-               progress: ProgressFn | None = None) -> bytes:
+    def decode(self, blob: bytes, given: Given = NOTHING_GIVEN) -> bytes:
         header, payload = container.unwrap(blob)
         if header.spec != self.spec:
             raise CorruptStreamError(f"stream was written by {header.spec!r}, not {self.spec!r}")
         if header.length == 0:
             return container.check(header, b"")
         check_length(self, header.length, len(payload), header.meta)  # a forged length fails
-        data = self.decode_payload(payload, header.length, header.meta, side, progress)
+        data = self.decode_payload(payload, header.length, header.meta, given)
         return container.check(header, data)
 
     def decompress(self, blob: bytes) -> bytes:

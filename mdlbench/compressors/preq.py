@@ -3,7 +3,7 @@
 The MDL measure of a model class on a supervised dataset (Blier & Ollivier 2018, "The Description
 Length of Deep Learning Models"; Voita & Titov 2020, "Information-Theoretic Probing with MDL").
 Labels y_1..y_n in 0..K-1 are coded given inputs x_1..x_n, which both sides hold (the runner hands
-them over as `side` information; the stream holds only the labels, K and the feature count):
+them over as `Given.side`; the stream holds only the labels, K and the feature count):
 
 - ``uniform``: every label under the uniform distribution over K: n·log2 K bits (ideal).
 Both trained coders take any probe of the registry in models/probes.py (`model=logreg`, `mlp`,
@@ -42,7 +42,7 @@ from ..coding import core, varint
 from ..errors import CorruptStreamError, UsageError
 from ..models import runtime
 from ..params import Param
-from .base import ProgressFn, register
+from .base import NOTHING_GIVEN, Given, register
 from .model import ModelCoder, Payload, alphabet_of
 
 VOITA_FRACTIONS = (0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.0625, 0.125, 0.25, 0.5, 1.0)
@@ -149,11 +149,11 @@ class _LabelCoder(ModelCoder):
                                      f"{side.k} classes, {side.d} features")
         return side.X
 
-    def warm_up(self, sample: bytes, side: Any = None) -> None:
+    def warm_up(self, sample: bytes, given: Given = NOTHING_GIVEN) -> None:
         """A prefix of the labels does not match the whole dataset's inputs: warm up on the
         prefix alone (the uniform code needs no inputs)."""
         if not self.needs_inputs:
-            super().warm_up(sample, None)
+            super().warm_up(sample)
 
 
 
@@ -183,15 +183,14 @@ class Uniform(_LabelCoder):
     library = "constriction"
     needs_inputs = False
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
-        k, _ = self._inputs_for(data, side)
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
+        k, _ = self._inputs_for(data, given.side)
         y = np.frombuffer(data, dtype=np.uint8)
         enc = core.Encoder("range")
         for i in range(0, len(y), ROWS):
             part = y[i:i + ROWS]
             _encode_rows(enc, part, _uniform_probs(len(part), k))
-            if progress is not None:
-                progress(i + len(part), len(y))
+            given.tell(i + len(part), len(y))
         payload = enc.finish()
         meta = _write_meta(k, 0)
         total = self.container_bits(data, payload, meta)
@@ -201,8 +200,7 @@ class Uniform(_LabelCoder):
                   "payload_overhead_bits": 8 * len(payload) - enc.bits_ideal}
         return Payload(payload, enc.bits_ideal, meta, extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         k, d, pos = _read_meta(meta)
         _meta_end(meta, pos)
         if d:
@@ -212,8 +210,7 @@ class Uniform(_LabelCoder):
         for i in range(0, length, ROWS):
             m = min(ROWS, length - i)
             out[i:i + m] = _decode_rows(dec, _uniform_probs(m, k))
-            if progress is not None:
-                progress(i + m, length)
+            given.tell(i + m, length)
         return out.tobytes()
 
 
@@ -222,7 +219,7 @@ class _Trained(_LabelCoder):
 
     stochastic = True
 
-    def warm_up(self, sample: bytes, side: Any = None) -> None:
+    def warm_up(self, sample: bytes, given: Given = NOTHING_GIVEN) -> None:
         """One-off torch imports and kernel set-up; a training run on the real labels would
         cost as much as the cell itself."""
         runtime.warm_up()
@@ -273,7 +270,7 @@ class Prequential(_Trained):
 
     def _code(self, n: int, k: int, X: np.ndarray, *, y: np.ndarray | None = None,
               enc: core.Encoder | None = None, dec: core.Decoder | None = None,
-              progress: ProgressFn | None = None) -> tuple[np.ndarray, list[dict[str, Any]]]:
+              given: Given = NOTHING_GIVEN) -> tuple[np.ndarray, list[dict[str, Any]]]:
         """THE block loop of encoder and decoder: for each block, train on the prefix (labels
         known to the encoder, just decoded by the decoder), predict the block, code it."""
         from ..models.classifiers import probabilities, train
@@ -305,15 +302,14 @@ class Prequential(_Trained):
             row["bits_ideal"] = core.ideal_bits(out[a:b], probs)
             row["uniform_bits"] = (b - a) * math.log2(k)
             rows.append(row)
-            if progress is not None:
-                progress(b, n)
+            given.tell(b, n)
         return out, rows
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
-        k, X = self._inputs_for(data, side)
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
+        k, X = self._inputs_for(data, given.side)
         y = np.frombuffer(data, dtype=np.uint8)
         enc = core.Encoder("range")
-        _, rows = self._code(len(y), k, X, y=y, enc=enc, progress=progress)
+        _, rows = self._code(len(y), k, X, y=y, enc=enc, given=given)
         payload = enc.finish()
         if rows and rows[-1].get("bits") is not None:  # the final flush belongs to the last block
             rows[-1]["bits"] += 8 * len(payload) - sum(r["bits"] for r in rows)
@@ -326,12 +322,11 @@ class Prequential(_Trained):
                   "blocks": rows}
         return Payload(payload, enc.bits_ideal, meta, extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         k, d, pos = _read_meta(meta)
         _meta_end(meta, pos)
-        X = self._inputs_for_decode(length, k, d, side)
-        out, _ = self._code(length, k, X, dec=core.Decoder(payload, "range"), progress=progress)
+        X = self._inputs_for_decode(length, k, d, given.side)
+        out, _ = self._code(length, k, X, dec=core.Decoder(payload, "range"), given=given)
         return out.tobytes()
 
 
@@ -384,10 +379,10 @@ class TwoPart(_Trained):
         load_parameters(model, [t * 2.0**-q for t in qt])
         return probabilities(model, Xt, self.config["eps"])
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
         from ..models.classifiers import flat_parameters, train
 
-        k, X = self._inputs_for(data, side)
+        k, X = self._inputs_for(data, given.side)
         y = np.frombuffer(data, dtype=np.uint8)
         n = len(y)
         Xt = self._features(X)
@@ -435,16 +430,14 @@ class TwoPart(_Trained):
                   "header_bits": total - 8 * len(payload), "fit_size": rep.train_size,
                   "val_size": rep.val_size, "epochs_run": rep.epochs_run,
                   "best_epoch": rep.best_epoch, "steps_tried": tried}
-        if progress is not None:
-            progress(n, n)
+        given.tell(n, n)
         return Payload(payload, enc.bits_ideal, meta, extras)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         from ..models.classifiers import blank, flat_parameters
 
         k, d, pos = _read_meta(meta)
-        X = self._inputs_for_decode(length, k, d, side)
+        X = self._inputs_for_decode(length, k, d, given.side)
         if pos >= len(meta):
             raise CorruptStreamError("corrupt stream (two-part header cut off)")
         q = meta[pos]
@@ -474,6 +467,5 @@ class TwoPart(_Trained):
         _meta_end(meta, pos)
         probs = self._label_probs(model, qt, q, Xt)
         out = _decode_rows(dec, probs).astype(np.uint8)
-        if progress is not None:
-            progress(length, length)
+        given.tell(length, length)
         return out.tobytes()

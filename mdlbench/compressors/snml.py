@@ -23,14 +23,13 @@ K^k ≤ 2^22 and K^(k+1) ≤ 2^24 counters.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numba
 import numpy as np
 
 from ..coding.core import Decoder, Encoder
 from ..errors import CorruptStreamError, UsageError
-from .base import ProgressFn, register
+from .base import Given, register
 from .model import CountingCoder, Payload, one_symbol
 
 _MAX_CTX = 1 << 22
@@ -99,7 +98,7 @@ class SNML(CountingCoder):
                              f"fit (at most 2^22 contexts and 2^24 counters); lower the order")
         return nctx
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
         n = len(data)
         k, meta = self.header(data)
         if k == 1:  # all zeros: the length says everything (constriction needs K >= 2)
@@ -114,13 +113,11 @@ class SNML(CountingCoder):
             m = min(rows, n - start)
             _enc_fill(buf, start, counts, order, probs[:m])
             enc.encode(buf[start:start + m], probs[:m])
-            if progress is not None:
-                progress(start + m, n)
+            given.tell(start + m, n)
         return Payload(enc.finish(), enc.bits_ideal, meta,
                        {"alphabet": k, "contexts": int(counts.shape[0])})
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         k = self.read_header(meta, length)
         if k == 1:
             return one_symbol(payload, length)
@@ -135,8 +132,7 @@ class SNML(CountingCoder):
         for t in range(length):
             _dec_step(out, t, counts, order, row[0])
             out[t] = dec.decode(row)[0]
-            if progress is not None and (t + 1) % (1 << 16) == 0:
-                progress(t + 1, length)
-        if progress is not None:
-            progress(length, length)
+            if (t + 1) % (1 << 16) == 0:
+                given.tell(t + 1, length)
+        given.tell(length, length)
         return out.tobytes()

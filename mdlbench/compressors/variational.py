@@ -84,7 +84,7 @@ from ..coding.core import AnsStack
 from ..coding.loop import code_steps
 from ..errors import CorruptStreamError, UsageError
 from ..params import Param
-from .base import Encoded, ProgressFn, register
+from .base import NOTHING_GIVEN, Encoded, Given, register
 from .model import ModelCoder, Payload, alphabet_of
 
 MAX_INPUT = 1 << 20
@@ -186,15 +186,15 @@ class _VariationalBase(ModelCoder):
         net = self._net(max(alphabet_of(data), 2))  # a categorical needs >= 2 symbols
         return Fit(x, net, self._posterior(net, x))
 
-    def encode_payload(self, data: bytes, side: Any, progress: ProgressFn | None) -> Payload:
-        return self._code_fit(self.fit(data), progress)
+    def encode_payload(self, data: bytes, given: Given) -> Payload:
+        return self._code_fit(self.fit(data), given)
 
-    def encode_fit(self, data: bytes, fit: Fit, progress: ProgressFn | None = None) -> Encoded:
+    def encode_fit(self, data: bytes, fit: Fit, given: Given = NOTHING_GIVEN) -> Encoded:
         """`encode(data)` with the posterior `fit(data)` already trained: for experiments that
         also inspect the posterior, without training twice."""
-        return self.wrap(data, self._code_fit(fit, progress))
+        return self.wrap(data, self._code_fit(fit, given))
 
-    def _code_fit(self, fit: Fit, progress: ProgressFn | None) -> Payload:
+    def _code_fit(self, fit: Fit, given: Given) -> Payload:
         raise NotImplementedError
 
     @property
@@ -391,12 +391,11 @@ class Variational(_VariationalBase):
         cut = _same_prefix(words, self._initial_words(draw["words"]))
         return words[cut:].tobytes(), cut
 
-    def _code_fit(self, fit: Fit, progress: ProgressFn | None) -> Payload:
+    def _code_fit(self, fit: Fit, given: Given) -> Payload:
         from ..models.bayes import evaluate_discrete
 
         x, net, post = fit
-        if progress:
-            progress(len(x) // 2, len(x))
+        given.tell(len(x) // 2, len(x))
         exported = post.prior.export()
         grids = [self.config["wbits"]] if self.config["wbits"] else list(range(1, AUTO_WBITS + 1))
         tries = {wb: self._draw(net, post, x, exported, wb) for wb in grids}
@@ -424,13 +423,11 @@ class Variational(_VariationalBase):
             "twopart_bits": tp["weight_bits"] + tp["data_bits"] + ex["prior_param_bits"] + 8,
             "adjusted_bits": tp["data_bits"] + 16 * net.size,
         })
-        if progress:
-            progress(len(x), len(x))
+        given.tell(len(x), len(x))
         meta = self._meta(net.cfg.alphabet, exported, bytes([wb]) + varint.encode(cut))
         return Payload(stream, initial + bb["bitsback_ideal_bits"], meta, ex)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         alphabet, exported, extra = self._parse_meta(meta)
         wb = extra[0]
         self._check_grid(wb, payload, exact=True)
@@ -441,8 +438,7 @@ class Variational(_VariationalBase):
         words = np.frombuffer(payload, dtype=np.uint32)
         stack = AnsStack(np.concatenate([self._initial_words(cut), words]))
         net, sym, x = self._pop_weights_then_data(stack, alphabet, exported, wb, length)
-        if progress:
-            progress(length // 2, length)
+        given.tell(length // 2, length)
         try:  # the same deterministic training on the decoded data: the same q
             post = self._posterior(net, x)
         except UsageError as e:  # data the encoder could not have trained on
@@ -460,8 +456,7 @@ class Variational(_VariationalBase):
         if not np.array_equal(rest, self._initial_words(len(rest))):
             raise CorruptStreamError("bits-back check failed: the initial bits did not come "
                                      "back (stream damaged, or training not reproducible here)")
-        if progress:
-            progress(length, length)
+        given.tell(length, length)
         return x.astype(np.uint8).tobytes()
 
 
@@ -478,7 +473,7 @@ class VTwoPart(_VariationalBase):
     summary = ("two-part code of the variational model: posterior means quantised and coded "
                "under the discretised mixture prior, then the data under the quantised net")
 
-    def _code_fit(self, fit: Fit, progress: ProgressFn | None) -> Payload:
+    def _code_fit(self, fit: Fit, given: Given) -> Payload:
         x, net, post = fit
         exported = post.prior.export()
         tp = self._twopart(net, post, x, exported)
@@ -489,19 +484,16 @@ class VTwoPart(_VariationalBase):
                    "twopart_data_bits_ideal": tp["data_bits_ideal"],
                    "adjusted_bits": tp["data_bits"] + 16 * net.size})
         ideal = tp["weight_bits_ideal"] + tp["data_bits_ideal"]
-        if progress:
-            progress(len(x), len(x))
+        given.tell(len(x), len(x))
         meta = self._meta(net.cfg.alphabet, exported, bytes([tp["grid_bits"]]))
         return Payload(tp["stream"], ideal, meta, ex)
 
-    def decode_payload(self, payload: bytes, length: int, meta: bytes, side: Any,
-                       progress: ProgressFn | None) -> bytes:
+    def decode_payload(self, payload: bytes, length: int, meta: bytes, given: Given) -> bytes:
         alphabet, exported, extra = self._parse_meta(meta)
         if len(extra) != 1:
             raise CorruptStreamError(f"corrupt stream ({self.name} header)")
         self._check_grid(extra[0], payload, exact=False)
         _, _, x = self._pop_weights_then_data(AnsStack.from_bytes(payload), alphabet, exported,
                                               extra[0], length)
-        if progress:
-            progress(length, length)
+        given.tell(length, length)
         return x.astype(np.uint8).tobytes()

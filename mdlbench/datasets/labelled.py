@@ -3,7 +3,7 @@
 A labelled `Dataset` has one part, ``("labels", bytes)``: one byte per example, the class index
 0..K-1. Its `labelled` field is a `LabelledData` carrying X, y, K and names. Coders that code
 labels *given* inputs (compressors/preq.py) receive it as side information
-(`encode(data, side=dataset.labelled)`); classical codecs just compress the label bytes, the
+(`encode(data, Given(side=dataset.labelled))`); classical codecs just compress the label bytes, the
 "ignores the inputs" baseline.
 
 Three sources:

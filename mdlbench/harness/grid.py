@@ -38,6 +38,9 @@ from .suite import Group
 class Cell:
     text: str
     """The dataset as the user wrote it (workers in other processes load it again)."""
+    labels: str | None
+    """The label column it was loaded with (`--labels`): a worker loads it the same way, so the
+    cell carries it and nothing else has to pass it along beside the cells."""
     dataset: Dataset
     comp: Compressor
     seed: int | None
@@ -118,7 +121,8 @@ def plan(groups: Sequence[Group], labels: str | None = None,
             for comp, spec in comps:
                 comp.check_side(ds.labelled)
                 check_input(comp, unit, what)
-                cells += [Cell(text, ds, c, s, layout) for c, s in _seeded(comp, g.seeds, spec)]
+                cells += [Cell(text, labels, ds, c, s, layout)
+                          for c, s in _seeded(comp, g.seeds, spec)]
     return cells
 
 
@@ -136,8 +140,7 @@ def reusable(old: Record, verify: bool) -> bool:
 
 def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verify: bool = True,
              timing: TimingPolicy | None = None, jobs: int = 1, executor: str = "local",
-             address: str | None = None, labels: str | None = None,
-             reporter: Reporter | None = None) -> list[Record]:
+             address: str | None = None, reporter: Reporter | None = None) -> list[Record]:
     """Run (or reuse) every cell; return their records in cell order."""
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
@@ -188,11 +191,11 @@ def run_grid(cells: list[Cell], *, root: Path | None, force: bool = False, verif
             job_of = {}
             for i in todo:
                 c = cells[i]
-                job = executors.Job(c.text, labels, c.comp.spec, c.seed, c.layout.per_file,
+                job = executors.Job(c.text, c.labels, c.comp.spec, c.seed, c.layout.per_file,
                                     c.layout.chunk_size, verify, timing,
                                     gpu=c.comp.config.get("device") == "cuda")
                 job_of[job] = i
-            loaded = {(cells[i].text, labels): cells[i].dataset for i in todo}
+            loaded = {(cells[i].text, cells[i].labels): cells[i].dataset for i in todo}
             stream = (executors.run_ray(list(job_of), address) if executor == "ray"
                       else executors.run_processes(list(job_of), min(jobs, len(job_of)),
                                                    reporter, executors.ship(loaded)))

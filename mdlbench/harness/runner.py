@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import decoder_share
 from ..coding import container, varint
-from ..compressors.base import Compressor, Encoded, ProgressFn
+from ..compressors.base import Compressor, Encoded, Given, ProgressFn
 from ..compressors.provenance import describe as describe_coder
 from ..datasets import Dataset
 from ..errors import MdlbenchError
@@ -93,7 +93,7 @@ def identify(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | Non
     return CellId(ds, info, seed, code, key)
 
 
-Call = Callable[[bytes, "ProgressFn | None"], Any]
+Call = Callable[[bytes, Given], Any]
 
 
 def describe(e: BaseException, comp: Compressor | None = None) -> str:
@@ -136,11 +136,12 @@ def _progress(reporter: Reporter, base: int, total: int) -> ProgressFn:
     return prog
 
 
-def _pass(call: Call, items: Sequence[bytes], sizes: list[int], comp: Compressor,
+def _pass(call: Call, items: Sequence[bytes], sizes: list[int], comp: Compressor, given: Given,
           show: tuple[Reporter, int, int] | None = None,
           check: Callable[[int, Any], str | None] | None = None
           ) -> tuple[list[Any], list[str | None], float, float]:
-    """`call` on every unit, timed: (outputs, errors, wall s, CPU s). A unit that raises (an
+    """`call` on every unit, `given` the side information (and with `show`, the progress), timed:
+    (outputs, errors, wall s, CPU s). A unit that raises (an
     MdlbenchError, or any exception: a coder's bug must not end the grid), or whose output
     `check` rejects, gets an error; the others still run. A coder's SystemExit or stray
     KeyboardInterrupt fails its unit too; a user's Ctrl-C or SIGTERM stops (mdlbench.interrupt)."""
@@ -149,9 +150,10 @@ def _pass(call: Call, items: Sequence[bytes], sizes: list[int], comp: Compressor
     wall = cpu = 0.0
     done = 0
     for i, (item, size) in enumerate(zip(items, sizes, strict=True)):
-        prog = None if show is None else _progress(show[0], show[1] + done, show[2])
+        told = given if show is None else dataclasses.replace(
+            given, progress=_progress(show[0], show[1] + done, show[2]))
         try:
-            out, w, c = measure.timed(functools.partial(call, item, prog))
+            out, w, c = measure.timed(functools.partial(call, item, told))
         except BaseException as e:
             if stops(e):  # Ctrl-C, SIGTERM, or a missing optional package (cli.py)
                 raise
@@ -166,16 +168,17 @@ def _pass(call: Call, items: Sequence[bytes], sizes: list[int], comp: Compressor
 
 
 def _measured(call: Call, items: Sequence[bytes], sizes: list[int], comp: Compressor,
-              timing: TimingPolicy, show: tuple[Reporter, int, int], same: Callable[[Any], Any] = lambda x: x,
+              timing: TimingPolicy, given: Given, show: tuple[Reporter, int, int],
+              same: Callable[[Any], Any] = lambda x: x,
               check: Callable[[int, Any], str | None] | None = None
               ) -> tuple[list[Any], list[str | None], Speed | None, str | None]:
     """A first pass (with progress), then passes until `timing` has enough: (first outputs,
     their errors, the speed, a problem). A repetition whose outputs differ (compared through
     `same`) is a problem: a coder that does not repeat itself cannot be measured."""
-    outs, errs, w, c = _pass(call, items, sizes, comp, show, check)
+    outs, errs, w, c = _pass(call, items, sizes, comp, given, show, check)
     walls, cpus = [w], [c]
     while not any(errs) and not timing.enough(walls):
-        again, errs2, w, c = _pass(call, items, sizes, comp, None, check)
+        again, errs2, w, c = _pass(call, items, sizes, comp, given, None, check)
         if any(errs2) or [same(o) for o in again] != [same(o) for o in outs]:
             return outs, errs, None, "non-deterministic: a repetition gave other output"
         walls.append(w)
@@ -202,15 +205,9 @@ def _run_cell(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | No
     timing = timing or measure.policy()
     names, datas = zip(*layout.units(dataset), strict=True)
     sizes = [len(d) for d in datas]
-    side = dataset.labelled
+    given = Given(side=dataset.labelled)
     total = 2 * dataset.size if verify else dataset.size
     reporter.cell(f"{comp.spec} on {ident.dataset.label}", total)
-
-    def encode(data: bytes, progress: ProgressFn | None) -> Encoded:
-        return comp.encode(data, side=side, progress=progress)
-
-    def decode(blob: bytes, progress: ProgressFn | None) -> bytes:
-        return comp.decode(blob, side=side, progress=progress)
 
     def matches(i: int, out: bytes) -> str | None:
         return None if out == datas[i] else (
@@ -223,19 +220,19 @@ def _run_cell(dataset: Dataset, comp: Compressor, layout: Layout, seed: int | No
     try:
         shared = comp.shared(datas) if len(datas) > 1 else None  # trained once, not timed
         comp.use_shared(shared)
-        comp.warm_up(datas[0][:timing.warm_up_bytes], side)
+        comp.warm_up(datas[0][:timing.warm_up_bytes], given)
     except BaseException as e:  # the coder cannot run here at all (e.g. no GPU), or crashed
         if stops(e):
             raise
         status, problem = ERROR, describe(e, comp)
     else:
         measure.reset_peak()
-        encs, errs, enc_speed, problem = _measured(encode, datas, sizes, comp, timing,
+        encs, errs, enc_speed, problem = _measured(comp.encode, datas, sizes, comp, timing, given,
                                                    (reporter, 0, total), same=lambda e: e.blob)
         status = ERROR if any(errs) else FAILED if problem else VERIFIED if verify else UNVERIFIED
     if status == VERIFIED:
         blobs = [e.blob for e in encs if e is not None]
-        _, errs, dec_speed, problem = _measured(decode, blobs, sizes, comp, timing,
+        _, errs, dec_speed, problem = _measured(comp.decode, blobs, sizes, comp, timing, given,
                                                 (reporter, dataset.size, total), check=matches)
         status = FAILED if any(errs) or problem else VERIFIED
     coded = [e for e in encs if e is not None]
