@@ -110,7 +110,7 @@ class TorchStep:
         seg = torch.from_numpy(np.ascontiguousarray(symbols, dtype=np.int64)).to(self.device)
         if len(self.rows) + len(seg) > self.train_every + 1:
             raise ValueError("encode_segment runs past the end of the training segment")
-        logits = []
+        logits, first = [], self.x if len(self.rows) == 1 else None
         with torch.no_grad():
             self._segment_start()
             for x in seg.unbind(0):
@@ -121,8 +121,8 @@ class TorchStep:
             p = _widen(torch.stack(logits).float().softmax(-1).view(-1, self.alphabet))
             hit = p.gather(1, seg.view(-1, 1)).view(-1) / p.sum(1)
             bits = float(-hit.log2().sum())
-        if len(self.rows) > self.train_every:
-            self._train()
+        if len(self.rows) > self.train_every:  # a whole segment: its rows in one op, not T + 1
+            self._train(None if first is None else torch.cat((first[None], seg)))
         return p.cpu().numpy(), bits
 
     def _probs(self) -> Any:
@@ -143,9 +143,11 @@ class TorchStep:
         self.rows.append(x)
         self.x = x
 
-    def _train(self) -> None:
+    def _train(self, rows: Any = None) -> None:
+        """One optimiser step on the segment just coded; `rows`: its (T + 1, B) rows when the
+        caller has them as one tensor (the same values as stacking `self.rows`)."""
         runtime.settle(self.threads)
-        loss = self._loss(self.torch.stack(self.rows))
+        loss = self._loss(self.torch.stack(self.rows) if rows is None else rows)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
