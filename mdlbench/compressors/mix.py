@@ -710,6 +710,28 @@ def _code(mode, buf, t0, t1, stream, cs, seg, seg_steps, m):
 SPARSE = (-4, -5, -6, -7, -8, -9)
 RECORD = (-10, -11, -12, -13, -14, -15)
 IMAGE = (-16, -17, -18, -19, -20, -21)
+# The lean set (Shape.lean, every binary stream written since): measured leave-one-out on
+# kennedy.xls, ptt5, sum and ten outside binaries (scripts/outside_binaries.py), the image
+# contexts W+N (-16) and the last channel's gradient (-21) saved at most 0.03 % anywhere, and
+# order 3 between orders 2 and 4 at most 0.1 % (ls.elf); each left out costs ~1/19 of the
+# time. Dropping the three: -0.19 % kennedy.xls, -0.13 % ptt5, -0.01 % sum, -0.2 to +0.1 %
+# elsewhere, about a fifth less time on the two big binaries.
+IMAGE_LEAN = (-17, -18, -19, -20)
+
+
+def context_codes(orders: list[int], word: bool, shape: Shape) -> list[int]:
+    """The contexts (orders and context codes) a model with these settings uses on data of
+    this shape: the orders, the text contexts on text, and the binary contexts the shape
+    switches on; with `shape.lean`, the lean binary set (order 3 left out where orders 2
+    and 4 are both there, and the image contexts of IMAGE_LEAN)."""
+    ords = list(orders)
+    if shape.lean and {2, 3, 4} <= set(ords):
+        ords.remove(3)
+    ords += [-1, -2, -3] if word and not shape.sparse else []
+    ords += list(SPARSE) if shape.sparse else []
+    ords += list(RECORD) if shape.record > 1 else []
+    ords += list(IMAGE_LEAN if shape.lean else IMAGE) if shape.row > 0 else []
+    return ords
 
 
 class Shape(NamedTuple):
@@ -717,20 +739,23 @@ class Shape(NamedTuple):
     the data is binary (the sparse contexts replace the text contexts: on kennedy.xls and ptt5
     the text contexts cost bytes and time), the record length (0: none) of the record
     contexts, and a raster's row width in bytes (0: none) and pixel stride for the image
-    contexts."""
+    contexts; `lean`: the lean binary context set (`context_codes`), meta flag 8, which every
+    binary stream has had since; a stream without it (written before) keeps the full set."""
 
     sparse: bool = False
     record: int = 0
     row: int = 0
     pixel: int = 1
+    lean: bool = False
 
     def meta(self) -> bytes:
         """b'' for plain data (the stream of a text is what it always was), else a flags
         byte, the record length in 3 bytes and, with a raster, its row width (2 bytes) and
-        pixel stride (1 byte)."""
+        pixel stride (1 byte). Flags: 1 sparse, 2 record, 4 raster, 8 lean set."""
         if not self.sparse and self.record == 0 and self.row == 0:
             return b""
-        flags = (1 if self.sparse else 0) | (2 if self.record else 0) | (4 if self.row else 0)
+        flags = (1 if self.sparse else 0) | (2 if self.record else 0) | (4 if self.row else 0) \
+            | (8 if self.lean else 0)
         out = bytes([flags]) + self.record.to_bytes(3, "little")
         if self.row:
             out += self.row.to_bytes(2, "little") + bytes([self.pixel])
@@ -741,7 +766,8 @@ class Shape(NamedTuple):
         if not meta:
             return cls()
         flags = meta[0]
-        if flags > 7 or flags == 0 or len(meta) != (7 if flags & 4 else 4):
+        if flags > 15 or flags & 7 == 0 or len(meta) != (7 if flags & 4 else 4) \
+                or (flags & 8 and not flags & 1):
             raise CorruptStreamError("mix: corrupt stream (bad meta bytes)")
         r = int.from_bytes(meta[1:4], "little")
         if (r != 0) != bool(flags & 2) or r == 1 or r > n:
@@ -751,7 +777,7 @@ class Shape(NamedTuple):
             row, pixel = int.from_bytes(meta[4:6], "little"), meta[6]
             if not 1 <= pixel <= 4 or row <= pixel or row > n:
                 raise CorruptStreamError("mix: corrupt stream (bad raster shape in meta)")
-        return cls(bool(flags & 1), r, row, pixel)
+        return cls(bool(flags & 1), r, row, pixel, bool(flags & 8))
 
 
 def record_length(buf: np.ndarray) -> tuple[int, int]:
@@ -832,7 +858,7 @@ def detect_shape(buf: np.ndarray) -> Shape:
         pixel = record if 2 <= record <= 4 else 1
         if ratio < 0.3 and width > pixel and (pixel > 1 or record == 0 or width % record):
             row = width
-    return Shape(sparse, record, row, pixel)
+    return Shape(sparse, record, row, pixel, lean=sparse)
 
 
 def parse_orders(text: str) -> list[int]:
@@ -864,11 +890,7 @@ class MixModel:
     def __init__(self, orders: list[int], word: bool, mem: int, mmem: int, lr: int,
                  limit: int, match: bool, n: int, streams: int = 1,
                  shape: Shape | None = None) -> None:
-        shape = shape or Shape()
-        ords = list(orders) + ([-1, -2, -3] if word and not shape.sparse else [])
-        ords += list(SPARSE) if shape.sparse else []
-        ords += list(RECORD) if shape.record > 1 else []
-        ords += list(IMAGE) if shape.row > 0 else []
+        ords = context_codes(orders, word, shape or Shape())
         self.LAY = layout_array(n, streams)
         b = int(self.LAY[0])
         if b > 1:  # each context also kept per stream (see "Streams" in the module docstring)
@@ -984,9 +1006,7 @@ class MixCoder(ModelCoder):
         if not self.config["binary"]:
             return Shape()
         shape = detect_shape(buf)
-        n_ctx = len(self.orders) + (3 if self.config["word"] and not shape.sparse else 0) \
-            + 6 * shape.sparse \
-            + 6 * (shape.record > 1) + 6 * (shape.row > 0)
+        n_ctx = len(context_codes(self.orders, self.config["word"], shape))
         b = layout(max(buf.shape[0], 1), self.config["streams"])[0]
         if n_ctx * (2 if b > 1 else 1) > MAX_CTX:
             return Shape()
