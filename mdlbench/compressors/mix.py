@@ -277,6 +277,13 @@ class MixState(NamedTuple):
 
 
 @numba.njit(cache=True, inline="always")
+def _u(i):
+    """An index the model knows is not negative, as unsigned: numba then indexes without its
+    negative-index (wrap-around) fix-up, a shift, an and and an add per access."""
+    return np.uint64(i)
+
+
+@numba.njit(cache=True, inline="always")
 def _clamp2047(dot):
     if dot > 2047:
         return 2047
@@ -292,11 +299,11 @@ def _context_inputs(m, s, x, nc):
     nib = s[P_NIB]
     nhit = 0
     for i in range(nc):
-        st = m.slots[s[P_SLOT + i] + nib]
+        st = m.slots[_u(s[P_SLOT + i] + nib)]
         x[X_ST + i] = st
         if st != 0:
             nhit += 1
-        x[i] = STRETCH[m.state_p[i * 256 + st] >> 4]
+        x[i] = STRETCH[_u(m.state_p[_u(i * 256 + st)] >> 4)]
     return nhit
 
 
@@ -420,10 +427,10 @@ def mix_update(m, s, x, buf, y):
     ty = (y << 16) - y
     for i in range(nc):
         st = x[X_ST + i]
-        m.slots[s[P_SLOT + i] + nib] = NEX[st * 2 + y]
-        j = i * 256 + st
+        m.slots[_u(s[P_SLOT + i] + nib)] = NEX[_u(st * 2 + y)]
+        j = _u(i * 256 + st)
         n = m.state_n[j]
-        m.state_p[j] += ((ty - m.state_p[j]) * RECIP[n]) >> 16
+        m.state_p[j] += ((ty - m.state_p[j]) * RECIP[_u(n)]) >> 16
         if n < limit:
             m.state_n[j] = n + 1
     mctx = x[X_MCTX]
