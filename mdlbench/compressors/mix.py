@@ -214,9 +214,9 @@ def _find(T, tmask, h, insert):
     bestpri = 1 << 30
     for k in range(3):
         j = ((i ^ k) & tmask) * 16
-        if T[j] == chk:
+        if T[_u(j)] == chk:
             return j
-        pri = PRIORITY[T[j + 1]] if T[j] != 0 else -1
+        pri = PRIORITY[T[_u(j + 1)]] if T[_u(j)] != 0 else -1
         if pri < bestpri:
             bestpri = pri
             best = j
@@ -343,15 +343,15 @@ def _mix2(m, s, x, nin, nhit):
         base = x[X_SEL + k]
         dot = 0
         for i in range(nin):
-            dot += x[i] * m.weights[base + i]
+            dot += x[i] * m.weights[_u(base + i)]
         dot = _clamp2047(dot >> 16)
         x[X_DOT + k] = dot
-        x[X_P1 + k] = SQUASH[dot + 2048] >> 4
+        x[X_P1 + k] = SQUASH[_u(dot + 2048)] >> 4
     base = (c0 + 256 * s[P_STREAM]) * NSETS
     x[X_SEL2] = base
     dot = 0
     for k in range(NSETS):
-        dot += x[X_DOT + k] * m.weights2[base + k]
+        dot += x[X_DOT + k] * m.weights2[_u(base + k)]
     return _clamp2047(dot >> 16)
 
 
@@ -366,10 +366,10 @@ def _apm(m, s, x, dot, pm):
     w = st & 127
     h2 = ((s[P_C4] & 0xFFFF) * 0x9E3779B1 >> 16) & 0xFF00
     j1 = (h2 | c0) * 33 + lo
-    a1 = (m.apm1[j1] * (128 - w) + m.apm1[j1 + 1] * w) >> 7
+    a1 = (m.apm1[_u(j1)] * (128 - w) + m.apm1[_u(j1 + 1)] * w) >> 7
     x[X_A1] = j1 + (w >> 6)
     j2 = (((s[P_C4] & 255) << 8) | c0) * 33 + lo
-    a2 = (m.apm2[j2] * (128 - w) + m.apm2[j2 + 1] * w) >> 7
+    a2 = (m.apm2[_u(j2)] * (128 - w) + m.apm2[_u(j2 + 1)] * w) >> 7
     x[X_A2] = j2 + (w >> 6)
     p = (k[K_F1] * pm + k[K_F2] * a1 + (8 - k[K_F1] - k[K_F2]) * a2) >> 3
     if p < 24:
@@ -390,10 +390,10 @@ def mix_predict(m, s, x):
     x[nc] = STRETCH[m.match_p[mctx] >> 4] if mctx else 0
     x[nc + 1] = 256
     for i in range(nc):
-        x[nc + 2 + i] = CONF[x[X_ST + i]]
+        x[nc + 2 + i] = CONF[_u(x[X_ST + i])]
     x[2 * nc + 2] = mstr
     dot = _mix2(m, s, x, m.config[K_NIN], nhit)
-    pm = SQUASH[dot + 2048]
+    pm = SQUASH[_u(dot + 2048)]
     x[X_PM] = pm
     return _apm(m, s, x, dot, pm)
 
@@ -406,7 +406,7 @@ def _learn_mixers(m, x, y):
     err = ((y << 12) - (x[X_PM] >> 4)) * lr
     base = x[X_SEL2]
     for k in range(NSETS):
-        m.weights2[base + k] += (x[X_DOT + k] * err) >> 18
+        m.weights2[_u(base + k)] += (x[X_DOT + k] * err) >> 18
     for k in range(NSETS):
         e0 = (y << 12) - x[X_P1 + k]
         if -MIX_SKIP < e0 < MIX_SKIP:  # confident and right: skip (faster, no loss)
@@ -414,7 +414,7 @@ def _learn_mixers(m, x, y):
         err = e0 * lr
         base = x[X_SEL + k]
         for i in range(nin):
-            m.weights[base + i] += (x[i] * err) >> 18
+            m.weights[_u(base + i)] += (x[i] * err) >> 18
 
 
 @numba.njit(cache=True, inline="always")
@@ -440,9 +440,9 @@ def mix_update(m, s, x, buf, y):
         if n < 255:
             m.match_n[mctx] = n + 1
     _learn_mixers(m, x, y)
-    j = x[X_A1]
+    j = _u(x[X_A1])
     m.apm1[j] += (ty - m.apm1[j]) >> m.config[K_APMR]
-    j = x[X_A2]
+    j = _u(x[X_A2])
     m.apm2[j] += (ty - m.apm2[j]) >> m.config[K_APMR]
     # advance
     c0 = s[P_C0] * 2 + y
