@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import constriction
@@ -255,7 +256,8 @@ def test_corrupt_binary_meta_is_one_clear_error() -> None:
     comp = create(SMALL)
     header, payload = container.unwrap(comp.encode(data).blob)
     assert header.meta == detect_shape(np.frombuffer(data, dtype=np.uint8)).meta() != b""
-    for meta in (b"\x00\x00\x00\x00", b"\x07\x18\x00\x00", b"\x05\x00\x00\x00\x18\x00\x07",
+    for meta in (b"\x00\x00\x00\x00", b"\x07\x18\x00\x00", b"\x0a\x18\x00\x00",
+                 b"\x08\x00\x00\x00", b"\x13\x18\x00\x00", b"\x05\x00\x00\x00\x18\x00\x07",
                  b"\x04\x00\x00\x00\x01\x00\x01", b"\x03\x01\x00\x00",
                  b"\x01\x18\x00\x00", b"\x03\xff\xff\xff", b"\x03\x18\x00", b"\x01"):
         blob = container.wrap(comp.spec, data, payload, meta)
@@ -264,6 +266,41 @@ def test_corrupt_binary_meta_is_one_clear_error() -> None:
     blob = container.wrap(f"{SMALL},binary=false", data, payload, header.meta)
     with pytest.raises(CorruptStreamError, match="binary=false"):
         create(f"{SMALL},binary=false").decode(blob)
+
+
+OLD_RGB = Path(__file__).resolve().parent / "data" / "mix-v1-rgb.mix"
+
+
+def test_stream_written_before_the_lean_set_still_decodes() -> None:
+    """tests/data/mix-v1-rgb.mix: `_photo(100, 40, 3, 13)` coded with mix:mem=16 by the code
+    before the lean set (meta flags 7: sparse, record 3, raster 300 x 3, full context set).
+    It decodes with the full set; read as the lean set (flag 8 added) it does not."""
+    blob = OLD_RGB.read_bytes()
+    header, payload = container.unwrap(blob)
+    assert header.meta[0] == 7
+    comp = create(SMALL)
+    digest = "ef78732fc2d7cd9bc0d4858ee01434878fb0f711a5e18d66e07124570800583e"
+    assert hashlib.sha256(comp.decode(blob)).hexdigest() == digest
+    data = _photo(100, 40, 3, 13)
+    lean_meta = bytes([header.meta[0] | 8]) + header.meta[1:]
+    with pytest.raises(CorruptStreamError):
+        comp.decode(container.wrap(comp.spec, data, payload, lean_meta))
+    new = container.unwrap(comp.encode(data).blob)
+    assert new[0].meta == lean_meta and new[1] != payload
+
+
+def test_lean_set_leaves_out_contexts_only_on_binary_data() -> None:
+    orders = [0, 1, 2, 3, 4, 6, 8]
+    full = Shape(True, 3, 300, 3)
+    lean = full._replace(lean=True)
+    assert len(mix.context_codes(orders, True, full)) == 7 + 6 + 6 + 6
+    assert mix.context_codes(orders, True, lean) == [0, 1, 2, 4, 6, 8, *mix.SPARSE,
+                                                     *mix.RECORD, *mix.IMAGE_LEAN]
+    assert 3 in mix.context_codes([1, 3, 5], True, lean)  # order 3 only goes between 2 and 4
+    assert mix.context_codes(orders, True, Shape()) == [*orders, -1, -2, -3]
+    data = np.frombuffer(_records(2000, 2), dtype=np.uint8)
+    assert detect_shape(data).lean
+    assert Shape.read(detect_shape(data).meta(), data.size) == detect_shape(data)
 
 
 # ----------------------------------------------------------------- lockstep streams
