@@ -29,7 +29,9 @@ settings those floats depend on):
   then float64 floored at PROB_FLOOR: the (B, K) distributions the entropy coder gets. The encoder
   knows every symbol, so it runs a whole training segment in one call (`encode_segment`: the
   same per-step calls, the segment's rows and their ideal bits handed over at once, one coder
-  call per segment); the decoder predicts step by step. Both compute each row with `_probs`.
+  call per segment); the decoder predicts step by step. Both run the same `_step` per step;
+  the encoder takes one softmax over the segment's stacked logits (softmax and `_widen` are
+  row-wise, so each row is the float the decoder's one-step softmax gives).
 - update(symbols): every T = `train_every` steps, one optimiser step on the mean cross-entropy
   of the T×B symbols just coded. A recurrent model trains with forward over the segment's inputs
   from the state the segment started in; a window model with forward over the segment with up
