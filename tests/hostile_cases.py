@@ -714,6 +714,18 @@ def _parallel_run(w: Path, how: str, env: dict[str, str] | None = None
     return proc, log
 
 
+def _outlived(kids: set[int], seconds: float) -> set[int]:
+    """Which of `kids` are still alive after up to `seconds` (each then killed, so a failing
+    case leaves nothing behind)."""
+    t0 = time.time()
+    while time.time() - t0 < seconds and alive(kids):
+        time.sleep(0.2)
+    left = alive(kids)
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    return left
+
+
 def _stopped(proc: subprocess.Popen[bytes], log: Path, how: str, kids: set[int]) -> str | None:
     """Stop the run as `how` says (STOPS) and judge: one line, its exit status, no traceback,
     none of `kids` alive 10 s later (any left are killed)."""
@@ -727,12 +739,7 @@ def _stopped(proc: subprocess.Popen[bytes], log: Path, how: str, kids: set[int])
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         return f"still running 30 s after {what}"
-    t0 = time.time()
-    while time.time() - t0 < 10 and alive(kids):
-        time.sleep(0.2)
-    left = alive(kids)
-    for p in left:
-        os.kill(p, signal.SIGKILL)
+    left = _outlived(kids, 10)
     err = log.read_text()
     if "Traceback" in err:
         return f"traceback after {what}:\n" + err[-600:]
@@ -764,12 +771,7 @@ def parallel_case(w: Path, how: str) -> str | None:
         return _stopped(proc, w / f"{how}.log", how, kids)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    t0 = time.time()
-    while time.time() - t0 < 15 and alive(kids):
-        time.sleep(0.2)
-    left = alive(kids)
-    for p in left:
-        os.kill(p, signal.SIGKILL)
+    left = _outlived(kids, 15)
     return f"orphans alive 15 s after kill -9: {sorted(left)}" if left else None
 
 
