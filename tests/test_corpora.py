@@ -136,6 +136,7 @@ def test_fixture_corpus_is_fetched_checked_and_run_by_name(server, tmp_path, mon
                          str(runs), "-j", "1")
     assert code == 0, err
     assert "zstd" in out
+    assert "fixture.tar.gz" not in err  # the download bar is for a terminal only
     [record] = [json.loads(p.read_text()) for p in runs.rglob("*.json")]
     total = b"".join(FILES.values())
     assert record["verified"] is True and record["dataset"]["name"] == "fixture"

@@ -141,7 +141,8 @@ def retrieve(remote: Remote, folder: Path) -> Path:
 
 class ProgressBar:
     """pooch's progress-bar protocol (total, update, reset, close) over a tqdm bar that is drawn
-    only once bytes arrive, and whose line is ended before any error is printed."""
+    only once bytes arrive and only on a terminal (a log or a pipe gets no bar lines), and whose
+    line is ended before any error is printed."""
 
     def __init__(self, label: str) -> None:
         self.total = 0
@@ -153,7 +154,7 @@ class ProgressBar:
             from tqdm import tqdm
 
             self._bar = tqdm(total=self.total or None, unit="B", unit_scale=True,
-                             desc=self.label, leave=True)
+                             desc=self.label, leave=True, disable=None)
         self._bar.update(n)
 
     def reset(self) -> None:
