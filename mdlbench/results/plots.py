@@ -51,10 +51,11 @@ PROGRAM_ROW = "(source limit + program)"
 """The algorithmic datasets' formula row (datasets.algorithmic): limit + program bits."""
 
 
-def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+def _figure(width: float, height: float, **subplots: Any) -> tuple[Figure, Any]:
+    """A figure and its axes (`fig.subplots(**subplots)`: one Axes by default)."""
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)  # a renderer of its own: text extents (adjustText) and saving
-    return fig, fig.subplots()
+    return fig, fig.subplots(**subplots)
 
 
 def _shown(records: list[Record]) -> list[Record]:
@@ -350,9 +351,7 @@ def sweep(records: list[Record], family: str | None = None) -> Figure:
     if not fams:
         raise UsageError("no dataset run at several sizes n (a sweep: suites/sweep.toml) to plot"
                          + (f" for {family!r}" if family else ""))
-    fig = Figure(figsize=(6.5 * len(fams), 6.5))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(fams), squeeze=False)
+    fig, axes = _figure(6.5 * len(fams), 6.5, nrows=1, ncols=len(fams), squeeze=False)
     for ax, (fam, recs) in zip(axes[0], sorted(fams.items()), strict=True):
         rows = sorted({r.row for r in recs})
         names = _short(rows)
