@@ -467,8 +467,6 @@ def cells_table(records: Sequence[Record]) -> pd.DataFrame:
 def spread_table(runs: Sequence[Sequence[Record]]) -> pd.DataFrame:
     """Cells found in every one of several runs: each run's speeds and their spread (max/min - 1),
     to see how far the timing method moves between identical runs."""
-    if len(runs) < 2:
-        raise UsageError("--view spread compares two or more results folders (repeated runs)")
     by_run = [{r.cell: r for r in latest(run) if r.has_bits} for run in runs]
     common = [c for c in by_run[0] if all(c in b for b in by_run[1:])]
     if not common:

@@ -186,36 +186,32 @@ class Record:
         """Bits that may be shown: verified, or unverified and marked so."""
         return self.status in (VERIFIED, UNVERIFIED)
 
+    def _plus_model(self, key: str, per: int = 1) -> int | None:
+        """`bits` plus `per` × the pretrained model's figure `key`: `bits` alone for coders whose
+        spec determines their model, None where there is no stream or the model lacks `key`."""
+        model = self.compressor.model
+        if self.bits is None or (model and key not in model):
+            return None
+        return self.bits + (per * int(model[key]) if model else 0)
+
     @property
     def bits_with_model(self) -> int | None:
         """`bits` plus a pretrained model's weights at their stored precision (float32: 32 bits
-        a parameter), without its config and tokenizer; the same as `bits` for coders whose
-        spec determines their model. `bits_with_model_files` counts every file the decoder
-        reads, `bits_lmic` LMIC's 16 bits a parameter."""
-        model = self.compressor.model
-        if self.bits is None:
-            return None
-        return self.bits + (int(model["bits"]) if model else 0)
+        a parameter), without its config and tokenizer. `bits_with_model_files` counts every
+        file the decoder reads, `bits_lmic` LMIC's 16 bits a parameter."""
+        return self._plus_model("bits")
 
     @property
     def bits_with_model_files(self) -> int | None:
         """`bits` plus every file of a pretrained model's folder, raw (weights, config,
         tokenizer: all that the decoder reads); None where the record does not list them."""
-        model = self.compressor.model
-        if self.bits is None:
-            return None
-        if not model:
-            return self.bits
-        return None if "files_bits" not in model else self.bits + int(model["files_bits"])
+        return self._plus_model("files_bits")
 
     @property
     def bits_lmic(self) -> int | None:
         """`bits` plus a pretrained model's parameters at 16 bits each: the convention LMIC's
         published adjusted rates imply (Delétang et al. 2024), whatever the stored precision."""
-        model = self.compressor.model
-        if self.bits is None:
-            return None
-        return self.bits + (16 * int(model["parameters"]) if model else 0)
+        return self._plus_model("parameters", per=16)
 
     @property
     def payload_bits(self) -> int | None:
