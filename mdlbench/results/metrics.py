@@ -19,12 +19,57 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ..errors import UsageError
 
-if TYPE_CHECKING:  # types only: results.record reads this table, this table imports no record
-    from .record import DatasetInfo, Record
+
+class DatasetLike(Protocol):
+    """What a metric reads of a record's dataset (results.record.DatasetInfo has it): the
+    metrics depend on these fields, not on the record module, which reads this table."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def limit_bits(self) -> float | None: ...
+    @property
+    def entropy_bits(self) -> float | None: ...
+    @property
+    def ml_bits(self) -> float | None: ...
+    @property
+    def model_class(self) -> str | None: ...
+    @property
+    def uniform_bits(self) -> float | None: ...
+
+
+class RecordLike(Protocol):
+    """What a metric reads of a cell's record (results.record.Record has it); `timing` is a
+    results.record.Timing or None: `encode` / `decode` speeds with `min_s` and `cpu_s`."""
+
+    @property
+    def dataset(self) -> DatasetLike: ...
+    @property
+    def bits(self) -> int | None: ...
+    @property
+    def bits_ideal(self) -> float | None: ...
+    @property
+    def bits_with_model(self) -> int | None: ...
+    @property
+    def bits_with_model_files(self) -> int | None: ...
+    @property
+    def bits_lmic(self) -> int | None: ...
+    @property
+    def whole_bits(self) -> int | None: ...
+    @property
+    def decoder_bits(self) -> int | None: ...
+    @property
+    def container_bits(self) -> int | None: ...
+    @property
+    def timing(self) -> Any: ...
 
 
 LOWER, HIGHER = "lower", "higher"
@@ -66,13 +111,13 @@ class Metric:
     name: str
     unit: str
     better: str
-    value: Callable[[Record], float | None]
+    value: Callable[[RecordLike], float | None]
     caption: str
     fmt: Callable[[float], str]
     header: str = "{name}"
     key: str = ""
     detail: bool = False
-    about: Callable[[Iterable[DatasetInfo]], str] | None = None
+    about: Callable[[Iterable[DatasetLike]], str] | None = None
     beside: tuple[str, ...] = ()
 
     @property
@@ -89,43 +134,43 @@ def symbol(kind: str) -> str:
     return SYMBOLS.get(kind, "byte")
 
 
-def _per_size(bits: Callable[[Record], float | None]
-              ) -> Callable[[Record], float | None]:
-    def per(r: Record) -> float | None:
+def _per_size(bits: Callable[[RecordLike], float | None]
+              ) -> Callable[[RecordLike], float | None]:
+    def per(r: RecordLike) -> float | None:
         b = bits(r)
         return None if b is None else b / max(r.dataset.size, 1)
     return per
 
 
-def _minus(ref: Callable[[DatasetInfo], float | None]) -> Callable[[Record], float | None]:
-    def above(r: Record) -> float | None:
+def _minus(ref: Callable[[DatasetLike], float | None]) -> Callable[[RecordLike], float | None]:
+    def above(r: RecordLike) -> float | None:
         x = ref(r.dataset)
         return None if r.bits is None or x is None else r.bits - x
     return above
 
 
-def _payload_regret(r: Record) -> float | None:
+def _payload_regret(r: RecordLike) -> float | None:
     """The regret less the container's header bits (a formula row's container is 0)."""
     regret = _minus(lambda d: d.ml_bits)(r)
     return None if regret is None or r.container_bits is None else regret - r.container_bits
 
 
-def _speed(direction: str, cpu: bool = False) -> Callable[[Record], float | None]:
+def _speed(direction: str, cpu: bool = False) -> Callable[[RecordLike], float | None]:
     """Input MB per second of the fastest repetition, as lzbench and TurboBench report it (per
     second of CPU time with `cpu`)."""
-    def mbps(r: Record) -> float | None:
+    def mbps(r: RecordLike) -> float | None:
         s = getattr(r.timing, direction, None) if r.timing else None
         t = None if s is None else s.cpu_s if cpu else s.min_s
         return None if not t or t <= 0 else r.dataset.size / t / 1e6
     return mbps
 
 
-def _speed_ratio(r: Record) -> float | None:
+def _speed_ratio(r: RecordLike) -> float | None:
     enc, dec = _speed("encode")(r), _speed("decode")(r)
     return dec / enc if enc and dec else None
 
 
-def _classes(datasets: Iterable[DatasetInfo]) -> str:
+def _classes(datasets: Iterable[DatasetLike]) -> str:
     seen = {d.label: d.model_class for d in datasets if d.model_class is not None}
     return "classes: " + ("; ".join(f"{d}: {c}" for d, c in seen.items()) or "none stated")
 
@@ -214,7 +259,7 @@ def get(name: str) -> Metric:
         raise UsageError(f"unknown metric {name!r} (known: {', '.join(TABLE)})") from None
 
 
-def value(name: str, record: Record) -> float | None:
+def value(name: str, record: RecordLike) -> float | None:
     return get(name).value(record)
 
 
@@ -233,7 +278,7 @@ def unit(name: str, kinds: Iterable[str] = ("file",)) -> str:
             + " (one byte each)")
 
 
-def caption(name: str, datasets: Iterable[DatasetInfo] = (), about: bool = True) -> str:
+def caption(name: str, datasets: Iterable[DatasetLike] = (), about: bool = True) -> str:
     """"name: what it is, in its unit" for the datasets shown (a table's caption); `about`:
     with what the datasets add (regret's model classes)."""
     m = get(name)
@@ -254,7 +299,7 @@ def axis(name: str, kinds: Iterable[str] = ("file",)) -> str:
     return f"{name} ({u})" if u else name
 
 
-def show(name: str, record: Record) -> str:
+def show(name: str, record: RecordLike) -> str:
     """The metric of `record` with its unit, "1,234 bits", "1.3107 bits per byte" ("" if
     none)."""
     v = value(name, record)
