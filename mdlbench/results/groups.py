@@ -10,6 +10,7 @@ codec) by the family its record carries, so every record gets a group.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 COPY = "copy"
@@ -55,11 +56,5 @@ def ordered(groups: Iterable[str]) -> list[str]:
 
 def colours(groups: Iterable[str]) -> dict[str, str]:
     """A colour for each of these groups: the fixed one, or a spare one in sorted order."""
-    out, spare = {}, 0
-    for g in ordered(groups):
-        if g in COLOURS:
-            out[g] = COLOURS[g]
-        else:
-            out[g] = _SPARE[spare % len(_SPARE)]
-            spare += 1
-    return out
+    spare = itertools.cycle(_SPARE)
+    return {g: COLOURS[g] if g in COLOURS else next(spare) for g in ordered(groups)}

@@ -101,11 +101,9 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     df = frame(records)
     if df.empty:
         return pd.DataFrame()
-    shown = df["status"].isin(SHOWN)
-    df = df.assign(value=df[m.field].astype(float).where(shown))
-    table = df.pivot_table(index="compressor", columns="dataset", values="value",
-                           aggfunc="mean", dropna=False)
-    ok = df[shown]
+    formulas = _formula_rows(records, metric)
+    table = _means(df, m.field, formulas)
+    ok = df[df["status"].isin(SHOWN)].assign(value=lambda d: d[m.field].astype(float))
     spread = ok.pivot_table(index="compressor", columns="dataset", values="value", aggfunc="std")
     counts = ok.pivot_table(index="compressor", columns="dataset", values="value", aggfunc="count")
     marks: dict[tuple[str, Any], str] = {}
@@ -119,10 +117,6 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     for comp, g in df.groupby("compressor"):
         notes[comp] = [f"{s}: {', '.join(sorted(set(g.loc[g['status'] == s, 'dataset'])))}"
                        for s in (FAILED, ERROR, UNVERIFIED) if (g["status"] == s).any()]
-    formulas = _formula_rows(records, metric)
-    for row, ds, v in formulas:
-        table.loc[row, ds] = v
-    split = {b: _split(df, records, b) for b in m.beside}
     speeds = ok.groupby("compressor")[list(tables.SPEEDS)].mean()
     for comp in ok.loc[ok["contended"], "compressor"].unique():
         notes[comp].append("contended speeds")
@@ -132,9 +126,10 @@ def leaderboard(records: Sequence[Record], metric: str = "bpb") -> pd.DataFrame:
     multi = [c for c in cols if c in counts.columns and (counts[c] > 1).any()]
     for c in multi:  # stochastic coders over several seeds: mean ± std (sample std)
         table[f"{c} ±std"] = spread[c].reindex(table.index)
-    for b, values in split.items():
+    for b in m.beside:
+        beside = _means(df, metrics.get(b).field, _formula_rows(records, b))
         for c in cols:
-            table[f"{c} {b}"] = values.get(c, pd.Series(dtype=float)).reindex(table.index)
+            table[f"{c} {b}"] = beside[c].reindex(table.index)
     table = table[[x for c in cols for x in ([c, f"{c} ±std"] if c in multi else [c])
                    + [f"{c} {b}" for b in m.beside]]]
     table = table.join(speeds, how="left")
@@ -174,17 +169,16 @@ def board_caption(metric: str, datasets: Any, formulas: bool) -> str:
     return ". ".join(parts)
 
 
-def _split(df: pd.DataFrame, records: Sequence[Record], metric: str) -> dict[str, pd.Series]:
-    """dataset -> (row -> `metric`, mean over seeds) of the streams shown and the formula rows:
-    a column beside each dataset's on a board (regret's payload regret and container)."""
-    m = metrics.get(metric)
-    ok = df[df["status"].isin(SHOWN)].assign(value=lambda d: d[m.field].astype(float))
-    values = ok.pivot_table(index="compressor", columns="dataset", values="value",
-                            aggfunc="mean", dropna=False)
-    out = {str(c): values[c].dropna() for c in values.columns}
-    for row, ds, v in _formula_rows(records, metric):
-        out[ds] = pd.concat([out.get(ds, pd.Series(dtype=float)), pd.Series({row: v})])
-    return out
+def _means(df: pd.DataFrame, field: str, formulas: list[tuple[str, str, float]]
+           ) -> pd.DataFrame:
+    """compressor × dataset of a metric's `field` in the frame, mean over the seeds shown
+    (verified or unverified), every compressor and dataset kept, then the `formulas` rows."""
+    shown = df[field].astype(float).where(df["status"].isin(SHOWN))
+    table = df.assign(value=shown).pivot_table(index="compressor", columns="dataset",
+                                               values="value", aggfunc="mean", dropna=False)
+    for row, ds, v in formulas:
+        table.loc[row, ds] = v
+    return table
 
 
 def _formula_rows(records: Sequence[Record], metric: str) -> list[tuple[str, str, float]]:
@@ -376,11 +370,8 @@ def dataset_table(records: Sequence[Record], label: str) -> pd.DataFrame:
         if m.name == SPREAD:
             formats[spread] = m.name
     formats.update({"runs": "text", "library": "text", "notes": "text"})
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table = table[[c for c in formats if c in table.columns]]
-    table.index.name = "compressor"
-    table.attrs = {"metric": "bits", "marks": marks, "formats": formats}
-    return sort_table(table, head["bits"])
+    table = _table(rows, "compressor", metric="bits", marks=marks, formats=formats)
+    return sort_table(table[[c for c in formats if c in table.columns]], head["bits"])
 
 
 def _row_notes(rs: list[Record]) -> str:
@@ -420,15 +411,13 @@ def parts_table(records: Sequence[Record]) -> pd.DataFrame:
                 marks[(name, p.name)] = r.status
         if r.status != VERIFIED:
             marks[(name, "total")] = r.status
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = _table(rows, "compressor", metric="bytes", marks=marks)
     shared = [c for c in table.columns if str(c).startswith("(")]  # a dictionary, stored once
     table = table[shared + [c for c in table.columns if c not in shared and c != "total"]
                   + ["total"]]
     table = table.assign(_t=table["total"].where(
         [marks.get((n, "total")) not in (FAILED, ERROR) for n in table.index])).sort_values(
         "_t").drop(columns="_t")
-    table.index.name = "compressor"
-    table.attrs = {"metric": "bytes", "marks": marks}
     return table
 
 
@@ -442,6 +431,12 @@ def _extras_text(extras: dict[str, Any]) -> str:
     return ", ".join(out)
 
 
+CELLS = {"bits": "bits", "bpb": "bpb", "bits - ideal": "overhead", "excess": "excess",
+         "encode_MBps": "encode_MBps", "decode_MBps": "decode_MBps",
+         "decode/encode": "decode_per_encode", "encode_cpu_MBps": "encode_cpu_MBps"}
+"""The figures of the cells view: its column -> the metric (results.metrics) shown in it."""
+
+
 def cells_table(records: Sequence[Record]) -> pd.DataFrame:
     """One row per cell with what was measured: bits, the coding overhead over Σ -log2 p, the
     excess over the source limit, encode and decode speed side by side (fastest repetition;
@@ -453,39 +448,25 @@ def cells_table(records: Sequence[Record]) -> pd.DataFrame:
     for r in recs:
         t = r.timing
         enc, dec = (t.encode, t.decode) if t else (None, None)
-        name = r.name
-        v = {m: metrics.value(m, r) for m in ("bits", "bpb", "overhead", "excess", "encode_MBps",
-                                              "decode_MBps", "decode_per_encode",
-                                              "encode_cpu_MBps")}
-        rows[name] = {
-            "bits": v["bits"], "bpb": v["bpb"], "bits - ideal": v["overhead"],
-            "excess": v["excess"], "encode_MBps": v["encode_MBps"],
-            "decode_MBps": v["decode_MBps"],
-            "decode/encode": v["decode_per_encode"],
-            "encode_cpu_MBps": v["encode_cpu_MBps"],
+        rows[r.name] = {
+            **{c: metrics.value(m, r) for c, m in CELLS.items()},
             "repeats": f"{enc.repeats if enc else 0}/{dec.repeats if dec else 0}",
             "peak_MB": r.peak_rss_mb, "status": "" if r.status == VERIFIED else r.status,
             "extras": _extras_text(r.extras),
         }
         if r.status != VERIFIED:
             for c in ("bits", "bpb"):
-                marks[(name, c)] = r.status
+                marks[(r.name, c)] = r.status
         if r.contended:
             for c in tables.SPEEDS:
-                marks[(name, c)] = tables.CONTENDED
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "cell"
-    table.attrs = {"metric": "bits", "marks": marks, "formats": {
-        "bpb": "bpb", "bits - ideal": "overhead", "decode/encode": "decode_per_encode",
-        "encode_cpu_MBps": "encode_cpu_MBps", "repeats": "text", "peak_MB": "count", "status": "text", "extras": "text"}}
-    return table
+                marks[(r.name, c)] = tables.CONTENDED
+    return _table(rows, "cell", metric="bits", marks=marks, formats={
+        **CELLS, "repeats": "text", "peak_MB": "count", "status": "text", "extras": "text"})
 
 
 def spread_table(runs: Sequence[Sequence[Record]]) -> pd.DataFrame:
     """Cells found in every one of several runs: each run's speeds and their spread (max/min - 1),
     to see how far the timing method moves between identical runs."""
-    if len(runs) < 2:
-        raise UsageError("--view spread compares two or more results folders (repeated runs)")
     by_run = [{r.cell: r for r in latest(run) if r.has_bits} for run in runs]
     common = [c for c in by_run[0] if all(c in b for b in by_run[1:])]
     if not common:
@@ -508,9 +489,15 @@ def spread_table(runs: Sequence[Sequence[Record]]) -> pd.DataFrame:
             ok = [v for v in speeds if v]
             row[f"{d} spread"] = 100 * (max(ok) / min(ok) - 1) if len(ok) == len(speeds) else None
         rows[name] = row
+    return _table(rows, "cell", metric="speed", marks=marks, formats=formats)
+
+
+def _table(rows: dict[str, dict[str, Any]], index: str, **attrs: Any) -> pd.DataFrame:
+    """The rows as a table, its index named, its `attrs` saying how to read it
+    (results.tables: the metric, marks and formats)."""
     table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "cell"
-    table.attrs = {"metric": "speed", "marks": marks, "formats": formats}
+    table.index.name = index
+    table.attrs = attrs
     return table
 
 

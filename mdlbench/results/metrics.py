@@ -308,7 +308,7 @@ def show(name: str, record: RecordLike) -> str:
 
 def describe() -> str:
     """One line per metric (`compare --metric`'s help)."""
-    return "; ".join(f"{m.name}: {m.caption.format(unit=unit(m.name))}" for m in TABLE.values())
+    return "; ".join(caption(name, about=False) for name in TABLE)
 
 
 def add(metric: Metric) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +51,11 @@ PROGRAM_ROW = "(source limit + program)"
 """The algorithmic datasets' formula row (datasets.algorithmic): limit + program bits."""
 
 
-def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+def _figure(width: float, height: float, **subplots: Any) -> tuple[Figure, Any]:
+    """A figure and its axes (`fig.subplots(**subplots)`: one Axes by default)."""
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)  # a renderer of its own: text extents (adjustText) and saving
-    return fig, fig.subplots()
+    return fig, fig.subplots(**subplots)
 
 
 def _shown(records: list[Record]) -> list[Record]:
@@ -116,9 +117,8 @@ def front(records: list[Record], dataset: str, x: str = "encode",
           metric: str = "bpb") -> list[str]:
     """The table rows (compressors) on the dataset's Pareto front of `metric` vs `x` speed,
     fastest first: the choices worth making (what the pareto plot labels)."""
-    m = metrics.get(metric)
     return _front(_points(records, dataset_label(records, dataset), x, metric),
-                  m.better == metrics.HIGHER)
+                  metrics.higher_is_better(metric))
 
 
 MARKERS = ("o", "s", "^", "D", "v", "<", ">", "h", "p", "8")
@@ -157,7 +157,8 @@ def pareto(records: list[Record], dataset: str, x: str = "encode",
     df = _points(records, dataset, x, metric)
     first = next(r for r in records if r.dataset.label == dataset)
     info = first.dataset
-    on_front = _front(df, m.better == metrics.HIGHER)
+    higher = metrics.higher_is_better(metric)
+    on_front = _front(df, higher)
     width, height, font = _size(df["name"].nunique())
     fig, ax = _figure(width, height)
     colour = groups.colours(df["group"])
@@ -206,9 +207,10 @@ def pareto(records: list[Record], dataset: str, x: str = "encode",
               title="colour: codec family", title_fontsize=font)
     fig.tight_layout()
     rest = df[~df["name"].isin(at.loc[on_front, "name"])]
-    best = rest.loc[rest.groupby("name")["y"].idxmax() if m.better == metrics.HIGHER
+    best = rest.loc[rest.groupby("name")["y"].idxmax() if higher
                     else rest.groupby("name")["y"].idxmin(), "compressor"]
-    labels = [ax.text(at.loc[c, "speed"], at.loc[c, "y"], _point_label(c, at), fontsize=font,
+    labels = [ax.text(at.loc[c, "speed"], at.loc[c, "y"],
+                      c + (" (unverified)" if at.loc[c, "unverified"] else ""), fontsize=font,
                       fontweight="bold" if c in on_front else "normal", bbox=_BOX,
                       color=colour[at.loc[c, "group"]], zorder=3.5)
               for c in [*on_front, *best]]  # the front in bold, every other codec once
@@ -219,10 +221,6 @@ def pareto(records: list[Record], dataset: str, x: str = "encode",
 _BOX = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75}
 """A label's backing: readable where a line runs under it (the labels lie above the lines,
 below the points)."""
-
-
-def _point_label(compressor: str, at: pd.DataFrame) -> str:
-    return compressor + (" (unverified)" if at.loc[compressor, "unverified"] else "")
 
 
 ITERATIONS = 1000
@@ -350,9 +348,7 @@ def sweep(records: list[Record], family: str | None = None) -> Figure:
     if not fams:
         raise UsageError("no dataset run at several sizes n (a sweep: suites/sweep.toml) to plot"
                          + (f" for {family!r}" if family else ""))
-    fig = Figure(figsize=(6.5 * len(fams), 6.5))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(fams), squeeze=False)
+    fig, axes = _figure(6.5 * len(fams), 6.5, nrows=1, ncols=len(fams), squeeze=False)
     for ax, (fam, recs) in zip(axes[0], sorted(fams.items()), strict=True):
         rows = sorted({r.row for r in recs})
         names = _short(rows)
@@ -468,16 +464,14 @@ def to_svg(fig: Figure) -> str:
     return text[text.index("<svg"):]
 
 
-def figures(records: list[Record], kinds: Sequence[str] = KINDS,
-            x: str = "encode", metric: str = "bpb") -> dict[str, Figure]:
+def figures(records: list[Record], x: str = "encode", metric: str = "bpb") -> dict[str, Figure]:
     """Every plot the records support, by file stem (pareto-bible, learning-bible...)."""
     return {file_stem(kind, ds, x, metric): make(records, kind, ds, x, metric)
-            for kind, ds in available(records) if kind in kinds}
+            for kind, ds in available(records)}
 
 
-def plot_all(records: list[Record], out_dir: Path, fmt: str = "png",
-             kinds: Sequence[str] = KINDS, x: str = "encode",
+def plot_all(records: list[Record], out_dir: Path, fmt: str = "png", x: str = "encode",
              metric: str = "bpb") -> list[Path]:
     """Write every plot the records support; return the paths."""
     return [save(fig, Path(out_dir) / f"{stem}.{fmt}")
-            for stem, fig in figures(records, kinds, x, metric).items()]
+            for stem, fig in figures(records, x, metric).items()]

@@ -186,36 +186,32 @@ class Record:
         """Bits that may be shown: verified, or unverified and marked so."""
         return self.status in (VERIFIED, UNVERIFIED)
 
+    def _plus_model(self, key: str, per: int = 1) -> int | None:
+        """`bits` plus `per` × the pretrained model's figure `key`: `bits` alone for coders whose
+        spec determines their model, None where there is no stream or the model lacks `key`."""
+        model = self.compressor.model
+        if self.bits is None or (model and key not in model):
+            return None
+        return self.bits + (per * int(model[key]) if model else 0)
+
     @property
     def bits_with_model(self) -> int | None:
         """`bits` plus a pretrained model's weights at their stored precision (float32: 32 bits
-        a parameter), without its config and tokenizer; the same as `bits` for coders whose
-        spec determines their model. `bits_with_model_files` counts every file the decoder
-        reads, `bits_lmic` LMIC's 16 bits a parameter."""
-        model = self.compressor.model
-        if self.bits is None:
-            return None
-        return self.bits + (int(model["bits"]) if model else 0)
+        a parameter), without its config and tokenizer. `bits_with_model_files` counts every
+        file the decoder reads, `bits_lmic` LMIC's 16 bits a parameter."""
+        return self._plus_model("bits")
 
     @property
     def bits_with_model_files(self) -> int | None:
         """`bits` plus every file of a pretrained model's folder, raw (weights, config,
         tokenizer: all that the decoder reads); None where the record does not list them."""
-        model = self.compressor.model
-        if self.bits is None:
-            return None
-        if not model:
-            return self.bits
-        return None if "files_bits" not in model else self.bits + int(model["files_bits"])
+        return self._plus_model("files_bits")
 
     @property
     def bits_lmic(self) -> int | None:
         """`bits` plus a pretrained model's parameters at 16 bits each: the convention LMIC's
         published adjusted rates imply (Delétang et al. 2024), whatever the stored precision."""
-        model = self.compressor.model
-        if self.bits is None:
-            return None
-        return self.bits + (16 * int(model["parameters"]) if model else 0)
+        return self._plus_model("parameters", per=16)
 
     @property
     def payload_bits(self) -> int | None:
@@ -333,20 +329,8 @@ def _formulas(v: Any) -> bool:
     return isinstance(v, dict) and all(isinstance(k, str) and _bits(b) for k, b in v.items())
 
 
-def _model(v: Any) -> bool:
-    return isinstance(v, dict) and type(v.get("bits")) is int and 0 <= v["bits"] <= MAX_BITS
-
-
-def _str(v: Any) -> bool:
-    return isinstance(v, str)
-
-
-def _bool(v: Any) -> bool:
-    return isinstance(v, bool)
-
-
-def _dict(v: Any) -> bool:
-    return isinstance(v, dict)
+def _is(*types: type) -> Check:
+    return lambda v: isinstance(v, types)
 
 
 def _opt(check: Check) -> Check:
@@ -355,6 +339,13 @@ def _opt(check: Check) -> Check:
 
 _SIZE = _int(0, limits.MAX_INPUT_BYTES)
 _STREAM = _int(0, MAX_BITS)
+_str, _bool, _dict, _list = _is(str), _is(bool), _is(dict), _is(list)
+
+
+def _model(v: Any) -> bool:
+    return isinstance(v, dict) and _STREAM(v.get("bits"))
+
+
 _DATASET = {"name": (_str, True), "label": (_str, True), "sha256": (_str, True),
             "size": (_SIZE, True), "files": (_int(0), False), "kind": (_str, False),
             "alphabet": (_int(1), False), "per_file": (_bool, False),
@@ -370,14 +361,14 @@ _SPEED = {"min_s": (_secs, True), "median_s": (_secs, True), "cpu_s": (_opt(_sec
 _TIMING = {"encode": (_opt(_dict), False), "decode": (_opt(_dict), False),
            "cells_at_once": (_opt(_int(1)), False), "warm_up": (_bool, False)}
 _DECODER = {"bits": (_int(0), True), "xz_bytes": (_int(0), True), "bytes": (_int(0), False),
-            "files": (lambda v: isinstance(v, list), True)}
+            "files": (_list, True)}
 _PART = {"name": (_str, True), "size": (_SIZE, True), "bits": (_opt(_STREAM), False),
          "bits_ideal": (_opt(_bits), False), "error": (_opt(_str), False)}
 _RECORD = {"key": (_str, True), "dataset": (_dict, True), "compressor": (_dict, True),
            "seed": (_opt(_int()), False), "bits": (_opt(_STREAM), True),
            "bits_ideal": (_opt(_bits), False), "error": (_opt(_str), False),
            "timing": (_opt(_dict), False), "peak_rss_mb": (_opt(_secs), False),
-           "parts": (_opt(lambda v: isinstance(v, list)), False), "extras": (_opt(_dict), False),
+           "parts": (_opt(_list), False), "extras": (_opt(_dict), False),
            "container_bits": (_opt(_int(0)), False), "decoder": (_opt(_dict), False),
            "code": (_opt(_str), False), "reproducibility": (_opt(_dict), False),
            "created": (_str, False)}
