@@ -93,25 +93,13 @@ def whole(name: str, decode: Callable[[bytes], bytes], blob: bytes, errors: Erro
         raise corrupt(name, e) from None
 
 
-def streamed(name: str, start: Callable[[], Any], blob: bytes, limit: int, errors: Errors) -> bytes:
-    """At most limit + 1 bytes through the streaming decoder `start()` makes (stdlib zlib's API:
-    `decompress(data, max_length)` and `eof`), checked by `bounded`."""
-    try:
-        d = start()
-        return bounded(name, d.decompress(blob, limit + 1), limit, d.eof)
-    except errors as e:
-        raise corrupt(name, e) from None
-
-
 Decoders = tuple[Callable[[bytes], bytes], Callable[[], Any], Errors]
-"""A library's one-shot decode, a fresh streaming decoder with stdlib zlib's API, and the
-exceptions both fail with."""
 
 
 class StreamApi(Compressor):
     """A codec whose library decodes whole in one call and, within a limit, through a streaming
-    decoder with stdlib zlib's API: its two decoders are `whole` and `streamed` over the
-    `decoders()` it names, and its memory is its buffers plus a fixed `overhead`."""
+    decoder with stdlib zlib's API (`decompress(data, max_length)` and `eof`): `decoders()` names
+    both and the exceptions they fail with, and its memory is its buffers plus `overhead`."""
 
     overhead: ClassVar[int] = 0
     """Bytes the library needs beyond the input, the output and one copy (3 × n)."""
@@ -124,8 +112,13 @@ class StreamApi(Compressor):
         return whole(self.name, decode, blob, errors)
 
     def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        """At most limit + 1 bytes through a fresh streaming decoder, checked by `bounded`."""
         _, start, errors = self.decoders()
-        return streamed(self.name, start, blob, limit, errors)
+        try:
+            d = start()
+            return bounded(self.name, d.decompress(blob, limit + 1), limit, d.eof)
+        except errors as e:
+            raise corrupt(self.name, e) from None
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + self.overhead
