@@ -20,7 +20,7 @@ import sys
 import zlib
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import brotli
 import lz4.frame
@@ -93,14 +93,38 @@ def whole(name: str, decode: Callable[[bytes], bytes], blob: bytes, errors: Erro
         raise corrupt(name, e) from None
 
 
-def streamed(name: str, start: Callable[[], Any], blob: bytes, limit: int, errors: Errors) -> bytes:
-    """At most limit + 1 bytes through the streaming decoder `start()` makes (stdlib zlib's API:
-    `decompress(data, max_length)` and `eof`), checked by `bounded`."""
-    try:
-        d = start()
-        return bounded(name, d.decompress(blob, limit + 1), limit, d.eof)
-    except errors as e:
-        raise corrupt(name, e) from None
+Decoders = tuple[Callable[[bytes], bytes], Callable[[], Any], Errors]
+
+
+class StreamApi(Compressor):
+    """A codec whose library decodes whole in one call and, within a limit, through a streaming
+    decoder with stdlib zlib's API (`decompress(data, max_length)` and `eof`): `decoders()` names
+    both and the exceptions they fail with, and its memory is its buffers plus `overhead`."""
+
+    overhead: ClassVar[int] = 0
+    """Bytes the library needs beyond the input, the output and one copy (3 × n)."""
+
+    @abstractmethod
+    def decoders(self) -> Decoders: ...
+
+    def decompress(self, blob: bytes) -> bytes:
+        decode, _, errors = self.decoders()
+        return whole(self.name, decode, blob, errors)
+
+    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
+        """At most limit + 1 bytes through a fresh streaming decoder, checked by `bounded`."""
+        _, start, errors = self.decoders()
+        try:
+            d = start()
+            return bounded(self.name, d.decompress(blob, limit + 1), limit, d.eof)
+        except errors as e:
+            raise corrupt(self.name, e) from None
+
+    def memory_bytes(self, n: int) -> int:
+        return 3 * n + self.overhead
+
+
+ZLIB: Decoders = (zlib.decompress, zlib.decompressobj, (zlib.error,))
 
 
 @register
@@ -281,7 +305,7 @@ class Brotli(Compressor):
 
 
 @register
-class Xz(Compressor):
+class Xz(StreamApi):
     """xz with its filter chains: `filters=delta:4+lzma2` (a delta filter over 4-byte
     elements, for tables of numbers), `x86+lzma2` and the other branch filters (for
     executables), and LZMA2's lc/lp/pb and dictionary size. The .xz container records the
@@ -323,16 +347,13 @@ class Xz(Compressor):
         return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64,
                              filters=[*xz_chain(c["filters"]), lz])
 
-    def decompress(self, blob: bytes) -> bytes:
-        return whole(self.name, functools.partial(lzma.decompress, format=lzma.FORMAT_XZ), blob,
-                     (lzma.LZMAError, EOFError))
+    def decoders(self) -> Decoders:
+        return (functools.partial(lzma.decompress, format=lzma.FORMAT_XZ),
+                functools.partial(lzma.LZMADecompressor, format=lzma.FORMAT_XZ),
+                (lzma.LZMAError, EOFError))
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + max(_XZ_MiB[self.config["preset"]] * MiB, 11 * self.config["dict"])
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return streamed(self.name, functools.partial(lzma.LZMADecompressor, format=lzma.FORMAT_XZ),
-                        blob, limit, (lzma.LZMAError, EOFError))
 
 
 _BCJ = {"x86": lzma.FILTER_X86, "arm": lzma.FILTER_ARM, "armthumb": lzma.FILTER_ARMTHUMB,
@@ -365,32 +386,27 @@ needs less."""
 
 
 @register
-class Bzip2(Compressor):
+class Bzip2(StreamApi):
     name = "bz2"
     library = "stdlib"
     summary = "bzip2 (stdlib bz2)"
     params = (Param("level", int, 9, "block size in 100 kB", min=1, max=9),)
+    overhead = 10 * MiB  # bzip2 -9: 7,600 kB to compress, 3,700 kB to decompress
 
     def compress(self, data: bytes) -> bytes:
         return bz2.compress(data, compresslevel=self.config["level"])
 
-    def decompress(self, blob: bytes) -> bytes:
-        return whole(self.name, bz2.decompress, blob, (OSError, ValueError, EOFError))
-
-    def memory_bytes(self, n: int) -> int:
-        return 3 * n + 10 * MiB  # bzip2 -9: 7,600 kB to compress, 3,700 kB to decompress
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return streamed(self.name, bz2.BZ2Decompressor, blob, limit,
-                        (OSError, ValueError, EOFError))
+    def decoders(self) -> Decoders:
+        return bz2.decompress, bz2.BZ2Decompressor, (OSError, ValueError, EOFError)
 
 
 @register
-class Zlib(Compressor):
+class Zlib(StreamApi):
     name = "zlib"
     library = "zlib"
     summary = "zlib / DEFLATE (stdlib zlib), zlib container with Adler-32"
     params = (Param("level", int, 9, "compression level", min=0, max=9),)
+    overhead = MiB  # deflate's state is 256 kB at level 9
 
     def version(self) -> str:
         """The C library Python's zlib module runs (not a distribution: no package metadata)."""
@@ -399,34 +415,23 @@ class Zlib(Compressor):
     def compress(self, data: bytes) -> bytes:
         return zlib.compress(data, self.config["level"])
 
-    def decompress(self, blob: bytes) -> bytes:
-        return whole(self.name, zlib.decompress, blob, (zlib.error,))
-
-    def memory_bytes(self, n: int) -> int:
-        return 3 * n + MiB  # deflate's state is 256 kB at level 9
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return streamed(self.name, zlib.decompressobj, blob, limit, (zlib.error,))
+    def decoders(self) -> Decoders:
+        return ZLIB
 
 
 @register
-class Lz4(Compressor):
+class Lz4(StreamApi):
     name = "lz4"
     summary = "LZ4 frame format (python-lz4)"
     library = "lz4"
     params = (Param("level", int, 0, "compression level (0 fast, 3..16 HC)", min=0, max=16),)
+    overhead = 8 * MiB  # a 4 MB frame block in each direction, and LZ4HC's tables
 
     def compress(self, data: bytes) -> bytes:
         return lz4.frame.compress(data, compression_level=self.config["level"], store_size=True)
 
-    def decompress(self, blob: bytes) -> bytes:
-        return whole(self.name, lz4.frame.decompress, blob, (RuntimeError,))
-
-    def memory_bytes(self, n: int) -> int:
-        return 3 * n + 8 * MiB  # a 4 MB frame block in each direction, and LZ4HC's tables
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        return streamed(self.name, lz4.frame.LZ4FrameDecompressor, blob, limit, (RuntimeError,))
+    def decoders(self) -> Decoders:
+        return lz4.frame.decompress, lz4.frame.LZ4FrameDecompressor, (RuntimeError,)
 
 
 @register

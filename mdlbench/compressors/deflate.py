@@ -12,7 +12,7 @@ from ..errors import CorruptStreamError
 from ..params import Param
 from .base import register
 from .binding import BindingCodec
-from .classical import LengthFirst, MiB, corrupt, exact, streamed, too_long, whole
+from .classical import ZLIB, Decoders, LengthFirst, MiB, StreamApi, corrupt, exact, too_long
 
 
 @register
@@ -59,26 +59,18 @@ def _empty(lib: ModuleType, stream: bytes) -> bytes:
     return out
 
 
-class _ZlibApi(BindingCodec):
-    """Encoders of zlib streams read by a decoder with stdlib zlib's API (`inflater`): by
-    default the encoder's own library."""
+class _ZlibApi(StreamApi, BindingCodec):
+    """Encoders of zlib streams whose library has stdlib zlib's API: by default it decodes
+    them too."""
 
-    def inflater(self) -> ModuleType:
-        return self.lib()
+    overhead = 2 * MiB
 
     def compress(self, data: bytes) -> bytes:
         return self.lib().compress(data, self.config["level"])
 
-    def decompress(self, blob: bytes) -> bytes:
-        lib = self.inflater()
-        return whole(self.name, lib.decompress, blob, (lib.error,))
-
-    def decompress_bounded(self, blob: bytes, limit: int) -> bytes:
-        lib = self.inflater()
-        return streamed(self.name, lib.decompressobj, blob, limit, (lib.error,))
-
-    def memory_bytes(self, n: int) -> int:
-        return 3 * n + 2 * MiB
+    def decoders(self) -> Decoders:
+        lib = self.lib()
+        return lib.decompress, lib.decompressobj, (lib.error,)
 
 
 @register
@@ -88,9 +80,7 @@ class Isal(_ZlibApi):
     library = "isal"
     binding = ("isal.isal_zlib",)
     params = (Param("level", int, 2, "compression level", min=0, max=3),)
-
-    def memory_bytes(self, n: int) -> int:
-        return 3 * n + 8 * MiB  # level 3 keeps large hash tables
+    overhead = 8 * MiB  # level 3 keeps large hash tables
 
 
 @register
@@ -116,10 +106,8 @@ class Zopfli(_ZlibApi):
     def compress(self, data: bytes) -> bytes:
         return self.lib().compress(data, numiterations=self.config["iterations"])
 
-    def inflater(self) -> ModuleType:
-        import zlib
-
-        return zlib
+    def decoders(self) -> Decoders:
+        return ZLIB
 
     def memory_bytes(self, n: int) -> int:
         return 3 * n + 40 * min(n, 1 << 20) + 16 * MiB  # per-block cost model arrays

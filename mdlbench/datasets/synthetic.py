@@ -10,6 +10,8 @@ generation is seeded and reproducible across runs.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numba
 import numpy as np
 
@@ -198,7 +200,7 @@ class Hmm(DatasetLoader):
     summary = "hidden Markov source: seeded sticky transitions, Dirichlet emissions over k symbols"
     params = (
         Param("states", int, 4, "hidden states", min=1, max=64),
-        Param("k", int, 8, "alphabet size", min=2, max=256),
+        replace(_K, default=8),
         _N,
         Param("stay", float, 0.9, "probability of keeping the hidden state", min=0.0, max=1.0),
         Param("alpha", float, 0.3, "Dirichlet concentration of emissions", min=1e-3),
