@@ -284,7 +284,11 @@ def test_a_torch_coder_without_its_parameters_is_refused() -> None:
 # ----------------------------------------------------------------------------- the encoder's path
 
 
-@pytest.mark.parametrize("spec", [*TINY.values(), "gru:hidden=8,embed=4,streams=16,train_every=4"])
+@pytest.mark.parametrize("spec", [
+    *TINY.values(), "gru:hidden=8,embed=4,streams=16,train_every=4",
+    "lstm:hidden=16,embed=8,layers=2,streams=16,train_every=8,windows=4,kernel=numba",
+    "lstm:hidden=16,embed=8,streams=16,train_every=8,windows=2",
+    "gru:hidden=8,embed=4,streams=16,train_every=8,windows=4"])
 def test_segment_path_is_the_step_path(spec: str, fresh_registries) -> None:
     """The encoder's `encode_segment` gives, bit for bit, the rows the decoder's `predict` gives
     step by step, across training segments (the weights they learn stay equal), and the ideal
@@ -328,3 +332,64 @@ def test_lstm_step_follows_the_weights_after_training() -> None:
         step, _ = net.step(x, state)
         full, _ = net(x[None], state)
     torch.testing.assert_close(step, full[0], atol=1e-5, rtol=1e-4)
+
+
+def test_fused_step_is_one_path_and_near_torchs() -> None:
+    """kernel=numba: `steps` over a segment gives, bit for bit, what `step` gives one row at a
+    time (the encoder and the decoder take those two routes), and what the torch step gives up
+    to float32 rounding."""
+    from mdlbench.models.lstm import LSTMConfig, LSTMModel
+
+    torch.manual_seed(0)
+    net = LSTMModel(LSTMConfig(alphabet=20, embed=8, hidden=16, layers=2))
+    fused = LSTMModel(LSTMConfig(alphabet=20, embed=8, hidden=16, layers=2, fused=True))
+    fused.load_state_dict(net.state_dict())
+    x = torch.randint(0, 21, (30, 3))
+    with torch.no_grad():
+        state = fused.initial_state(3, torch.device("cpu"))
+        whole, _ = fused.steps(x, state)
+        rows, ref = [], []
+        s_fused, s_torch = state, net.initial_state(3, torch.device("cpu"))
+        for t in range(30):
+            logits, s_fused = fused.step(x[t], s_fused)
+            rows.append(logits)
+            logits, s_torch = net.step(x[t], s_torch)
+            ref.append(logits)
+    assert torch.equal(torch.stack(rows), whole)
+    torch.testing.assert_close(whole, torch.stack(ref), atol=1e-5, rtol=1e-4)
+
+
+def test_windows_train_on_the_segment_side_by_side() -> None:
+    """windows=W: the loss is the mean cross-entropy of the segment's W windows, each run by
+    the training forward from the state the coding path had at its start (by hand here)."""
+    from torch.nn import functional as F
+
+    comp = create("lstm:hidden=16,embed=8,streams=3,train_every=12,windows=3,kernel=numba")
+    model = comp.step_model(20, 3)
+    rng = np.random.default_rng(1)
+    seg = torch.from_numpy(rng.integers(0, 20, (12, 3)))
+    start = model.x
+    for row in seg[:-1]:
+        model.predict()
+        model.update(row.numpy())
+    assert len(model.starts) == 2
+    rows = torch.cat((start[None], seg))
+    inputs = rows[:-1]
+    losses = []
+    with torch.no_grad():
+        state = model.seg_state
+        for w, begin in enumerate((model.seg_state, *model.starts)):
+            logits, _ = model.net(inputs[4 * w:4 * w + 4], begin)
+            losses.append(F.cross_entropy(logits.reshape(-1, 20), seg[4 * w:4 * w + 4].reshape(-1)))
+            _, state = model.net.steps(inputs[4 * w:4 * w + 4], state)
+            if w < 2:  # the recorded start of the next window is the coding path's state
+                assert np.array_equal(state[0], model.starts[w][0])
+        torch.testing.assert_close(model._loss(rows), torch.stack(losses).mean())
+
+
+def test_bad_windows_are_refused() -> None:
+    with pytest.raises(UsageError, match="multiple"):
+        create("lstm:train_every=8,windows=3")
+    with pytest.raises(UsageError, match="recurrent"):
+        create("transformer:windows=2")
+    roundtrip("lstm:hidden=16,embed=8,streams=1,train_every=16,windows=4,kernel=numba", TEXT[:500])

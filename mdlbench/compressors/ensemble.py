@@ -4,6 +4,12 @@ Members. `ensemble:of=mix+lstm` builds each member from its spec (`of=lstm[hidde
 parameters separated by `;`). Every member runs as the standalone coder of its spec with the
 ensemble's `streams` (B), `seed`, `device` and `threads` (a member spec may not set `streams`:
 the ensemble's B is the member's), so "the member" always means a coder a user can run alone.
+The default, `mix+lstm[hidden=96;train_every=256;windows=8;kernel=numba]`, is chosen for speed
+on a CPU: the LSTM steps in one compiled call (not ~10 torch ops) and trains its 256-byte
+segments as 8 windows side by side, so the ensemble encodes at about `-c lstm`'s speed; the
+earlier default `mix+lstm[train_every=32]` (about 5x slower, a few tenths of a percent
+shorter on text) is still `of=mix+lstm[train_every=32]`. Streams of the earlier default
+(written before the selector byte's top bit, V2, was set) decode with its members.
 
 Layout and order. The input is cut into B contiguous lockstep streams (coding/streams.py), and
 every byte of every stream, step after step and stream after stream, is coded as 8 binary
@@ -101,6 +107,14 @@ from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, one_symbol, 
 
 _MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*)(?:\[([^\[\]]*)\])?$")
 _GPU_STREAMS = 16
+OF = "mix+lstm[hidden=96;train_every=256;windows=8;kernel=numba]"
+"""The default members: mix and a one-stream LSTM that steps in one compiled call and trains
+on its 256-byte segments as 8 windows side by side, so the ensemble codes at about the speed
+of `-c lstm` (16 streams) on a CPU."""
+OF_V1 = "mix+lstm[train_every=32]"
+"""The default members of streams written before the selector byte's V2 flag: the default
+spec decodes them with these."""
+V2 = 0x80
 _FLOOR = 1e-300
 # member kinds in the compiled loop
 NATIVE_MIX, NATIVE_KT, ROWS = 0, 1, 2
@@ -477,7 +491,7 @@ class EnsembleCoder(ModelCoder):
     library = "numba"
     stochastic = True
     params = (
-        Param("of", str, "mix+lstm[train_every=32]", "members joined by + (name or name[k=v;k=v])"),
+        Param("of", str, OF, "members joined by + (name or name[k=v;k=v])"),
         Param("mixer", str, "logistic", "how members are mixed", choices=("logistic", "bayes")),
         Param("switch", float, 0.0, "bayes: fixed-share rate per byte (0: the Bayes mixture)",
               min=0.0, max=1.0),
@@ -509,11 +523,12 @@ class EnsembleCoder(ModelCoder):
         bounds += [m.length_bound(stream_bytes, alpha) for m in self.members(1)]
         return min(self.max_input, max(bounds))
 
-    def members(self, streams: int) -> list[Any]:
-        """The member coders, each with the ensemble's streams, seed, device and threads."""
+    def members(self, streams: int, of: str | None = None) -> list[Any]:
+        """The member coders (of `of`, by default the spec's), each with the ensemble's
+        streams, seed, device and threads."""
         c = self.config
         comps = []
-        for spec in member_specs(c["of"]):
+        for spec in member_specs(of or c["of"]):
             name, _, args = spec.partition(":")
             if name not in REGISTRY:
                 known = ", ".join(n for n in sorted(REGISTRY) if _mixable(REGISTRY[n]))
@@ -555,7 +570,7 @@ class EnsembleCoder(ModelCoder):
             tail = runtime.write_meta(device, self.config["threads"], k)
         else:
             tail = alphabet_meta(0, k)
-        return bytes([selector]) + varint.encode(b) + tail
+        return bytes([V2 | selector]) + varint.encode(b) + tail
 
     def _run(self, comps: list[Any], k: int, n: int, b: int) -> _Run:
         c = self.config
@@ -634,12 +649,13 @@ class EnsembleCoder(ModelCoder):
     def _read_meta(self, meta: bytes, n: int) -> tuple[int, int, int, list[Any]]:
         if len(meta) < 3:
             raise CorruptStreamError("corrupt stream (ensemble meta too short)")
-        selector = meta[0]
+        selector = meta[0] & ~V2
         b, pos = varint.decode(meta, 1)
         want = self.config["streams"]
         if not 1 <= b <= max(n, 1) or (want and b != layout(n, want)[0]):
             raise CorruptStreamError(f"corrupt stream (ensemble meta says {b} streams)")
-        comps = self.members(b)
+        old = not meta[0] & V2 and self.config["of"] == OF  # the default of its day
+        comps = self.members(b, OF_V1 if old else None)
         if selector > len(comps):
             raise CorruptStreamError(f"corrupt stream (selector {selector} for {len(comps)} "
                                      f"members)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import UsageError
+from ..models import runtime
 from ..params import Param
 from .base import register
 from .torchcoder import TorchCoder, torch_params
@@ -18,8 +20,16 @@ class LSTMCoder(TorchCoder):
         Param("hidden", int, 128, "LSTM units per layer", min=1, max=8192),
         Param("layers", int, 1, "LSTM layers", min=1, max=16),
         Param("embed", int, 16, "input embedding width", min=1, max=4096),
+        Param("kernel", str, "torch", "the step path: torch ops, or one numba-compiled call a "
+              "step (CPU only; fastest for one stream)", choices=("torch", "numba")),
         *torch_params(streams=16, train_every=8, lr=0.02),
     )
+
+    def validate(self) -> None:
+        super().validate()
+        if self.config["kernel"] == "numba" and runtime.resolve_device(
+                self.config["device"]) != "cpu":
+            raise UsageError("lstm: kernel=numba runs on the CPU only (use kernel=torch on CUDA)")
 
     def activation_bytes(self, streams: int) -> int:
         """float32 gates, cell and hidden states of T steps x B streams per layer, and the
@@ -32,4 +42,5 @@ class LSTMCoder(TorchCoder):
         from ..models.lstm import LSTMConfig, LSTMModel
 
         c = self.config
-        return LSTMModel(LSTMConfig(alphabet, c["embed"], c["hidden"], c["layers"]))
+        return LSTMModel(LSTMConfig(alphabet, c["embed"], c["hidden"], c["layers"],
+                                    fused=c["kernel"] == "numba"))

@@ -42,6 +42,9 @@ def torch_params(streams: int = 16, train_every: int = 8, lr: float = 1e-3) -> t
               max=65536),
         Param("train_every", int, train_every, "steps per training segment (T)", min=1,
               max=100000),
+        Param("windows", int, 1, "a recurrent network trains on its segment cut into this many "
+              "windows side by side (truncated backpropagation, a W-times wider batch)", min=1,
+              max=65536),
         Param("seed", int, 0, "seed of the initial weights", min=0, max=2**31 - 1),
         Param("device", str, "cpu", "where the network runs", choices=("cpu", "cuda", "auto")),
         Param("threads", int, 1, "torch CPU threads (they can change the floats)", min=1,
@@ -82,6 +85,10 @@ class TorchCoder(LockstepCoder):
         if missing:
             raise UsageError(f"{self.name}: a TorchCoder's params end with *torch_params() "
                              f"(missing: {', '.join(missing)})")
+        w, t = self.config["windows"], self.config["train_every"]
+        if w > 1 and (t % w or self.context() is not None):
+            raise UsageError(f"{self.name}: windows={w} needs a recurrent network and "
+                             f"train_every a multiple of it (train_every={t})")
 
     def build(self, alphabet: int) -> Any:
         """A fresh torch.nn.Module over `alphabet` symbols (inputs 0..alphabet, the last being
@@ -108,7 +115,7 @@ class TorchCoder(LockstepCoder):
             net = self.build(alphabet)  # initialised on the CPU: same weights everywhere
         net = net.to(device)
         return TorchStep(net, self.optimizer, alphabet, streams, device, c["train_every"],
-                         c["threads"], self.context())
+                         c["threads"], self.context(), c["windows"])
 
     def segment_steps(self) -> int:
         return self.config["train_every"]

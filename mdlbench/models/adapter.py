@@ -64,16 +64,20 @@ class TorchStep:
     an int C: a window model over the last C symbols."""
 
     def __init__(self, net: Any, optimizer: OptimizerFactory, alphabet: int, streams: int,
-                 device: str, train_every: int, threads: int, context: int | None = None) -> None:
+                 device: str, train_every: int, threads: int, context: int | None = None,
+                 windows: int = 1) -> None:
         import torch
 
         self.torch = torch
         self.net, self.alphabet, self.streams = net, alphabet, streams
         self.device = torch.device(device)
         self.threads, self.train_every, self.context = threads, train_every, context
+        self.window_steps = train_every // windows  # a recurrent model's training windows
+        self.starts: list[Any] = []  # the state at each window's start, this segment
         self.opt = optimizer(net.parameters())
         self.refresh = getattr(net, "refresh", None)
         self.step = getattr(net, "step", None)
+        self.steps = getattr(net, "steps", None) if context is None else None
         self.x = torch.full((streams,), alphabet, dtype=torch.long, device=self.device)  # start
         self.rows: list[Any] = [self.x]  # the segment's first input, then its symbols
         self.updates = 0
@@ -115,12 +119,27 @@ class TorchStep:
         logits, first = [], self.x if len(self.rows) == 1 else None
         with torch.no_grad():
             self._segment_start()
-            for x in seg.unbind(0):
-                logits.append(self._step(self.x))
-                self._advance(x)
+            if self.steps is not None:  # the model takes a window's inputs in one call
+                inputs, done = torch.cat((self.x[None], seg[:-1])), 0
+                while done < len(seg):
+                    self._window_start()
+                    n = min(len(seg) - done, self.window_steps - (len(self.rows) - 1)
+                            % self.window_steps)
+                    rows, self.state = self.steps(inputs[done:done + n], self.state)
+                    logits.append(rows)
+                    self.rows.extend(seg[done:done + n].unbind(0))
+                    done += n
+                self.x = seg[-1]
+                stacked = torch.cat(logits)
+            else:
+                for x in seg.unbind(0):
+                    self._window_start()
+                    logits.append(self._step(self.x))
+                    self._advance(x)
+                stacked = torch.stack(logits)
             # one softmax over the stacked rows: softmax is row-wise, so each row is the
             # float32 row `_probs` gives for that step alone
-            p = _widen(torch.stack(logits).float().softmax(-1).view(-1, self.alphabet))
+            p = _widen(stacked.float().softmax(-1).view(-1, self.alphabet))
             hit = p.gather(1, seg.view(-1, 1)).view(-1) / p.sum(1)
             bits = float(-hit.log2().sum())
         if len(self.rows) > self.train_every:  # a whole segment: its rows in one op, not T + 1
@@ -132,6 +151,7 @@ class TorchStep:
         makes them the coder's float64 rows (elementwise and exact: one row at a time or a
         segment's rows at once give the same floats)."""
         self._segment_start()
+        self._window_start()
         return self._step(self.x).float().softmax(-1)
 
     def _segment_start(self) -> None:
@@ -140,6 +160,13 @@ class TorchStep:
             runtime.settle(self.threads)
             if self.context is None:
                 self.seg_state = self.state
+
+    def _window_start(self) -> None:
+        """Before a step that starts a training window (a recurrent model's segment cut into
+        `windows`): keep the state it starts from (the first window's is `seg_state`)."""
+        done = len(self.rows) - 1
+        if self.context is None and done and done % self.window_steps == 0:
+            self.starts.append(self.state)
 
     def _advance(self, x: Any) -> None:
         self.rows.append(x)
@@ -155,7 +182,7 @@ class TorchStep:
         self.opt.step()
         if self.refresh is not None:
             self.refresh()
-        self.rows = [self.x]
+        self.rows, self.starts = [self.x], []
         self.updates += 1
 
     def _step(self, x: Any) -> Any:
@@ -179,8 +206,17 @@ class TorchStep:
         cross_entropy = self.torch.nn.functional.cross_entropy
         target = rows[1:]
         if self.context is None:
-            logits, _ = self.net(rows[:-1], self.seg_state)
-            return cross_entropy(logits.reshape(-1, k), target.reshape(-1))
+            if not self.starts:
+                logits, _ = self.net(rows[:-1], self.seg_state)
+                return cross_entropy(logits.reshape(-1, k), target.reshape(-1))
+            # W windows of the segment side by side, a batch of W x B: row w * B + b is
+            # stream b's window w, starting from the state the coding path had there
+            w, b = len(self.starts) + 1, rows.shape[1]
+            cut = self.window_steps
+            side = rows[:-1].reshape(w, cut, b).transpose(0, 1).reshape(cut, w * b)
+            logits, _ = self.net(side, _side_by_side([self.seg_state, *self.starts]))
+            target = target.reshape(w, cut, b).transpose(0, 1).reshape(-1)
+            return cross_entropy(logits.reshape(-1, k), target)
         seq = self.torch.cat([self.hist, target.T], 1)  # (B, <= keep + 1 + T)
         self.hist = seq[:, seq.shape[1] - self.keep - 1:]
         logits = self.net(seq[:, :-1])[:, -t:]
@@ -190,3 +226,17 @@ class TorchStep:
 def _widen(probs: Any) -> Any:
     """float32 softmax rows -> float64 floored at PROB_FLOOR (no symbol has probability 0)."""
     return probs.double().clamp_min_(PROB_FLOOR)
+
+
+def _side_by_side(states: list[Any]) -> Any:
+    """Recurrent states (a tensor or array of (layers, B, H), or a tuple of them) of W windows,
+    joined along the stream axis: (layers, W x B, H), window by window. The first may be None
+    (a model without `initial_state` starts from None, which torch's RNNs read as zeros)."""
+    import torch
+
+    if isinstance(states[-1], tuple):
+        first = states[0] if states[0] is not None else (None,) * len(states[-1])
+        return tuple(_side_by_side(list(part)) for part in zip(first, *states[1:], strict=True))
+    parts = [torch.as_tensor(s) for s in states[1:]]  # windows after the first: states
+    first = torch.zeros_like(parts[0]) if states[0] is None else torch.as_tensor(states[0])
+    return torch.cat([first, *parts], 1)
