@@ -6,10 +6,11 @@ ensemble's `streams` (B), `seed`, `device` and `threads` (a member spec may not 
 the ensemble's B is the member's), so "the member" always means a coder a user can run alone.
 The default, `mix+lstm[hidden=96;train_every=256;windows=8;kernel=numba]`, is chosen for speed
 on a CPU: the LSTM steps in one compiled call (not ~10 torch ops) and trains its 256-byte
-segments as 8 windows side by side, so the ensemble encodes at about `-c lstm`'s speed; the
-earlier default `mix+lstm[train_every=32]` (about 5x slower, a few tenths of a percent
-shorter on text) is still `of=mix+lstm[train_every=32]`. Streams of the earlier default
-(written before the selector byte's top bit, V2, was set) decode with its members.
+segments as 8 windows side by side, so the ensemble encodes at 0.83x `-c lstm`'s speed (the
+whole Bible, one run) and is shorter than the earlier default `mix+lstm[train_every=32]`
+(about 5x slower) on the Bible and plrabn12, about 0.1 % longer on the other three English
+Canterbury texts. Streams of the earlier default (written before the selector byte's top
+bit, V2, was set) decode with its members.
 
 Layout and order. The input is cut into B contiguous lockstep streams (coding/streams.py), and
 every byte of every stream, step after step and stream after stream, is coded as 8 binary
@@ -23,9 +24,9 @@ holds no symbol of the alphabet (K = max byte + 1) is not coded. Each member giv
 On CPU B defaults to 1 (`streams=0`): `mix` then runs in its natural single-stream order, which
 is what lets the mixture beat it (mix loses 0.4-2 % as 2-16 interleaved streams, see mix.py); a
 network on CUDA gets B = 16. `streams=16` on CPU is the NNCP layout, where one batched network
-step serves 16 bytes: the ensemble then encodes at about its network member's speed (as one
-stream, a network step per byte, several times slower), but on the whole Bible the mixture of
-mix:streams=16 and lstm:streams=16 is 1.9 % longer than mix alone. The encoder runs the network
+step serves 16 bytes, but on the whole Bible the mixture of mix:streams=16 and
+lstm:streams=16 is 1.9 % longer than mix alone; one stream of a torch network is why the
+default LSTM member is a compiled one-stream step. The encoder runs the network
 members a training segment at a time (`encode_segment`: the rows of the whole segment, then the
 compiled loop over it); the decoder a step at a time. B is stored in the stream.
 
