@@ -74,6 +74,8 @@ class TorchStep:
         self.opt = optimizer(net.parameters())
         self.refresh = getattr(net, "refresh", None)
         self.step = getattr(net, "step", None)
+        self.one_forward = context is None and self.step is None
+        """Steps run forward on T = 1: their input is (1, B) and their logits (1, B, K)."""
         self.x = torch.full((streams,), alphabet, dtype=torch.long, device=self.device)  # start
         self.rows: list[Any] = [self.x]  # the segment's first input, then its symbols
         self.updates = 0
@@ -104,34 +106,68 @@ class TorchStep:
             self._train()
 
     def encode_segment(self, symbols: np.ndarray) -> tuple[np.ndarray, float]:
-        """The encoder's path: predict and learn the (t, B) `symbols` of the next t steps, which
-        must not run past the end of the training segment; train if they complete it. Returns
-        their (t * B, K) distributions, exactly as `predict` gives them step by step, and
-        Σ -log2 p of the symbols under them (normalised), in bits."""
+        """The encoder's path for one segment: predict and learn the (t, B) `symbols` of the
+        next t steps, which must not run past the end of the training segment; train if they
+        complete it. Returns their (t * B, K) distributions, exactly as `predict` gives them step
+        by step, and Σ -log2 p of the symbols under them (normalised), in bits."""
+        if len(self.rows) + len(symbols) > self.train_every + 1:
+            raise ValueError("encode_segment runs past the end of the training segment")
+        probs, bits = self.encode_segments(symbols)
+        return probs, bits[0] if bits else 0.0
+
+    def encode_segments(self, symbols: np.ndarray) -> tuple[np.ndarray, list[float]]:
+        """The encoder's path over several segments: predict and learn the (t, B) `symbols` of
+        the next t steps, training at every segment's end, in order. Returns their (t * B, K)
+        distributions, exactly as `predict` gives them step by step, and Σ -log2 p (normalised,
+        in bits) of each segment's symbols: one float per segment, the first for the rest of
+        the segment under way. A row depends only on the weights at its step, and softmax,
+        `_widen` and the bits are row-wise, so all segments' rows go through them at once after
+        the last one trained (a handful of torch ops per call, not per segment)."""
         torch = self.torch
         seg = torch.from_numpy(np.ascontiguousarray(symbols, dtype=np.int64)).to(self.device)
-        if len(self.rows) + len(seg) > self.train_every + 1:
-            raise ValueError("encode_segment runs past the end of the training segment")
-        logits, first = [], self.x if len(self.rows) == 1 else None
+        rows = torch.cat((self.x[None], seg))  # every step's input, then the last symbol
+        logits: list[Any] = []
+        sizes: list[int] = []
+        t0 = 0
+        while t0 < len(seg):
+            t1 = min(len(seg), t0 + self.train_every + 1 - len(self.rows))
+            self._segment(rows[t0:t1 + 1], logits)
+            sizes.append((t1 - t0) * self.streams)
+            t0 = t1
+        if not logits:
+            return np.empty((0, self.alphabet)), []
         with torch.no_grad():
-            self._segment_start()
-            for x in seg.unbind(0):
-                logits.append(self._step(self.x))
-                self._advance(x)
             # one softmax over the stacked rows: softmax is row-wise, so each row is the
             # float32 row `_probs` gives for that step alone
-            p = _widen(torch.stack(logits).float().softmax(-1).view(-1, self.alphabet))
+            stacked = torch.cat(logits) if self.one_forward else torch.stack(logits)
+            p = _widen(stacked.float().softmax(-1).view(-1, self.alphabet))
             hit = p.gather(1, seg.view(-1, 1)).view(-1) / p.sum(1)
-            bits = float(-hit.log2().sum())
-        if len(self.rows) > self.train_every:  # a whole segment: its rows in one op, not T + 1
-            self._train(None if first is None else torch.cat((first[None], seg)))
+            # each segment's sum over its own contiguous run: the floats of one sum per segment
+            bits = torch.stack([-part.sum() for part in hit.log2().split(sizes)]).tolist()
         return p.cpu().numpy(), bits
+
+    def _segment(self, rows: Any, logits: list[Any]) -> None:
+        """Run the steps whose inputs are `rows[:-1]` ((t + 1, B): the current input, then
+        the t symbols, which end at or before the training segment's end), appending each
+        step's logits to `logits`; train if they complete the segment."""
+        whole = len(self.rows) == 1 and len(rows) == self.train_every + 1
+        inputs = rows[:-1]
+        with self.torch.no_grad():
+            self._segment_start()
+            for x in inputs.split(1) if self.one_forward else inputs.unbind(0):
+                logits.append(self._step(x))
+        self.rows.extend(rows[1:].unbind(0))
+        self.x = self.rows[-1]
+        if len(self.rows) > self.train_every:  # a whole segment: its rows in one op, not T + 1
+            self._train(rows if whole else None)
 
     def _probs(self) -> Any:
         """(B, K) float32 softmax for the next step, from the coding path (no_grad); `_widen`
         makes them the coder's float64 rows (elementwise and exact: one row at a time or a
         segment's rows at once give the same floats)."""
         self._segment_start()
+        if self.one_forward:
+            return self._step(self.x[None])[0].float().softmax(-1)
         return self._step(self.x).float().softmax(-1)
 
     def _segment_start(self) -> None:
@@ -159,14 +195,16 @@ class TorchStep:
         self.updates += 1
 
     def _step(self, x: Any) -> Any:
-        """(B,) inputs -> (B, K) logits, advancing the model's state: the coding path."""
+        """(B,) inputs -> (B, K) logits, advancing the model's state: the coding path. When
+        `one_forward` (a recurrent model without `step`): (1, B) -> (1, B, K), forward on
+        T = 1."""
         net = self.net
         if self.context is None:
             if self.step is not None:
                 logits, self.state = self.step(x, self.state)
                 return logits
-            logits, self.state = net(x[None], self.state)
-            return logits[0]
+            logits, self.state = net(x, self.state)
+            return logits
         if self.cache is not None:
             return self.step(x, self.cache)
         self.window = self.torch.cat([self.window, x[:, None]], 1)[:, -self.context:]
