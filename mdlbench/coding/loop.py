@@ -7,8 +7,8 @@ order on both sides, so the two cannot drift apart (the failure DeepMind's LMIC 
 computes probabilities one way to compress and another way to decompress).
 
 A `SegmentModel` (the torch coders' `TorchStep`) also lets the encoder, which knows every symbol,
-run a whole training segment per call (`code_segments`): the same predictions, one coder call
-per segment instead of one per step; its decoder still runs `code_steps`.
+run whole training segments per call, several at once (`code_segments`): the same predictions,
+one coder call per segment instead of one per step; its decoder still runs `code_steps`.
 
 Who runs on it: the neural coders (through coding/streams.py), the variational coders' window
 model (data pushed on and popped off an `AnsStack`), kt's byte-level `KTStepModel`, and the

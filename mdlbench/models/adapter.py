@@ -27,11 +27,13 @@ order when decoding, so both sides see bit-identical floats; models/runtime.py f
 settings those floats depend on):
 - predict: the coding path (step, or forward on the window) under no_grad; softmax in float32,
   then float64 floored at PROB_FLOOR: the (B, K) distributions the entropy coder gets. The encoder
-  knows every symbol, so it runs a whole training segment in one call (`encode_segment`: the
-  same per-step calls, the segment's rows and their ideal bits handed over at once, one coder
-  call per segment); the decoder predicts step by step. Both run the same `_step` per step;
-  the encoder takes one softmax over the segment's stacked logits (softmax and `_widen` are
-  row-wise, so each row is the float the decoder's one-step softmax gives).
+  knows every symbol, so it runs several training segments in one call (`encode_segments`: the
+  same per-step calls and the same training at each segment's end, in order, then the rows of
+  all of them and each segment's ideal bits at once; the coder still gets one call per
+  segment); the decoder predicts step by step. Both run the same `_step` per step; the encoder
+  takes one softmax over the stacked logits of its segments (a row depends only on the weights
+  at its step, and softmax and `_widen` are row-wise, so each row is the float the decoder's
+  one-step softmax gives).
 - update(symbols): every T = `train_every` steps, one optimiser step on the mean cross-entropy
   of the T×B symbols just coded. A recurrent model trains with forward over the segment's inputs
   from the state the segment started in; a window model with forward over the segment with up
