@@ -316,6 +316,39 @@ def test_segment_path_is_the_step_path(spec: str, fresh_registries) -> None:
         enc.encode_segment(np.zeros((t_seg + 1, b), dtype=np.int64))
 
 
+@pytest.mark.parametrize("spec", [*TINY.values(), "gru:hidden=8,embed=4,streams=16,train_every=4"])
+def test_several_segments_per_call_are_one_at_a_time(spec: str, fresh_registries) -> None:
+    """`encode_segments` over several segments (starting mid-segment, ending in a part of one)
+    gives the rows and the per-segment ideal bits, float for float, of one `encode_segment`
+    call per segment; and the stream does not depend on how many segments `code_segments`
+    hands the model per call."""
+    from mdlbench.coding import loop
+
+    plugins.load_file(EXAMPLES / "gru_coder.py")
+    comp = create(spec)
+    data = TEXT[:640]
+    k, (b, q, _r) = max(data) + 1, layout(len(data), 16)
+    streams = np.frombuffer(data, dtype=np.uint8).reshape(b, q).T.astype(np.int64)
+    one, many = comp.step_model(k, b), comp.step_model(k, b)
+    t_seg = comp.config["train_every"]
+    p_one, bits_one = [], []
+    for t0, t1 in [(0, 1), (1, t_seg), *((t, t + t_seg) for t in range(t_seg, q, t_seg))]:
+        p, bits = one.encode_segment(streams[t0:t1])
+        p_one.append(p)
+        bits_one.append(bits)
+    p_head, bits_head = many.encode_segments(streams[:1])
+    p_rest, bits_rest = many.encode_segments(streams[1:])
+    np.testing.assert_array_equal(np.concatenate([p_head, p_rest]), np.concatenate(p_one))
+    assert bits_head + bits_rest == bits_one
+    assert one.updates == many.updates == q // t_seg
+    blobs = []
+    for values in (1, loop.BATCH_VALUES, 1 << 30):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(loop, "BATCH_VALUES", values)
+            blobs.append(comp.encode(data).blob)
+    assert blobs[0] == blobs[1] == blobs[2]
+
+
 def test_lstm_step_follows_the_weights_after_training() -> None:
     """The step path caches the embedding x input-weights table; after an optimiser step it
     must use the new weights (TorchStep calls `refresh()`), not the table of the old ones."""

@@ -7,8 +7,8 @@ order on both sides, so the two cannot drift apart (the failure DeepMind's LMIC 
 computes probabilities one way to compress and another way to decompress).
 
 A `SegmentModel` (the torch coders' `TorchStep`) also lets the encoder, which knows every symbol,
-run a whole training segment per call (`code_segments`): the same predictions, one coder call
-per segment instead of one per step; its decoder still runs `code_steps`.
+run whole training segments per call, several at once (`code_segments`): the same predictions,
+one coder call per segment instead of one per step; its decoder still runs `code_steps`.
 
 Who runs on it: the neural coders (through coding/streams.py), the variational coders' window
 model (data pushed on and popped off an `AnsStack`), kt's byte-level `KTStepModel`, and the
@@ -27,6 +27,11 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+BATCH_VALUES = 1 << 17
+"""Probabilities a SegmentModel computes per `encode_segments` call in `code_segments` (1 MiB of
+float64): enough segments that its per-call torch ops cost little (GRU example, T = 8, B = 16,
+K = 63: 39 µs a segment alone, 16 µs in 16), few enough to stay in cache."""
 
 
 class StepModel(Protocol):
@@ -62,6 +67,12 @@ class SegmentModel(Protocol):
     def encode_segment(self, symbols: np.ndarray) -> tuple[np.ndarray, float]:
         """Predict and learn the (t, B) symbols of the next t <= train_every steps (never past
         a segment's end); their (t * B, K) distributions and Σ -log2 p in bits."""
+        ...
+
+    def encode_segments(self, symbols: np.ndarray) -> tuple[np.ndarray, list[float]]:
+        """Predict and learn the (t, B) symbols of the next t steps, any number of segments
+        (training at each one's end); their (t * B, K) distributions and Σ -log2 p in bits of
+        each segment (the first: the rest of the one under way)."""
         ...
 
 
@@ -109,19 +120,25 @@ def code_segments(model: SegmentModel, encoder: SymbolEncoder, symbols: np.ndarr
                   progress: Callable[..., None] | None = None, every: int = 256) -> None:
     """Encode the (steps, B) `symbols` one training segment at a time: the encoder's side of
     `code_steps` for a SegmentModel (the decoder still runs `code_steps`, which makes the same
-    predictions one step at a time). `record(steps, symbols)` after each segment; `progress` as
-    in `code_steps`, at segment ends."""
+    predictions one step at a time). The model runs several segments per call (about
+    `BATCH_VALUES` probabilities), the coder still gets one call per segment, in order, so the
+    stream and the running ideal bits are those of one call each. `record(steps, symbols)`
+    after each segment; `progress` as in `code_steps`, at segment ends."""
     steps, seg = symbols.shape[0], model.train_every
-    for t0 in range(0, steps, seg):
-        rows = symbols[t0:t0 + seg]
-        probs, bits = model.encode_segment(rows)
-        encoder.encode(rows, probs, bits)
-        if record is not None:
-            record(len(rows), rows.size)
-        t1 = t0 + len(rows)
-        if progress is not None and (t1 // every != t0 // every or t1 == steps):
-            bits_so_far = getattr(encoder, "bits_ideal", None)
-            if bits_so_far is None:
-                progress(t1, steps)
-            else:
-                progress(t1, steps, bits_so_far)
+    per_call = seg * max(1, BATCH_VALUES // (seg * model.streams * model.alphabet))
+    for c0 in range(0, steps, per_call):
+        probs, bits = model.encode_segments(symbols[c0:c0 + per_call])
+        at = 0
+        for t0, seg_bits in zip(range(c0, steps, seg), bits, strict=False):
+            rows = symbols[t0:t0 + seg]
+            encoder.encode(rows, probs[at:at + rows.size], seg_bits)
+            at += rows.size
+            if record is not None:
+                record(len(rows), rows.size)
+            t1 = t0 + len(rows)
+            if progress is not None and (t1 // every != t0 // every or t1 == steps):
+                bits_so_far = getattr(encoder, "bits_ideal", None)
+                if bits_so_far is None:
+                    progress(t1, steps)
+                else:
+                    progress(t1, steps, bits_so_far)

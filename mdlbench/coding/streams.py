@@ -3,7 +3,7 @@
 The input of n bytes is cut into B contiguous streams whose lengths differ by at most one (the
 first n mod B streams are one byte longer). Each step the model predicts the next byte of all B
 streams at once, the B distributions go to the coder in one call, and the model is told the true
-bytes (`code_steps`; a `SegmentModel` encodes a training segment per call, `code_segments`);
+bytes (`code_steps`; a `SegmentModel` encodes several training segments per call, `code_segments`);
 the decoder makes the very same predictions. Bellard's NNCP (Bellard 2019,
 "Lossless Data Compression with Neural Networks") codes this way: one batched forward pass per
 step instead of one per byte. Nothing here depends on what the model is (torch network, mixture

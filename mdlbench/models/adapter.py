@@ -27,11 +27,13 @@ order when decoding, so both sides see bit-identical floats; models/runtime.py f
 settings those floats depend on):
 - predict: the coding path (step, or forward on the window) under no_grad; softmax in float32,
   then float64 floored at PROB_FLOOR: the (B, K) distributions the entropy coder gets. The encoder
-  knows every symbol, so it runs a whole training segment in one call (`encode_segment`: the
-  same per-step calls, the segment's rows and their ideal bits handed over at once, one coder
-  call per segment); the decoder predicts step by step. Both run the same `_step` per step;
-  the encoder takes one softmax over the segment's stacked logits (softmax and `_widen` are
-  row-wise, so each row is the float the decoder's one-step softmax gives).
+  knows every symbol, so it runs several training segments in one call (`encode_segments`: the
+  same per-step calls and the same training at each segment's end, in order, then the rows of
+  all of them and each segment's ideal bits at once; the coder still gets one call per
+  segment); the decoder predicts step by step. Both run the same `_step` per step; the encoder
+  takes one softmax over the stacked logits of its segments (a row depends only on the weights
+  at its step, and softmax and `_widen` are row-wise, so each row is the float the decoder's
+  one-step softmax gives).
 - update(symbols): every T = `train_every` steps, one optimiser step on the mean cross-entropy
   of the T×B symbols just coded. A recurrent model trains with forward over the segment's inputs
   from the state the segment started in; a window model with forward over the segment with up
@@ -78,6 +80,10 @@ class TorchStep:
         self.refresh = getattr(net, "refresh", None)
         self.step = getattr(net, "step", None)
         self.steps = getattr(net, "steps", None) if context is None else None
+        """A recurrent model's path over several steps in one call ((t, B) -> (t, B, K))."""
+        self.one_forward = context is None and self.step is None
+        """Steps run forward on T = 1: their input is (1, B) and their logits (1, B, K)."""
+        self.windowed = context is None and windows > 1
         self.x = torch.full((streams,), alphabet, dtype=torch.long, device=self.device)  # start
         self.rows: list[Any] = [self.x]  # the segment's first input, then its symbols
         self.updates = 0
@@ -108,50 +114,82 @@ class TorchStep:
             self._train()
 
     def encode_segment(self, symbols: np.ndarray) -> tuple[np.ndarray, float]:
-        """The encoder's path: predict and learn the (t, B) `symbols` of the next t steps, which
-        must not run past the end of the training segment; train if they complete it. Returns
-        their (t * B, K) distributions, exactly as `predict` gives them step by step, and
-        Σ -log2 p of the symbols under them (normalised), in bits."""
+        """The encoder's path for one segment: predict and learn the (t, B) `symbols` of the
+        next t steps, which must not run past the end of the training segment; train if they
+        complete it. Returns their (t * B, K) distributions, exactly as `predict` gives them step
+        by step, and Σ -log2 p of the symbols under them (normalised), in bits."""
+        if len(self.rows) + len(symbols) > self.train_every + 1:
+            raise ValueError("encode_segment runs past the end of the training segment")
+        probs, bits = self.encode_segments(symbols)
+        return probs, bits[0] if bits else 0.0
+
+    def encode_segments(self, symbols: np.ndarray) -> tuple[np.ndarray, list[float]]:
+        """The encoder's path over several segments: predict and learn the (t, B) `symbols` of
+        the next t steps, training at every segment's end, in order. Returns their (t * B, K)
+        distributions, exactly as `predict` gives them step by step, and Σ -log2 p (normalised,
+        in bits) of each segment's symbols: one float per segment, the first for the rest of
+        the segment under way. A row depends only on the weights at its step, and softmax,
+        `_widen` and the bits are row-wise, so all segments' rows go through them at once after
+        the last one trained (a handful of torch ops per call, not per segment)."""
         torch = self.torch
         seg = torch.from_numpy(np.ascontiguousarray(symbols, dtype=np.int64)).to(self.device)
-        if len(self.rows) + len(seg) > self.train_every + 1:
-            raise ValueError("encode_segment runs past the end of the training segment")
-        logits, first = [], self.x if len(self.rows) == 1 else None
+        rows = torch.cat((self.x[None], seg))  # every step's input, then the last symbol
+        logits: list[Any] = []
+        sizes: list[int] = []
+        t0 = 0
+        while t0 < len(seg):
+            t1 = min(len(seg), t0 + self.train_every + 1 - len(self.rows))
+            self._segment(rows[t0:t1 + 1], logits)
+            sizes.append((t1 - t0) * self.streams)
+            t0 = t1
+        if not logits:
+            return np.empty((0, self.alphabet)), []
         with torch.no_grad():
-            self._segment_start()
-            if self.steps is not None:  # the model takes a window's inputs in one call
-                inputs, done = torch.cat((self.x[None], seg[:-1])), 0
-                while done < len(seg):
-                    self._window_start()
-                    n = min(len(seg) - done, self.window_steps - (len(self.rows) - 1)
-                            % self.window_steps)
-                    rows, self.state = self.steps(inputs[done:done + n], self.state)
-                    logits.append(rows)
-                    self.rows.extend(seg[done:done + n].unbind(0))
-                    done += n
-                self.x = seg[-1]
-                stacked = torch.cat(logits)
-            else:
-                for x in seg.unbind(0):
-                    self._window_start()
-                    logits.append(self._step(self.x))
-                    self._advance(x)
-                stacked = torch.stack(logits)
             # one softmax over the stacked rows: softmax is row-wise, so each row is the
             # float32 row `_probs` gives for that step alone
+            chunks = self.one_forward or self.steps is not None  # (t, B, K) pieces
+            stacked = torch.cat(logits) if chunks else torch.stack(logits)
             p = _widen(stacked.float().softmax(-1).view(-1, self.alphabet))
             hit = p.gather(1, seg.view(-1, 1)).view(-1) / p.sum(1)
-            bits = float(-hit.log2().sum())
-        if len(self.rows) > self.train_every:  # a whole segment: its rows in one op, not T + 1
-            self._train(None if first is None else torch.cat((first[None], seg)))
+            # each segment's sum over its own contiguous run: the floats of one sum per segment
+            bits = torch.stack([-part.sum() for part in hit.log2().split(sizes)]).tolist()
         return p.cpu().numpy(), bits
+
+    def _segment(self, rows: Any, logits: list[Any]) -> None:
+        """Run the steps whose inputs are `rows[:-1]` ((t + 1, B): the current input, then
+        the t symbols, which end at or before the training segment's end), appending each
+        step's logits to `logits`; train if they complete the segment."""
+        whole = len(self.rows) == 1 and len(rows) == self.train_every + 1
+        inputs, base = rows[:-1], len(self.rows) - 1
+        with self.torch.no_grad():
+            self._segment_start()
+            if self.steps is not None:  # up to a window's steps in one call
+                done = 0
+                while done < len(inputs):
+                    self._window_start(base + done)
+                    n = min(len(inputs) - done, self.window_steps - (base + done)
+                            % self.window_steps)
+                    out, self.state = self.steps(inputs[done:done + n], self.state)
+                    logits.append(out)
+                    done += n
+            else:
+                for i, x in enumerate(inputs.split(1) if self.one_forward else inputs.unbind(0)):
+                    if self.windowed:
+                        self._window_start(base + i)
+                    logits.append(self._step(x))
+        self.rows.extend(rows[1:].unbind(0))
+        self.x = self.rows[-1]
+        if len(self.rows) > self.train_every:  # a whole segment: its rows in one op, not T + 1
+            self._train(rows if whole else None)
 
     def _probs(self) -> Any:
         """(B, K) float32 softmax for the next step, from the coding path (no_grad); `_widen`
         makes them the coder's float64 rows (elementwise and exact: one row at a time or a
         segment's rows at once give the same floats)."""
         self._segment_start()
-        self._window_start()
+        self._window_start(len(self.rows) - 1)
+        if self.one_forward:
+            return self._step(self.x[None])[0].float().softmax(-1)
         return self._step(self.x).float().softmax(-1)
 
     def _segment_start(self) -> None:
@@ -161,11 +199,11 @@ class TorchStep:
             if self.context is None:
                 self.seg_state = self.state
 
-    def _window_start(self) -> None:
-        """Before a step that starts a training window (a recurrent model's segment cut into
-        `windows`): keep the state it starts from (the first window's is `seg_state`)."""
-        done = len(self.rows) - 1
-        if self.context is None and done and done % self.window_steps == 0:
+    def _window_start(self, done: int) -> None:
+        """Before the step after `done` steps of the segment: if it starts a training window
+        (a recurrent model's segment cut into `windows`), keep the state it starts from (the
+        first window's is `seg_state`)."""
+        if self.windowed and done and done % self.window_steps == 0:
             self.starts.append(self.state)
 
     def _advance(self, x: Any) -> None:
@@ -186,14 +224,16 @@ class TorchStep:
         self.updates += 1
 
     def _step(self, x: Any) -> Any:
-        """(B,) inputs -> (B, K) logits, advancing the model's state: the coding path."""
+        """(B,) inputs -> (B, K) logits, advancing the model's state: the coding path. When
+        `one_forward` (a recurrent model without `step`): (1, B) -> (1, B, K), forward on
+        T = 1."""
         net = self.net
         if self.context is None:
             if self.step is not None:
                 logits, self.state = self.step(x, self.state)
                 return logits
-            logits, self.state = net(x[None], self.state)
-            return logits[0]
+            logits, self.state = net(x, self.state)
+            return logits
         if self.cache is not None:
             return self.step(x, self.cache)
         self.window = self.torch.cat([self.window, x[:, None]], 1)[:, -self.context:]
