@@ -257,7 +257,7 @@ def test_corrupt_binary_meta_is_one_clear_error() -> None:
     header, payload = container.unwrap(comp.encode(data).blob)
     assert header.meta == detect_shape(np.frombuffer(data, dtype=np.uint8)).meta() != b""
     for meta in (b"\x00\x00\x00\x00", b"\x07\x18\x00\x00", b"\x0a\x18\x00\x00",
-                 b"\x08\x00\x00\x00", b"\x13\x18\x00\x00", b"\x05\x00\x00\x00\x18\x00\x07",
+                 b"\x08\x00\x00\x00", b"\x23\x18\x00\x00", b"\x12\x18\x00\x00", b"\x05\x00\x00\x00\x18\x00\x07",
                  b"\x04\x00\x00\x00\x01\x00\x01", b"\x03\x01\x00\x00",
                  b"\x01\x18\x00\x00", b"\x03\xff\xff\xff", b"\x03\x18\x00", b"\x01"):
         blob = container.wrap(comp.spec, data, payload, meta)
@@ -266,6 +266,45 @@ def test_corrupt_binary_meta_is_one_clear_error() -> None:
     blob = container.wrap(f"{SMALL},binary=false", data, payload, header.meta)
     with pytest.raises(CorruptStreamError, match="binary=false"):
         create(f"{SMALL},binary=false").decode(blob)
+
+
+def _x86(n: int, seed: int) -> bytes:
+    """Machine-code-like bytes: random instruction bytes with calls (E8 + a relative address)
+    to 40 function entry points from many places, as a linker lays them out."""
+    rng = np.random.default_rng(seed)
+    buf = bytearray(rng.integers(0, 256, n, dtype=np.uint8).tobytes())
+    entries = rng.integers(0, n, 40)
+    for pos in sorted(rng.choice(n - 5, n // 40, replace=False)):
+        rel = int(rng.choice(entries)) - (int(pos) + 5)
+        buf[pos:pos + 5] = b"\xe8" + rel.to_bytes(4, "little", signed=True)
+    return bytes(buf)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0x00, 0xE8, 0xE9, 0xFF, 0x12, 0x80]) | st.integers(0, 255),
+                max_size=300))
+def test_e8e9_is_exactly_undone(values: list[int]) -> None:
+    buf = np.array(values, dtype=np.uint8)
+    fwd = buf.copy()
+    mix.e8e9(fwd, True)
+    back = fwd.copy()
+    mix.e8e9(back, False)
+    assert np.array_equal(back, buf)
+
+
+def test_x86_code_is_detected_and_transformed(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _x86(60000, 3)
+    shape = detect_shape(np.frombuffer(data, dtype=np.uint8))
+    assert shape.x86 and shape.meta()[0] & 16
+    on = create("mix").encode(data)
+    assert create("mix").decode(on.blob) == data
+    assert Shape.read(container.unwrap(on.blob)[0].meta, len(data)) == shape
+    monkeypatch.setattr(mix, "x86_calls", lambda buf: False)
+    off = create("mix").encode(data)
+    assert on.bits < 0.98 * off.bits
+    for name in ("kennedy.xls", "ptt5", "sum", "alice29.txt"):
+        data = np.frombuffer((CANTERBURY / name).read_bytes(), dtype=np.uint8)
+        assert not mix.x86_calls(data), name
 
 
 OLD_RGB = Path(__file__).resolve().parent / "data" / "mix-v1-rgb.mix"
