@@ -59,7 +59,7 @@ bench: $(STAMP)
 	  $(BIN)/mdlbench run --suite $$s --results $(BENCH_OUT)/$$(basename $$s .toml) -q; done
 	$(BIN)/mdlbench run --suite $(BENCH_SUITES)/classical.toml --results $(BENCH_OUT)/classical-again -q
 	$(BIN)/python scripts/bench_harness.py --mb $(HARNESS_MB) > $(BENCH_OUT)/harness.md
-	$(BIN)/python scripts/loop_ratio.py --data $(LOOP_DATA) > $(BENCH_OUT)/loop-ratio.md
+	$(BIN)/python scripts/loop_ratio.py --data $(LOOP_DATA) --repeat 7 > $(BENCH_OUT)/loop-ratio.md
 	cat $(BENCH_OUT)/loop-ratio.md
 	set -e; { \
 	  echo "# Benchmarks"; echo; \

@@ -4,7 +4,7 @@ Members. `ensemble:of=mix+lstm` builds each member from its spec (`of=lstm[hidde
 parameters separated by `;`). Every member runs as the standalone coder of its spec with the
 ensemble's `streams` (B), `seed`, `device` and `threads` (a member spec may not set `streams`:
 the ensemble's B is the member's), so "the member" always means a coder a user can run alone.
-The default, `mix+lstm[hidden=96;train_every=256;windows=8;kernel=numba]`, is chosen for speed
+The default, `mix+lstm[hidden=80;train_every=256;windows=8;kernel=numba]`, is chosen for speed
 on a CPU: the LSTM steps in one compiled call (not ~10 torch ops) and trains its 256-byte
 segments as 8 windows side by side, so the ensemble encodes at 0.83x `-c lstm`'s speed (the
 whole Bible, one run) and is shorter than the earlier default `mix+lstm[train_every=32]`
@@ -108,7 +108,7 @@ from .model import ModelCoder, Payload, alphabet_meta, alphabet_of, one_symbol, 
 
 _MEMBER = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*)(?:\[([^\[\]]*)\])?$")
 _GPU_STREAMS = 16
-OF = "mix+lstm[hidden=96;train_every=256;windows=8;kernel=numba]"
+OF = "mix+lstm[hidden=80;train_every=256;windows=8;kernel=numba]"
 """The default members: mix and a one-stream LSTM that steps in one compiled call and trains
 on its 256-byte segments as 8 windows side by side, so the ensemble codes at about the speed
 of `-c lstm` (16 streams) on a CPU."""

@@ -12,6 +12,9 @@ recurrent: state in, state out (an LSTM, a GRU, a state-space model)
                                               method, else None (what nn.GRU/nn.LSTM take).
     step(x, state) -> (logits, state)         optional, x (B,) -> (B, K): a faster path for one
                                               symbol; by default forward on T = 1.
+    steps(x, state) -> (logits, state)        optional, with `fused` true: x (t, B) ->
+                                              (t, B, K), t steps in one call, the same floats
+                                              as t calls of `step` (the encoder's path).
 
 window: a causal model over the last C symbols (a Transformer, a causal CNN); C is the
 coder's `context`
@@ -79,8 +82,10 @@ class TorchStep:
         self.opt = optimizer(net.parameters())
         self.refresh = getattr(net, "refresh", None)
         self.step = getattr(net, "step", None)
-        self.steps = getattr(net, "steps", None) if context is None else None
-        """A recurrent model's path over several steps in one call ((t, B) -> (t, B, K))."""
+        self.steps = net.steps if context is None and getattr(net, "fused", False) else None
+        """A recurrent model's path over several steps in one call ((t, B) -> (t, B, K)), used
+        where the model says it is `fused` (one compiled call; torch ops a step at a time are
+        cheaper through `step`)."""
         self.one_forward = context is None and self.step is None
         """Steps run forward on T = 1: their input is (1, B) and their logits (1, B, K)."""
         self.windowed = context is None and windows > 1

@@ -84,6 +84,11 @@ class LSTMModel(nn.Module):
                 self.head.bias.detach()))
         return arrays
 
+    @property
+    def fused(self) -> bool:
+        """Whether `steps` runs in one compiled call (TorchStep's encoder then uses it)."""
+        return self.cfg.fused
+
     def steps(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """`step` for each row of x (t, B) in turn: (t, B, K) logits. The encoder knows a
         segment's inputs, so the fused kernel takes them in one call (same floats as t calls
