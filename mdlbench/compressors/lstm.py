@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import UsageError
-from ..models import runtime
 from ..params import Param
 from .base import register
 from .torchcoder import TorchCoder, torch_params
@@ -27,8 +26,12 @@ class LSTMCoder(TorchCoder):
 
     def validate(self) -> None:
         super().validate()
-        if self.config["kernel"] == "numba" and runtime.resolve_device(
-                self.config["device"]) != "cpu":
+        device = self.config["device"]
+        if self.config["kernel"] == "numba" and device != "cpu":
+            from ..models import runtime  # torch is an extra: `list` works without it
+
+            if runtime.resolve_device(device) == "cpu":
+                return
             raise UsageError("lstm: kernel=numba runs on the CPU only (use kernel=torch on CUDA)")
 
     def activation_bytes(self, streams: int) -> int:
