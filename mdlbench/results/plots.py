@@ -35,6 +35,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
 
 from .. import spec as specmod
 from ..errors import UsageError
@@ -232,9 +233,45 @@ def _spread(ax: Axes, labels: list[Any], points: list[Any]) -> None:
     """Move the labels apart and off the points (adjustText), each tied to its point by a thin
     line when it had to move. The room kept around each label and the push off the points are
     what kept 40+ labels from sitting on each other's points (tried on the README line-up)."""
-    if labels:
-        adjust_text(labels, ax=ax, objects=points, expand=(1.3, 1.6), force_static=(0.3, 0.6),
-                    iter_lim=ITERATIONS, arrowprops={"arrowstyle": "-", "color": "#888", "lw": 0.5})
+    if not labels:
+        return
+    targets = [label.get_position() for label in labels]
+    adjust_text(labels, ax=ax, objects=points, expand=(1.3, 1.6), force_static=(0.3, 0.6),
+                iter_lim=ITERATIONS)
+    _settle(ax, labels)
+    renderer = ax.figure.canvas.get_renderer()
+    for label, target in zip(labels, targets, strict=True):
+        box = label.get_window_extent(renderer)
+        x, y = ax.transData.transform(target)
+        if max(box.x0 - x, x - box.x1, box.y0 - y, y - box.y1) >= _TIE_PX:
+            ax.add_patch(FancyArrowPatch(posA=label.get_position(), posB=target, patchA=label,
+                                         transform=ax.transData, arrowstyle="-",
+                                         color="#888", lw=0.5))
+
+
+_TIE_PX = 5
+"""A label this far (pixels) from its point is tied to it by a line (adjustText's rule)."""
+
+
+def _settle(ax: Axes, labels: list[Any]) -> None:
+    """Whatever overlap adjustText left after its step limit (it depends on where the measured
+    speeds put the points): move the later of two overlapping labels up or down, whichever is
+    shorter and stays inside the axes, until none overlaps. The front comes first in `labels`,
+    so its labels stay where adjustText put them."""
+    renderer = ax.figure.canvas.get_renderer()
+    area = ax.get_window_extent(renderer)
+    for _ in range(8 * len(labels)):
+        boxes = [label.get_window_extent(renderer).padded(1) for label in labels]
+        pair = next(((i, j) for i, a in enumerate(boxes) for j in range(i + 1, len(boxes))
+                     if a.overlaps(boxes[j])), None)
+        if pair is None:
+            return
+        i, j = pair
+        a, b = boxes[i], boxes[j]
+        moves = sorted([a.y1 - b.y0, -(b.y1 - a.y0)], key=abs)
+        fits = [dy for dy in moves if area.y0 <= b.y0 + dy and b.y1 + dy <= area.y1]
+        x, y = ax.transData.transform(labels[j].get_position())
+        labels[j].set_position(ax.transData.inverted().transform((x, y + (fits or moves)[0])))
 
 
 def learning(records: list[Record], dataset: str | None = None) -> Figure:
