@@ -25,6 +25,7 @@ from .compressors.base import Compressor
 from .compressors.binding import installed
 from .compressors.bounds import check_input, check_length
 from .compressors.lookup import REGISTRY, create
+from .datasets import download
 from .errors import CorruptStreamError, UsageError, VerificationError
 from .harness import grid, measure
 from .harness import suite as suitemod
@@ -123,11 +124,13 @@ def run(datasets: Sequence[str] = (), compressors: Sequence[str] | None = None, 
     pluginmod.activate(opts.plugins)
     groups = _groups(datasets, compressors, suite, opts.per_file, opts.chunk_size, opts.seeds)
     timing = measure.policy(opts.repeat, opts.min_time)
-    cells = grid.plan(groups, opts.labels, opts.overrides, opts.max_cells)
+    reporter = opts.reporter or reporter_for(opts.progress)
+    with download.quiet(not reporter.draws):  # the data is loaded (and fetched) here
+        cells = grid.plan(groups, opts.labels, opts.overrides, opts.max_cells)
     root = Path(opts.results_dir) if opts.results_dir is not None else None
     return grid.run_grid(cells, root=root, force=opts.force, verify=opts.verify, timing=timing,
                          jobs=opts.jobs, executor=opts.executor, address=opts.address,
-                         reporter=opts.reporter or reporter_for(opts.progress))
+                         reporter=reporter)
 
 
 def _options(options: RunOptions | None, fields: dict[str, Any]) -> RunOptions:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from http_files import Server, serve
 
+from mdlbench import run
 from mdlbench.cli import main
 from mdlbench.datasets import DATASETS, fetch, load, loader, shipped
 from mdlbench.datasets import url as urlmod
@@ -150,6 +151,29 @@ def test_fixture_corpus_is_fetched_checked_and_run_by_name(server, tmp_path, mon
     assert code == 0, err
     assert server.hits == ["c/fixture.tar.gz"]
     assert load("fixture:head=1000").data == total[:1000]
+
+
+class _Terminal(io.StringIO):
+    """Standard error as a terminal: where the download bar is drawn."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_download_bar_shows_on_a_terminal_but_not_in_a_quiet_run(server, tmp_path, monkeypatch,
+                                                                 cache):
+    server.files["c/fixture.tar.gz"] = ARCHIVE
+    install_fixture(tmp_path, monkeypatch, server.url("c/fixture.tar.gz"))
+    archive = cache / "fixture" / "fixture.tar.gz"
+    for progress in (False, True):
+        if archive.exists():
+            archive.unlink()
+        err = _Terminal()
+        with monkeypatch.context() as m:
+            m.setattr(sys, "stderr", err)
+            run(["fixture"], ["zstd"], results_dir=None, progress=progress, jobs=1)
+        assert ("fixture.tar.gz" in err.getvalue()) is progress, err.getvalue()
+    assert server.hits == ["c/fixture.tar.gz"] * 2
 
 
 def test_fetch_command(server, tmp_path, monkeypatch, capsys, cache):

@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ TIMEOUT_S = 60
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 REDACTED = "REDACTED"
+_BARS: ContextVar[bool] = ContextVar("mdlbench_download_bars", default=True)
+"""False inside `quiet()`: a download draws no bar even on a terminal."""
 SECRET_PARAMS = frozenset({
     "token", "access_token", "refresh_token", "id_token", "auth", "auth_token", "authorization",
     "key", "api_key", "apikey", "access_key", "secret", "client_secret", "password", "passwd",
@@ -109,6 +112,17 @@ class Remote:
         return f"{self.file} ({', '.join(facts)})" if facts else self.file
 
 
+@contextmanager
+def quiet(on: bool = True) -> Iterator[None]:
+    """Downloads started inside draw no progress bar when `on` (a run whose display is off,
+    `mdlbench run -q`), so a quiet run is quiet on a terminal too."""
+    token = _BARS.set(not on)
+    try:
+        yield
+    finally:
+        _BARS.reset(token)
+
+
 def retrieve(remote: Remote, folder: Path) -> Path:
     """The local copy of `remote` in `folder`: downloaded with a progress bar the first time,
     checked against its sha256 every time."""
@@ -141,8 +155,8 @@ def retrieve(remote: Remote, folder: Path) -> Path:
 
 class ProgressBar:
     """pooch's progress-bar protocol (total, update, reset, close) over a tqdm bar that is drawn
-    only once bytes arrive and only on a terminal (a log or a pipe gets no bar lines), and whose
-    line is ended before any error is printed."""
+    only once bytes arrive, only on a terminal (a log or a pipe gets no bar lines) and never
+    inside `quiet()`, and whose line is ended before any error is printed."""
 
     def __init__(self, label: str) -> None:
         self.total = 0
@@ -154,7 +168,8 @@ class ProgressBar:
             from tqdm import tqdm
 
             self._bar = tqdm(total=self.total or None, unit="B", unit_scale=True,
-                             desc=self.label, leave=True, disable=None)
+                             desc=self.label, leave=True,
+                             disable=None if _BARS.get() else True)
         self._bar.update(n)
 
     def reset(self) -> None:

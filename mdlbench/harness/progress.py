@@ -39,6 +39,9 @@ class Reporter:
     coders that know it); `label` names the cell when several run at once (None: the one
     announced last)."""
 
+    draws = False
+    """Whether it shows anything (a run whose reporter does not is quiet: no download bars)."""
+
     def __enter__(self) -> Reporter:
         return self
 
@@ -77,6 +80,8 @@ def _described(label: str, bpb: float | None) -> str:
 class RichReporter(Reporter):
     """A bar for the cells of the grid, and one for each cell now running (bytes, speed, and
     the running bits per byte of coders that report it)."""
+
+    draws = True
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
@@ -137,6 +142,8 @@ class RichReporter(Reporter):
 class TqdmReporter(Reporter):
     """The same display for a notebook, with tqdm.auto: a bar for the cells, one per running
     cell, and a line per finished cell."""
+
+    draws = True
 
     def __init__(self) -> None:
         from tqdm.auto import tqdm
@@ -210,6 +217,8 @@ def reporter_for(progress: bool | None = None) -> Reporter:
 class QueueReporter(Reporter):
     """A worker's reporter: puts what the runner says on a queue the driver reads (`relay`),
     at most every `every` seconds per cell (plus each cell's start and its last bytes)."""
+
+    draws = True
 
     def __init__(self, queue: Any, every: float = 0.1) -> None:
         self.queue, self.every = queue, every
