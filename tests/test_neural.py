@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -284,6 +285,17 @@ def test_a_torch_coder_without_its_parameters_is_refused() -> None:
 # ----------------------------------------------------------------------------- the encoder's path
 
 
+def _two_models(spec: str) -> tuple[np.ndarray, Any, Any, int]:
+    """640 bytes of text as 16 lockstep streams ((q, B) symbols), two fresh step models of
+    `spec` (the GRU example registered), and its training segment length."""
+    plugins.load_file(EXAMPLES / "gru_coder.py")
+    comp = create(spec)
+    data = TEXT[:640]
+    k, (b, q, _r) = max(data) + 1, layout(len(data), 16)
+    streams = np.frombuffer(data, dtype=np.uint8).reshape(b, q).T.astype(np.int64)
+    return streams, comp.step_model(k, b), comp.step_model(k, b), comp.config["train_every"]
+
+
 @pytest.mark.parametrize("spec", [
     *TINY.values(), "gru:hidden=8,embed=4,streams=16,train_every=4",
     "lstm:hidden=16,embed=8,layers=2,streams=16,train_every=8,windows=4,kernel=numba",
@@ -295,13 +307,8 @@ def test_segment_path_is_the_step_path(spec: str, fresh_registries) -> None:
     bits of those rows."""
     from mdlbench.coding.core import ideal_bits
 
-    plugins.load_file(EXAMPLES / "gru_coder.py")
-    comp = create(spec)
-    data = TEXT[:640]
-    k, (b, q, _r) = max(data) + 1, layout(len(data), 16)
-    streams = np.frombuffer(data, dtype=np.uint8).reshape(b, q).T.astype(np.int64)
-    enc, dec = comp.step_model(k, b), comp.step_model(k, b)
-    t_seg = comp.config["train_every"]
+    streams, enc, dec, t_seg = _two_models(spec)
+    q, b = streams.shape
     for t0 in range(0, q, t_seg):
         rows = streams[t0:t0 + t_seg]
         p_seg, bits = enc.encode_segment(rows)
@@ -324,13 +331,8 @@ def test_several_segments_per_call_are_one_at_a_time(spec: str, fresh_registries
     hands the model per call."""
     from mdlbench.coding import loop
 
-    plugins.load_file(EXAMPLES / "gru_coder.py")
-    comp = create(spec)
-    data = TEXT[:640]
-    k, (b, q, _r) = max(data) + 1, layout(len(data), 16)
-    streams = np.frombuffer(data, dtype=np.uint8).reshape(b, q).T.astype(np.int64)
-    one, many = comp.step_model(k, b), comp.step_model(k, b)
-    t_seg = comp.config["train_every"]
+    streams, one, many, t_seg = _two_models(spec)
+    q = len(streams)
     p_one, bits_one = [], []
     for t0, t1 in [(0, 1), (1, t_seg), *((t, t + t_seg) for t in range(t_seg, q, t_seg))]:
         p, bits = one.encode_segment(streams[t0:t1])
@@ -345,7 +347,7 @@ def test_several_segments_per_call_are_one_at_a_time(spec: str, fresh_registries
     for values in (1, loop.BATCH_VALUES, 1 << 30):
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(loop, "BATCH_VALUES", values)
-            blobs.append(comp.encode(data).blob)
+            blobs.append(create(spec).encode(TEXT[:640]).blob)
     assert blobs[0] == blobs[1] == blobs[2]
 
 

@@ -6,8 +6,8 @@ ensemble's `streams` (B), `seed`, `device` and `threads` (a member spec may not 
 the ensemble's B is the member's), so "the member" always means a coder a user can run alone.
 The default, `mix+lstm[hidden=80;train_every=256;windows=8;kernel=numba]`, is chosen for speed
 on a CPU: the LSTM steps in one compiled call (not ~10 torch ops) and trains its 256-byte
-segments as 8 windows side by side, so the ensemble encodes at about 0.7-1.0x `-c lstm`'s
-speed (measurements on a shared machine; see the README) and is shorter than the earlier
+segments as 8 windows side by side, so the ensemble encodes at about `-c lstm`'s speed
+(whole Bible, same run: 37.3 against 37.5 KB/s; see the README) and is shorter than the earlier
 default `mix+lstm[train_every=32]`
 (about 5x slower) on the Bible and plrabn12, about 0.1 % longer on the other three English
 Canterbury texts. Streams of the earlier default (written before the selector byte's top
