@@ -427,8 +427,9 @@ def encode(spec: str, no_verify: bool, input: Path, output: Path) -> None:
     blob = api.encode_bytes(spec, data, verify=not no_verify)
     store.atomic_write(output, blob)
     checked = "unverified (--no-verify)" if no_verify else "decoded back and compared"
+    bpb = metrics.get("bpb").fmt(8 * len(blob) / len(data))
     err.print(f"{input} ({len(data):,} B) -> {output}: {8 * len(blob):,} bits "
-              f"({8 * len(blob) / max(len(data), 1):.4f} bpb), {checked}", soft_wrap=True,
+              f"(bpb {bpb}), {checked}", soft_wrap=True,
               markup=False, highlight=False)
 
 

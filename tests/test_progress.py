@@ -85,8 +85,8 @@ def test_the_terminal_display_shows_each_running_cell():
         return screen.export_text()
 
     text = shown()
-    assert "zlib on iid:n=1000  1.5000 bpb so far" in text
-    assert "bz2 on iid:n=1000  2.2500 bpb so far" in text
+    assert "zlib on iid:n=1000  bpb 1.5000 so far" in text
+    assert "bz2 on iid:n=1000  bpb 2.2500 so far" in text
     rep.cell_done(rec)
     assert "zlib on" not in shown() and "bz2 on" in shown()
 

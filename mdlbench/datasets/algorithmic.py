@@ -49,12 +49,14 @@ def _program_bits(fn, spec: str) -> int:
 
 class Sample(NamedTuple):
     """A task's sample before it is generated: its generator and the arguments it is called
-    with, the alphabet, and limit_bits (the random inputs at their uniform cost)."""
+    with, the alphabet, limit_bits (the random inputs at their uniform cost), and the symbols
+    per problem (stated in meta; None for one unbroken sequence)."""
 
     gen: Callable[..., np.ndarray]
     args: tuple[Any, ...]
     alphabet: int
     limit: float
+    period: int | None = None
 
 
 class _Task(DatasetLoader):
@@ -63,13 +65,9 @@ class _Task(DatasetLoader):
     @abstractmethod
     def sample(self) -> Sample: ...
 
-    def period(self) -> int | None:
-        """Symbols per problem (stated in meta), None for one unbroken sequence."""
-        return None
-
     def symbols(self) -> int:
         """Length of the generated sequence."""
-        return int(self.config["n"]) * (self.period() or 1)
+        return int(self.config["n"]) * (self.sample().period or 1)
 
     def memory_bytes(self) -> int:
         return 32 * self.symbols()  # a few int64 arrays of the sequence's length, and its bytes
@@ -78,8 +76,7 @@ class _Task(DatasetLoader):
         s = self.sample()
         program = _program_bits(s.gen, self.spec)
         ref = Reference(formulas={PROGRAM_ROW: float(s.limit) + program})
-        period = self.period()
-        meta = {"program_bits": program, **({"period": period} if period else {})}
+        meta = {"program_bits": program, **({"period": s.period} if s.period else {})}
         return self.generated(s.gen(*s.args), s.alphabet, s.limit, entropy_bits=float(s.limit),
                               meta=meta, references=lambda: ref)
 
@@ -102,12 +99,10 @@ class Parity(_Task):
         _SEED,
     )
 
-    def period(self) -> int:
-        return self.config["len"] + 1
-
     def sample(self) -> Sample:
         c = self.config
-        return Sample(gen_parity, (c["n"], c["len"], c["seed"]), 4, c["n"] * c["len"])
+        return Sample(gen_parity, (c["n"], c["len"], c["seed"]), 4, c["n"] * c["len"],
+                      period=c["len"] + 1)
 
 
 def gen_addition(n: int, digits: int, seed: int) -> np.ndarray:
@@ -134,13 +129,11 @@ class Addition(_Task):
         _SEED,
     )
 
-    def period(self) -> int:
-        return 3 * self.config["digits"] + 4
-
     def sample(self) -> Sample:
         c = self.config
         limit = 2 * c["n"] * c["digits"] * math.log2(10)
-        return Sample(gen_addition, (c["n"], c["digits"], c["seed"]), 13, limit)
+        return Sample(gen_addition, (c["n"], c["digits"], c["seed"]), 13, limit,
+                      period=3 * c["digits"] + 4)
 
 
 def gen_copy(n: int, length: int, k: int, reverse: bool, seed: int) -> np.ndarray:
@@ -165,13 +158,11 @@ class Copy(_Task):
         _SEED,
     )
 
-    def period(self) -> int:
-        return 2 * self.config["len"] + 2
-
     def sample(self) -> Sample:
         c = self.config
         args = (c["n"], c["len"], c["k"], c["mode"] == "reverse", c["seed"])
-        return Sample(gen_copy, args, c["k"] + 2, c["n"] * c["len"] * math.log2(c["k"]))
+        return Sample(gen_copy, args, c["k"] + 2, c["n"] * c["len"] * math.log2(c["k"]),
+                      period=2 * c["len"] + 2)
 
 
 def gen_counting(n: int, m: int, step: int, seed: int) -> np.ndarray:

@@ -25,6 +25,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from ..results import metrics
 from ..results.record import ERROR, FAILED, UNVERIFIED, Record
 
 
@@ -66,15 +67,17 @@ def done_line(rec: Record) -> str:
     where = label_of(rec)
     if rec.status in (FAILED, ERROR):
         return f"[bold red]{rec.status.upper()}[/] {where}: {rec.error}"
-    speed = f" {rec.encode_MBps:.3g} MB/s" if rec.encode_MBps else ""
+    speed = metrics.show("encode_MBps", rec)
     if rec.contended and speed:
         speed += " (contended: other cells ran at the same time)"
     mark = "[yellow]unverified[/]" if rec.status == UNVERIFIED else "[green]ok[/]"
-    return f"{mark} {where}: {rec.bits:,} bits, {rec.bpb:.4f} bpb{speed}"
+    figures = [metrics.show(name, rec) for name in ("bits", "bpb")] + [speed]
+    return f"{mark} {where}: " + ", ".join(f for f in figures if f)
 
 
 def _described(label: str, bpb: float | None) -> str:
-    return f"{label}  {bpb:.4f} bpb so far" if bpb else label
+    """A running cell's label with its bits per byte so far, printed as the metric is."""
+    return f"{label}  bpb {metrics.get('bpb').fmt(bpb)} so far" if bpb else label
 
 
 class RichReporter(Reporter):

@@ -28,48 +28,30 @@ class DatasetLike(Protocol):
     """What a metric reads of a record's dataset (results.record.DatasetInfo has it): the
     metrics depend on these fields, not on the record module, which reads this table."""
 
-    @property
-    def label(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def size(self) -> int: ...
-    @property
-    def limit_bits(self) -> float | None: ...
-    @property
-    def entropy_bits(self) -> float | None: ...
-    @property
-    def ml_bits(self) -> float | None: ...
-    @property
-    def model_class(self) -> str | None: ...
-    @property
-    def uniform_bits(self) -> float | None: ...
+    label: str
+    kind: str
+    size: int
+    limit_bits: float | None
+    entropy_bits: float | None
+    ml_bits: float | None
+    model_class: str | None
+    uniform_bits: float | None
 
 
 class RecordLike(Protocol):
     """What a metric reads of a cell's record (results.record.Record has it); `timing` is a
     results.record.Timing or None: `encode` / `decode` speeds with `min_s` and `cpu_s`."""
 
-    @property
-    def dataset(self) -> DatasetLike: ...
-    @property
-    def bits(self) -> int | None: ...
-    @property
-    def bits_ideal(self) -> float | None: ...
-    @property
-    def bits_with_model(self) -> int | None: ...
-    @property
-    def bits_with_model_files(self) -> int | None: ...
-    @property
-    def bits_lmic(self) -> int | None: ...
-    @property
-    def whole_bits(self) -> int | None: ...
-    @property
-    def decoder_bits(self) -> int | None: ...
-    @property
-    def container_bits(self) -> int | None: ...
-    @property
-    def timing(self) -> Any: ...
+    dataset: DatasetLike
+    bits: int | None
+    bits_ideal: float | None
+    bits_with_model: int | None
+    bits_with_model_files: int | None
+    bits_lmic: int | None
+    whole_bits: int | None
+    decoder_bits: int | None
+    container_bits: int | None
+    timing: Any
 
 
 LOWER, HIGHER = "lower", "higher"
