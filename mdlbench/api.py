@@ -22,7 +22,6 @@ from . import plugins as pluginmod
 from .coding import container
 from .compressors import provenance
 from .compressors.base import Compressor
-from .compressors.binding import installed
 from .compressors.bounds import check_input, check_length
 from .compressors.lookup import REGISTRY, create
 from .datasets import download
@@ -30,13 +29,14 @@ from .errors import CorruptStreamError, UsageError, VerificationError
 from .harness import grid, measure
 from .harness import suite as suitemod
 from .harness.progress import Reporter, reporter_for
-from .results import gate as gatemod
 from .results import leaderboard as lb
 from .results import metrics, store
 from .results.record import Record
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from .results.gate import GateReport
 
 DEFAULT_COMPRESSORS = (
     "zlib:level=9", "bz2:level=9", "zstd:level=19", "brotli:quality=11",
@@ -306,8 +306,10 @@ def write_plots(results: Results = store.DEFAULT_DIR, kind: str = "all",
 
 
 def gate(baseline: Path | str, results: Sequence[Path | str] = (store.DEFAULT_DIR,),
-         tolerance: str | float = 0, update: bool = False) -> gatemod.GateReport | dict[str, int]:
+         tolerance: str | float = 0, update: bool = False) -> GateReport | dict[str, int]:
     """Check results against a baseline, or (update=True) rewrite the baseline from them."""
+    from .results import gate as gatemod
+
     if update:
         return gatemod.write_baseline(Path(baseline), store.load_records([Path(p) for p in results]))
     base = gatemod.load_baseline(Path(baseline))
@@ -357,6 +359,8 @@ def decode_bytes(blob: bytes) -> bytes:
 
 def catalogue() -> dict[str, list[dict[str, Any]]]:
     """What `mdlbench list` shows: compressors with parameters, datasets with provenance."""
+    from .compressors.binding import installed
+
     pluginmod.activate()
     comps = []
     for name in sorted(REGISTRY):

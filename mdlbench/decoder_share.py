@@ -77,7 +77,14 @@ RULE = ("mdlbench modules the coder's class imports, transitively (package __ini
 
 
 def _module_file(name: str) -> Path | None:
-    """The file of an importable module or package (its __init__.py), without importing it."""
+    """The file of an importable module or package (its __init__.py), without importing it:
+    mdlbench's own from its folder (find_spec would import a dotted name's parents)."""
+    if name == NAME or name.startswith(NAME + "."):
+        base = PACKAGE.joinpath(*name.split(".")[1:])
+        for file in (base / "__init__.py", base.with_name(base.name + ".py")):
+            if file.is_file():
+                return file
+        return None
     try:
         found = importlib.util.find_spec(name)
     except (ImportError, ValueError):  # a parent that is not a package, a missing one

@@ -176,3 +176,21 @@ def test_no_import_circle_and_no_import_from_a_package_above() -> None:
     for m in sorted(edges):
         if m not in state:
             visit(m, [m])
+
+
+def test_a_run_imports_only_the_dataset_and_coder_it_uses(tmp_path) -> None:
+    """Registries load on demand: a mix run on a shipped dataset imports shipped.py of the
+    dataset modules, mix.py of the coders, no binding or gate code; and measuring the decoder's
+    share reads module files without importing them (coding/core.py stays unloaded)."""
+    code = ("import sys, mdlbench\n"
+            "mdlbench.run(['canterbury:head=2000'], ['mix'], results_dir=sys.argv[1],"
+            " progress=False, repeat=1)\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('mdlbench.'))))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert "mdlbench.compressors.mix" in out and "mdlbench.datasets.shipped" in out, out
+    loaded = [m for m in out if m.startswith(("mdlbench.datasets.", "mdlbench.compressors."))]
+    unused = {"datasets.synthetic", "datasets.algorithmic", "datasets.labelled", "datasets.corpora",
+              "datasets.url", "compressors.classical", "compressors.binding", "compressors.kt"}
+    assert not {f"mdlbench.{m}" for m in unused} & set(loaded), loaded
+    assert not {"mdlbench.results.gate", "mdlbench.coding.core", "mdlbench.mdl"} & set(out), out

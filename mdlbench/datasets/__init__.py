@@ -1,5 +1,7 @@
 """Dataset registry: shipped corpora, corpora downloaded on first use, files by URL, synthetic
-sources, labelled sets, and user paths."""
+sources, labelled sets, and user paths. Each module registers its datasets when imported, and
+modules are imported on demand: a lookup imports them one by one until the name is registered
+(shipped.py first: the default data), a listing of the whole registry imports them all."""
 
 from __future__ import annotations
 
@@ -8,23 +10,33 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
-from .. import limits
+from .. import limits, registry
 from .. import spec as specmod
 from ..errors import UsageError
-from . import url as urlmod
-from .base import DATASETS, Dataset, DatasetLoader, register_dataset
+from .base import DATASETS, URL_PREFIX, Dataset, DatasetLoader, register_dataset
 from .files import load_path
 
-for _m in pkgutil.walk_packages(__path__, prefix=__name__ + "."):  # each module registers itself
-    importlib.import_module(_m.name)
+
+def _load(name: str | None) -> None:
+    """Import modules of this package until `name` is registered (None: all of them)."""
+    modules = sorted((m.name for m in pkgutil.iter_modules(__path__)), key=lambda m: m != "shipped")
+    for module in modules:
+        if name is not None and dict.__contains__(DATASETS, name):
+            return
+        importlib.import_module(f"{__name__}.{module}")
+
+
+registry.table("dataset", loader=_load)
 
 __all__ = ["DATASETS", "Dataset", "DatasetLoader", "fetch", "load", "loader", "register_dataset"]
 
 
 def loader(text: str) -> DatasetLoader | None:
     """The registered loader a name or spec refers to, or None when it is not a registered name."""
-    if text.strip().startswith(urlmod.PREFIX):  # a URL holds ':', ',' and '=' of its own
-        return urlmod.Url(**urlmod.parse(text))
+    if text.strip().startswith(URL_PREFIX):  # a URL holds ':', ',' and '=' of its own
+        from . import url
+
+        return url.Url(**url.parse(text))
     name = text.partition(":")[0]
     if name not in DATASETS:
         return None

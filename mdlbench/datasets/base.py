@@ -154,6 +154,9 @@ def take_head(parts: list[tuple[str, bytes]], head: int) -> list[tuple[str, byte
 
 DATASETS: dict[str, type[DatasetLoader]] = registry.table("dataset", DatasetLoader)
 
+URL_PREFIX = "url:"
+"""What starts a file by URL (url.py), told apart before the spec is parsed."""
+
 
 def register_dataset(cls: type[DatasetLoader]) -> type[DatasetLoader]:
     """Class decorator: add a dataset loader under `cls.name` (the one rule of

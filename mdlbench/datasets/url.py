@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import DataError, UsageError
 from ..params import Param, canonical
+from .base import URL_PREFIX as PREFIX
 from .base import Dataset, DatasetLoader, register_dataset, take_head
 from .download import (
     Remote,
@@ -35,7 +36,6 @@ from .download import (
 )
 from .files import load_path, read_file
 
-PREFIX = "url:"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
