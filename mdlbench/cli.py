@@ -39,9 +39,12 @@ class _Console(Console):
 
 
 def _console(stderr: bool = False) -> Console:
-    """Rich consoles; when piped (no terminal), wide enough that tables are not cut."""
+    """Rich consoles; when piped (no terminal), COLUMNS wide, or 160 columns where it is unset
+    (result tables print wider still rather than fold: `_print_table`)."""
     c = _Console(stderr=stderr)
-    return c if c.is_terminal else _Console(stderr=stderr, width=160)
+    if c.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        return c
+    return _Console(stderr=stderr, width=160)
 
 
 out = _console()
@@ -257,12 +260,21 @@ def _print_table(table: Any, title: str) -> None:
     t = Table(title=escape(title), title_justify="left")  # labels are text, never markup
     t.add_column(escape(str(table.index.name or "")), overflow="fold")
     for c in table.columns:
-        t.add_column(escape(str(c)), overflow="fold",
-                     justify="left" if tables.kind_of(table, c) == "text" else "right")
+        text = tables.kind_of(table, c) == "text"
+        t.add_column(escape(str(c)), overflow="fold", no_wrap=not text,  # a number never splits
+                     justify="left" if text else "right")
     for name, cells in tables.rows(table):
         t.add_row(escape(name), *[escape(text) if mark not in _STYLE else
                           f"[{_STYLE[mark]}]{escape(text)}[/]" for text, mark in cells])
-    out.print(t)
+    # Never narrower than the table can be without splitting a word or number: a terminal too
+    # narrow wraps the lines instead of rich squeezing columns empty; a pipe gets it unfolded.
+    need = out.measure(t, options=out.options.update_width(1 << 16))
+    width = out.width
+    out.width = max(width, need.minimum if out.is_terminal else need.maximum)
+    try:
+        out.print(t)
+    finally:
+        out.width = width
     for line in tables.legend(table):
         out.print(escape(line), style="dim")
 

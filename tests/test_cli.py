@@ -180,3 +180,31 @@ def test_entry_point_in_a_real_process(tmp_path):
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.startswith("mdlbench: error: unknown dataset")
     assert len(p.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_result_tables_never_split_a_number_however_narrow(tmp_path, monkeypatch, terminal):
+    """A 40-column terminal or pipe: every figure of the table is printed whole (a terminal
+    wraps the lines instead of rich squeezing columns empty or folding 511,225 into 511,22/5);
+    piped, each row stays on one line."""
+    import io
+
+    import mdlbench
+    from mdlbench import cli
+    from mdlbench.results import tables
+
+    recs = mdlbench.run(["iid:n=2000"], ["zstd:level=19", "zlib"], results_dir=tmp_path,
+                        progress=False, repeat=1)
+    table = mdlbench.table(recs, "cells")
+    buf = io.StringIO()
+    monkeypatch.setattr(cli, "out", cli._Console(file=buf, width=40, force_terminal=terminal,
+                                                 color_system=None))
+    cli._print_table(table, "cells")
+    text = buf.getvalue()
+    figures = [t for _, cells in tables.rows(table) for t, _ in cells if t.strip()]
+    assert len(figures) > 10
+    for figure in figures:
+        assert figure in text, (figure, text)
+    if not terminal:
+        for name, _ in tables.rows(table):
+            assert sum(name in line for line in text.splitlines()) == 1, text
