@@ -124,3 +124,14 @@ def test_a_grid_is_counted_before_any_work(tmp_path):
     recs = mdlbench.run(["iid:n=100"], ["zlib:level=1..9"], results_dir=tmp_path / "runs",
                         max_cells=9)
     assert len(recs) == 9 and limits.MAX_CELLS >= 1000
+
+
+def test_a_cell_asked_for_twice_runs_once(tmp_path):
+    """Defaults spelled out (`zstd:level=3` is `zstd`, `iid:n=1000,k=4` is `iid:n=1000`) and
+    ranges that repeat a spec name one cell: each runs once and gives one record."""
+    recs = mdlbench.run(["iid:n=1000", "iid:n=1000,k=4"],
+                        ["zstd", "zstd:level=3", "zstd:level=2..4"],
+                        results_dir=tmp_path, progress=False, repeat=1)
+    cells = sorted((r.dataset.label, r.compressor.spec) for r in recs)
+    assert cells == [("iid:n=1000", "zstd"), ("iid:n=1000", "zstd:level=2"),
+                     ("iid:n=1000", "zstd:level=4")]

@@ -103,12 +103,14 @@ def plan(groups: Sequence[Group], labels: str | None = None,
          overrides: dict[str, Any] | None = None, max_cells: int | None = None) -> list[Cell]:
     """Every cell of the groups, validated: a grid over `max_cells` (counted first), unknown
     names, bad parameters, unreadable data and side information a coder cannot use fail here,
-    before anything runs."""
+    before anything runs. A cell asked for twice (`-c zstd -c zstd:level=3`: the same
+    canonical spec on the same data, layout and seed) runs once."""
     for g in groups:
         check_group(g)
     check_size(groups, max_cells)
     loaded: dict[str, Dataset] = {}
-    cells = []
+    cells: list[Cell] = []
+    seen: set[tuple[Any, ...]] = set()
     for g in groups:
         comps = [(c, t) for t in g.compressors for c in create_all([t], **(overrides or {}))]
         layout = Layout(per_file=g.per_file, chunk_size=g.chunk_size)
@@ -121,8 +123,11 @@ def plan(groups: Sequence[Group], labels: str | None = None,
             for comp, spec in comps:
                 comp.check_side(ds.labelled)
                 check_input(comp, unit, what)
-                cells += [Cell(text, labels, ds, c, s, layout)
-                          for c, s in _seeded(comp, g.seeds, spec)]
+                for c, s in _seeded(comp, g.seeds, spec):
+                    same = (layout.label(ds), ds.sha256, c.spec, s)
+                    if same not in seen:
+                        seen.add(same)
+                        cells.append(Cell(text, labels, ds, c, s, layout))
     return cells
 
 
