@@ -277,6 +277,7 @@ def test_odd_file_names_are_escaped_in_every_format(tmp_path, mdl, monkeypatch):
         assert len({_cells(r) for r in rows}) == 1, (view, md)  # every row as wide as the head
         expected = {"board": 3, "cells": len(ODD_NAMES) + 3, "parts": 3}[view]  # head, rule
         assert len(rows) == expected, (view, md)  # no row broken by a newline
+        assert "<b>" not in md and (view == "board" or "&lt;b&gt;tag&amp;.txt" in md), md
         out = mdl("compare", str(runs), "--view", view, "--format", "csv").out
         parsed = list(csv.reader(out.splitlines(keepends=True)))
         fields = {f for row in parsed for f in row}

@@ -90,7 +90,9 @@ def legend(table: pd.DataFrame) -> list[str]:
 
 
 def _md(cell: str) -> str:
-    """A Markdown table cell: `|` escaped, a line break (a file name may hold one) as <br>."""
+    """A Markdown table cell: HTML markup (`&`, `<`, `>`, which Markdown renders) as entities,
+    `|` escaped, a line break (a file name may hold one) as <br>."""
+    cell = cell.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return cell.replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>").replace(
         "\r", "<br>")
 
