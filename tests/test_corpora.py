@@ -360,3 +360,12 @@ def test_cache_is_the_user_cache_unless_mdlbench_data(tmp_path, monkeypatch):
 def test_fetch_of_a_generated_dataset_downloads_nothing(cache):
     assert fetch("markov:n=100")["note"] == "generated when used, nothing to download"
     assert not cache.exists()
+
+
+def test_fetch_of_shipped_data_checks_what_was_asked(cache, mdl):
+    """Shipped data is named as shipped; a file it does not hold is the usage error `run`
+    gives, not "generated when used"."""
+    assert fetch("bible")["note"] == "shipped with mdlbench, nothing to download"
+    p = mdl("fetch", "canterbury:file=nope")
+    assert p.code == 2 and "no file 'nope'" in p.err and "Traceback" not in p.err
+    assert not cache.exists()
