@@ -428,3 +428,18 @@ def test_bad_windows_are_refused() -> None:
     with pytest.raises(UsageError, match="recurrent"):
         create("transformer:windows=2")
     roundtrip("lstm:hidden=16,embed=8,streams=1,train_every=16,windows=4,kernel=numba", TEXT[:500])
+
+
+def test_device_auto_is_pinned_to_the_device_it_picks(tmp_path):
+    """`device=auto` names the device it runs on in the spec and the stream, so the same
+    computation costs the same bits and is the same board row however the device is spelled
+    (it cost 96 bits more, and a row of its own, as `device=auto`)."""
+    import torch
+
+    here = "cuda" if torch.cuda.is_available() else "cpu"
+    recs = [api.run(["iid:n=1000"], ["lstm:hidden=8"], results_dir=tmp_path / d,
+                    progress=False, repeat=1, overrides={"device": d})[0]
+            for d in (here, "auto")]
+    assert recs[0].compressor.spec == recs[1].compressor.spec
+    assert recs[0].bits == recs[1].bits
+    assert create("lstm:hidden=8,device=auto").config["device"] == here

@@ -506,6 +506,7 @@ class EnsembleCoder(ModelCoder):
     )
 
     def validate(self) -> None:
+        runtime.pin_device(self.config)
         self.members(1)
 
     def memory_bytes(self, n: int) -> int:

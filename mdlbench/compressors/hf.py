@@ -89,6 +89,7 @@ class HFCoder(ModelCoder):
         """Fail before anything runs: no model named, a missing folder, no transformers, a
         model that is not a causal LM, a window that does not fit it."""
         c = self.config
+        runtime.pin_device(c)
         if not c["model"]:
             raise UsageError("hf: which model? hf:model=NAME_OR_PATH (a folder written by "
                              "transformers' save_pretrained, or a hub id)")

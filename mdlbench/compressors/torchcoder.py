@@ -85,6 +85,7 @@ class TorchCoder(LockstepCoder):
         if missing:
             raise UsageError(f"{self.name}: a TorchCoder's params end with *torch_params() "
                              f"(missing: {', '.join(missing)})")
+        runtime.pin_device(self.config)
         w, t = self.config["windows"], self.config["train_every"]
         if w > 1 and (t % w or self.context() is not None):
             raise UsageError(f"{self.name}: windows={w} needs a recurrent network and "

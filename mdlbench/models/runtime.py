@@ -40,6 +40,17 @@ def resolve_device(name: str) -> str:
     return name
 
 
+def pin_device(config: dict[str, object]) -> None:
+    """A coder's `device=auto` replaced by the device it picks here, so that its spec (and
+    the stream's) names where its floats come from: the same work costs the same bits however
+    the device was spelled."""
+    if config.get("device") == "auto":
+        try:
+            config["device"] = resolve_device("auto")
+        except ImportError:  # no torch: the coder says so when it runs, as for any device
+            pass
+
+
 def fingerprint(device: str) -> str:
     """What determines the floats besides the spec: torch build and the kernels it will pick."""
     import torch
