@@ -112,6 +112,9 @@ def test_compare_filters_and_sorts(readme, with_failed):
         mdlbench.compare(readme, dataset="nope")
     with pytest.raises(UsageError, match="no such column"):
         mdlbench.compare(readme, sort="nope")
+    full = mdlbench.table(readme, "dataset", dataset="bible", sort="encode_MBps")  # a metric's
+    speeds = full["encode MB/s"].iloc[1:].dropna()  # name sorts by its column in every view
+    assert len(speeds) > 2 and list(speeds) == sorted(speeds, reverse=True)
     with pytest.raises(UsageError, match="several columns"):
         mdlbench.compare(readme, dataset=TWO, sort="*MBps")
 

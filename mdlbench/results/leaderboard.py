@@ -272,6 +272,9 @@ def sort_table(table: pd.DataFrame, column: str) -> pd.DataFrame:
     if table.empty:
         return table
     names = [str(c) for c in table.columns]
+    if column not in names and column in metrics.TABLE:  # a metric's name: its column here
+        shown = {metrics.header(column, [kind]) for kind in (*metrics.SYMBOLS, "file")}
+        column = next((n for n in names if n in shown), column)
     if column in names:
         col = table.columns[names.index(column)]
     else:
