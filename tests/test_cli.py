@@ -77,7 +77,8 @@ def test_unverified_cells_are_marked(mdl, tmp_path):
     assert "†" in p.out and "not decoded back" in p.out
     base = tmp_path / "base.json"
     p = mdl("gate", "--baseline", str(base), "--results", str(runs), "--update")
-    assert_usage_error(p, "refusing to write a baseline with unverified cells")
+    assert_usage_error(p, "refusing to write a baseline with 2 cell(s) that are not verified: "
+                          "iid:n=3000 | bz2 (unverified); iid:n=3000 | zlib (unverified)")
     base.write_text(json.dumps({"cells": {"iid:n=3000 | zlib": 8}}))
     p = mdl("gate", "--baseline", str(base), "--results", str(runs))
     assert p.code == 1 and "UNVERIFIED" in p.out

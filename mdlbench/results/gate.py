@@ -113,8 +113,11 @@ def load_baseline(path: Path) -> dict[str, int]:
 def write_baseline(path: Path, records: list[Record]) -> dict[str, int]:
     cells, other = current_cells(records)
     if other:
-        name = sorted(other)[0]
-        raise ResultsError(f"refusing to write a baseline with {other[name]} cells: {name}")
+        names = sorted(other)
+        shown = "; ".join(f"{n} ({other[n]})" for n in names[:5])
+        more = f"; and {len(names) - 5} more" if len(names) > 5 else ""
+        raise ResultsError(f"refusing to write a baseline with {len(names)} cell(s) that are "
+                           f"not verified: {shown}{more}")
     if not cells:
         raise ResultsError("no results to write a baseline from")
     atomic_write(Path(path), json.dumps({"schema": 1, "cells": dict(sorted(cells.items()))},
