@@ -250,6 +250,13 @@ def run(datasets: tuple[str, ...], compressors: tuple[str, ...], suite: Path | N
 _STYLE = {"failed": "red", "error": "red", "unverified": "yellow", "contended": "dim"}
 
 
+def _shown(text: str) -> str:
+    """A name as the terminal shows it: text, not markup; a control character (an escape
+    sequence in a file name) or an undecodable byte as its backslash escape."""
+    text = text.encode("utf-8", "backslashreplace").decode()
+    return escape("".join(c if c.isprintable() else ascii(c)[1:-1] for c in text))
+
+
 def _print_table(table: Any, title: str) -> None:
     """A result table on the terminal, through the same formatter as Markdown and HTML."""
     from .results import tables
@@ -258,14 +265,14 @@ def _print_table(table: Any, title: str) -> None:
         out.print("no results")
         return
     t = Table(title=escape(title), title_justify="left")  # labels are text, never markup
-    t.add_column(escape(str(table.index.name or "")), overflow="fold")
+    t.add_column(_shown(str(table.index.name or "")), overflow="fold")
     for c in table.columns:
         text = tables.kind_of(table, c) == "text"
-        t.add_column(escape(str(c)), overflow="fold", no_wrap=not text,  # a number never splits
+        t.add_column(_shown(str(c)), overflow="fold", no_wrap=not text,  # a number never splits
                      justify="left" if text else "right")
     for name, cells in tables.rows(table):
-        t.add_row(escape(name), *[escape(text) if mark not in _STYLE else
-                          f"[{_STYLE[mark]}]{escape(text)}[/]" for text, mark in cells])
+        t.add_row(_shown(name), *[_shown(text) if mark not in _STYLE else
+                          f"[{_STYLE[mark]}]{_shown(text)}[/]" for text, mark in cells])
     # Never narrower than the table can be without splitting a word or number: a terminal too
     # narrow wraps the lines instead of rich squeezing columns empty; a pipe gets it unfolded.
     need = out.measure(t, options=out.options.update_width(1 << 16))
@@ -463,6 +470,9 @@ def main(argv: list[str] | None = None) -> None:
     errors.py), never a traceback; a closed standard output ends quietly, as Unix tools do
     (status 141). `argv` (default: the process's arguments) lets tests call
     the CLI in process. MDLBENCH_TRACEBACK=1 shows the traceback of a bug (exit 70)."""
+    for stream in (sys.stdout, sys.stderr):  # a file name's undecodable byte prints as \udcff
+        with contextlib.suppress(AttributeError, ValueError):  # (strict in a UTF-8 locale)
+            stream.reconfigure(errors="backslashreplace")
     try:
         with watching(sigterm=True):
             cli.main(args=argv, prog_name="mdlbench", standalone_mode=False)

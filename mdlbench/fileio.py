@@ -104,7 +104,8 @@ def write_output(path: Path | str, data: bytes | str) -> None:
     """Write `data` to `path` as the module docstring says: atomically to a regular file,
     streamed to a FIFO or a sink device, refused otherwise (OutputError, nothing written)."""
     path = Path(path)
-    blob = data.encode() if isinstance(data, str) else data
+    # a file name's undecodable byte (\udcff as Python reads it) is written as that escape
+    blob = data.encode("utf-8", "backslashreplace") if isinstance(data, str) else data
     try:
         st: os.stat_result | None = os.stat(path)
     except FileNotFoundError:

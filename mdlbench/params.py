@@ -85,6 +85,21 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def check_declared(params: Any, owner: str) -> None:
+    """A class's declared `params` (a plugin's are checked when it registers): a tuple of
+    Params with distinct names, each default a value the parameter itself accepts."""
+    if not isinstance(params, tuple) or not all(isinstance(p, Param) for p in params):
+        raise UsageError(f"{owner}: params must be a tuple of mdlbench.params.Param, "
+                         f"not {params!r:.60}")
+    names = [p.name for p in params]
+    for p in params:
+        if not isinstance(p.name, str) or names.count(p.name) > 1:
+            raise UsageError(f"{owner}: parameter name {p.name!r} is not a string declared once")
+        if p.default is not None and p.convert(p.default, owner) != p.default:
+            raise UsageError(f"{owner}: parameter {p.name}'s default {p.default!r} is not "
+                             f"a {p.type.__name__}")
+
+
 def resolve(params: Sequence[Param], given: dict[str, Any], owner: str) -> dict[str, Any]:
     """Check names and values of `given` against `params`; fill in defaults."""
     known = {p.name: p for p in params}

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import UsageError
+from .params import check_declared
 
 T = TypeVar("T")
 
@@ -133,6 +134,7 @@ def add(what: str, name: str, entry: T) -> T:
             missing = ", ".join(sorted(entry.__abstractmethods__))
             raise UsageError(f"cannot register {what} {name!r} from {home(entry)}: "
                              f"{entry.__qualname__} does not implement {missing}")
+    _check_declared(entry, f"{what} {name!r} from {home(defn)}")
     old = dict.get(reg, name)
     if old is None:
         reg[name] = entry
@@ -142,6 +144,20 @@ def add(what: str, name: str, entry: T) -> T:
                          f"({old_defn.__qualname__}) and again by {home(defn)} "
                          f"({defn.__qualname__}): rename one of them")
     return entry
+
+
+def _check_declared(entry: Any, owner: str) -> None:
+    """What a registered class declares (its parameters and the text `list` shows) has the
+    types the rest of mdlbench reads it with: a plugin's junk is refused as it registers."""
+    if not inspect.isclass(entry):
+        return
+    for attr in ("summary", "family", "kind", "library"):
+        value = getattr(entry, attr, "")
+        if not (isinstance(value, str) or (attr == "library" and value is None)):
+            raise UsageError(f"cannot register {owner}: its {attr} must be a string, "
+                             f"not {value!r:.60}")
+    if hasattr(entry, "params"):
+        check_declared(entry.params, f"cannot register {owner}")
 
 
 def register_class(what: str, cls: T) -> T:

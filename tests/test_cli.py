@@ -209,3 +209,11 @@ def test_result_tables_never_split_a_number_however_narrow(tmp_path, monkeypatch
     if not terminal:
         for name, _ in tables.rows(table):
             assert sum(name in line for line in text.splitlines()) == 1, text
+
+
+def test_a_terminal_table_shows_control_characters_of_names_as_escapes():
+    """A file name holding an escape sequence or an undecodable byte cannot restyle the
+    terminal or break its encoding: the table shows their escapes."""
+    from mdlbench import cli
+
+    assert cli._shown("\x1b[31mred\udcff.txt") == "\\x1b[31mred\\udcff.txt"

@@ -226,6 +226,30 @@ BROKEN = {
                  "@register\nclass X(Compressor):\n    name = 'has space'\n"
                  "    def compress(self, data):\n        return data\n"
                  "    def decompress(self, blob):\n        return blob\n", "must be a letter"),
+    "junk_params": ("from mdlbench.compressors import Compressor, register\n"
+                    "@register\nclass X(Compressor):\n    name = 'junkp'\n    params = 'junk'\n"
+                    "    def compress(self, data):\n        return data\n"
+                    "    def decompress(self, blob):\n        return blob\n",
+                    "params must be a tuple of mdlbench.params.Param"),
+    "junk_library": ("from mdlbench.compressors import Compressor, register\n"
+                     "@register\nclass X(Compressor):\n    name = 'junkl'\n    library = 456\n"
+                     "    def compress(self, data):\n        return data\n"
+                     "    def decompress(self, blob):\n        return blob\n",
+                     "its library must be a string, not 456"),
+    "bad_default": ("from mdlbench.compressors import Compressor, register\n"
+                    "from mdlbench.params import Param\n"
+                    "@register\nclass X(Compressor):\n    name = 'bp2'\n"
+                    "    params = (Param('level', int, 'abc'),)\n"
+                    "    def compress(self, data):\n        return data\n"
+                    "    def decompress(self, blob):\n        return blob\n",
+                    "'abc' is not a valid int"),
+    "param_twice": ("from mdlbench.compressors import Compressor, register\n"
+                    "from mdlbench.params import Param\n"
+                    "@register\nclass X(Compressor):\n    name = 'bp3'\n"
+                    "    params = (Param('level', int, 4), Param('level', int, 4))\n"
+                    "    def compress(self, data):\n        return data\n"
+                    "    def decompress(self, blob):\n        return blob\n",
+                    "parameter name 'level' is not a string declared once"),
     "taken_name": ("from mdlbench.compressors import Compressor, register\n"
                    "@register\nclass X(Compressor):\n    name = 'zstd'\n"
                    "    def compress(self, data):\n        return data\n"

@@ -201,6 +201,17 @@ UNTRUE = {  # (which record, the field, what a hand edit put there)
     "a formula of words": ("one", ("dataset", "formulas"), {"(NML)": "lots"}),
     "a model of no size": ("one", ("compressor", "model"), {"bits": "x"}),
     "ml bits not a number": ("one", ("dataset", "ml_bits"), "x"),
+    "a model's parameters not a number": ("one", ("compressor", "model"),
+                                          {"bits": 8, "parameters": "x"}),
+    "segments not a list of rows": ("one", ("extras", "segments"), "junk"),
+    "a block without its end": ("one", ("extras", "blocks"), [{"start": 0, "bits": 1.0}]),
+    "a segment of words": ("one", ("extras", "segments"), [{"bytes": "x", "bits": None}]),
+    "objective not a number": ("one", ("extras", "objective_bits"), "x"),
+    "packages not a table": ("one", ("reproducibility", "packages"), "numpy"),
+    "a cpu of a list": ("one", ("reproducibility", "cpu"), [1, 2]),
+    "decoder bits past any stream": ("one", ("decoder",), {"bits": 10**400, "xz_bytes": 1,
+                                                           "files": []}),
+    "container bits past any stream": ("one", ("container_bits",), 10**400),
 }
 
 
@@ -239,6 +250,29 @@ def test_a_record_whose_figures_cannot_be_true_is_refused(tmp_path, mdl, stored,
     bad.parent.mkdir()
     bad.write_text(json.dumps(_untrue(stored, case)))  # NaN and Infinity as Python writes them
     _refused_everywhere(mdl, tmp_path, bad, "not an mdlbench record")
+
+
+def test_a_lone_surrogate_is_refused_and_a_file_names_undecodable_bytes_kept(tmp_path, mdl,
+                                                                           stored):
+    """"\\ud800" in a hand-edited label or baseline is no character (printing it failed, exit
+    70); a file name's undecodable byte, read by Python as \\udcff, is a name like any other."""
+    bad = tmp_path / "runs" / "surrogate.json"
+    bad.parent.mkdir()
+    bad.write_text(json.dumps(_with(stored["one"], ("dataset", "label"), "\ud800")))
+    _refused_everywhere(mdl, tmp_path, bad, "a text holds a lone surrogate such as \\ud800")
+    base = tmp_path / "sur.json"
+    base.write_text('{"schema": 1, "cells": {"\\ud800 | zlib": 8}}')
+    p = mdl("gate", "--baseline", str(base), "--results", str(bad.parent))
+    one_error_line(p, needle=str(base))
+    good = tmp_path / "good" / "r.json"
+    good.parent.mkdir()
+    good.write_text(json.dumps(_with(stored["parts"], ("parts", 0, "name"), "\udcffbad.txt")))
+    p = mdl("compare", str(good.parent), "--view", "parts")
+    assert p.code == 0 and "\\udcffbad.txt" in p.out, p.err
+    for fmt in ("md", "csv", "html", "json"):  # each wrote the escape, none ended in exit 70
+        out = tmp_path / f"parts.{fmt}"
+        p = mdl("compare", str(good.parent), "--view", "parts", "--format", fmt, "-o", str(out))
+        assert p.code == 0 and "udcffbad.txt" in out.read_text(), (fmt, p.err)
 
 
 def test_a_record_with_a_key_twice_is_refused(tmp_path, mdl, stored):

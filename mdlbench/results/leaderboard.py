@@ -508,8 +508,11 @@ def render(table: pd.DataFrame, fmt: str) -> str:
     """Text forms of a table: md, html (a table element), csv, json."""
     if fmt == "csv":
         return table.to_csv(float_format="%.6g")
-    if fmt == "json":
-        return table.reset_index().to_json(orient="records", indent=2)
+    if fmt == "json":  # pandas' encoder refuses a file name's undecodable byte: its escape
+        text = (lambda v: v.encode("utf-8", "backslashreplace").decode()  # noqa: E731
+                if isinstance(v, str) else v)
+        flat = table.reset_index().rename(columns=text)
+        return flat.map(text).to_json(orient="records", indent=2)
     if fmt == "md":
         return tables.markdown(table)
     if fmt == "html":

@@ -343,7 +343,22 @@ _str, _bool, _dict, _list = _is(str), _is(bool), _is(dict), _is(list)
 
 
 def _model(v: Any) -> bool:
-    return isinstance(v, dict) and _STREAM(v.get("bits"))
+    """A pretrained model's figures: its bits, and (where given) its files' bits and its
+    parameter count, whole numbers a table adds to the stream's."""
+    return (isinstance(v, dict) and _STREAM(v.get("bits"))
+            and all(_STREAM(v[k]) for k in ("files_bits", "parameters") if k in v))
+
+
+def _rows(keys: dict[str, Check]) -> Check:
+    """A list of objects, each with these fields (the `extras` the plots read)."""
+    return lambda v: isinstance(v, list) and all(
+        isinstance(row, dict) and all(k in row and check(row[k]) for k, check in keys.items())
+        for row in v)
+
+
+def _strings(v: Any) -> bool:
+    return isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
+                                       for k, x in v.items())
 
 
 _DATASET = {"name": (_str, True), "label": (_str, True), "sha256": (_str, True),
@@ -360,8 +375,13 @@ _SPEED = {"min_s": (_secs, True), "median_s": (_secs, True), "cpu_s": (_opt(_sec
           "repeats": (_int(1), True)}
 _TIMING = {"encode": (_opt(_dict), False), "decode": (_opt(_dict), False),
            "cells_at_once": (_opt(_int(1)), False), "warm_up": (_bool, False)}
-_DECODER = {"bits": (_int(0), True), "xz_bytes": (_int(0), True), "bytes": (_int(0), False),
+_DECODER = {"bits": (_STREAM, True), "xz_bytes": (_SIZE, True), "bytes": (_SIZE, False),
             "files": (_list, True)}
+_EXTRAS = {SEGMENTS: (_rows({"bytes": _SIZE, "bits": _bits}), False),
+           BLOCKS: (_rows({"start": _SIZE, "end": _SIZE, "bits": _bits}), False),
+           OBJECTIVE: (_num, False)}
+_MACHINE = {"packages": (_opt(_strings), False), **{k: (_opt(_str), False) for k in (
+    "cpu", "gpu", "platform", "python", "mdlbench", "git_commit")}}
 _PART = {"name": (_str, True), "size": (_SIZE, True), "bits": (_opt(_STREAM), False),
          "bits_ideal": (_opt(_bits), False), "error": (_opt(_str), False)}
 _RECORD = {"key": (_str, True), "dataset": (_dict, True), "compressor": (_dict, True),
@@ -369,7 +389,7 @@ _RECORD = {"key": (_str, True), "dataset": (_dict, True), "compressor": (_dict, 
            "bits_ideal": (_opt(_bits), False), "error": (_opt(_str), False),
            "timing": (_opt(_dict), False), "peak_rss_mb": (_opt(_secs), False),
            "parts": (_opt(_list), False), "extras": (_opt(_dict), False),
-           "container_bits": (_opt(_int(0)), False), "decoder": (_opt(_dict), False),
+           "container_bits": (_opt(_STREAM), False), "decoder": (_opt(_dict), False),
            "code": (_opt(_str), False), "reproducibility": (_opt(_dict), False),
            "created": (_str, False)}
 
@@ -402,6 +422,10 @@ def validate(d: Any) -> None:
         _fields(part, _PART, f"parts[{i}].")
     if d.get("decoder"):
         _fields(d["decoder"], _DECODER, "decoder.")
+    if d.get("extras"):
+        _fields(d["extras"], _EXTRAS, "extras.")
+    if d.get("reproducibility"):
+        _fields(d["reproducibility"], _MACHINE, "reproducibility.")
     _whole_bytes(d, schema)
     if schema == 1:
         if "verified" not in d or d["verified"] not in (True, False, None):

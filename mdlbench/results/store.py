@@ -29,7 +29,10 @@ def cell_key(fields: dict[str, Any]) -> str:
 
 
 def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._=,+-]+", "_", text)[:80] or "_"
+    """A file or folder name from a label or spec: never `.` or `..` (a plugin dataset named
+    so would put its records beside or above the results folder)."""
+    name = re.sub(r"[^A-Za-z0-9._=,+-]+", "_", text)[:80]
+    return name if name.strip(".") else "_"
 
 
 def record_path(root: Path, label: str, spec: str, key: str) -> Path:
@@ -57,7 +60,14 @@ def read_json(f: Path, what: str = "results file") -> Any:
     ResultsError otherwise."""
     raw = fileio.read_regular(f, what, limits.JSON_MAX_BYTES, ResultsError)
     try:
-        return json.loads(raw, object_pairs_hook=_unique)
+        doc = json.loads(raw, object_pairs_hook=_unique)
+        # A lone surrogate ("\ud800") parses, but nothing can print it; a file name's
+        # undecodable bytes (\udc80-\udcff, as Python reads such names) are kept.
+        json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogateescape")
+        return doc
+    except UnicodeEncodeError:
+        raise ResultsError(f"corrupt {what} {f}: a text holds a lone surrogate "
+                           f"such as \\ud800, which is no character") from None
     except (ValueError, RecursionError) as e:  # RecursionError: absurdly deep nesting
         why = str(e) if isinstance(e, ValueError) else "nested too deeply"
         raise ResultsError(f"corrupt {what} {f}: it does not parse ({why})") from None
