@@ -570,3 +570,45 @@ def test_a_real_ctrl_c_while_a_plugin_codes_still_stops_the_run(mdl, tmp_path):
             "--results", str(tmp_path / "runs"), "-q")
     assert r.code == 130 and r.err.strip() == "mdlbench: interrupted", r
     assert _records(tmp_path / "runs") == []
+
+
+_LOADER = ("import sys\nfrom mdlbench.datasets import Dataset, DatasetLoader, register_dataset\n"
+           "@register_dataset\nclass L(DatasetLoader):\n    name = '{name}'\n"
+           "    def load(self):\n        {body}\n")
+BAD_LOADERS = {
+    "dsraise": ("raise RuntimeError('load failed')", "load() raised RuntimeError: load failed"),
+    "dsexit": ("sys.exit(4)", "load() raised SystemExit: 4"),
+    "dsjunk": ("return 42", "must return a Dataset whose parts are a list of (name, bytes)"),
+    "dsstr": ("return Dataset(name='s', parts=[('a', 'text')])", "a list of (name, bytes)"),
+    "dsempty": ("return Dataset(name='e', parts=[])", "input is empty: dataset dsempty"),
+    "dsnan": ("return Dataset(name='n', parts=[('a', b'x' * 99)], limit_bits=float('nan'))",
+              "limit_bits nan is not a code length in bits"),
+    "dsalpha": ("return Dataset(name='z', parts=[('a', b'x' * 99)], alphabet=0)",
+                "alphabet 0 is not a whole number from 1"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_LOADERS))
+def test_a_dataset_plugin_that_fails_is_one_line_exit_2(mdl, tmp_path, name):
+    """A plugin dataset's load() that raises, exits or returns what no coder can take is one
+    line naming it, exit 2, no record; as a coder plugin's failure is."""
+    body, message = BAD_LOADERS[name]
+    path = tmp_path / f"{name}.py"
+    path.write_text(_LOADER.format(name=name, body=body))
+    r = mdl("--plugin", str(path), "run", name, "-c", "zlib", "--results", str(tmp_path / "r"))
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    assert f"dataset {name}" in r.err and message in r.err, r.err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_dataset_named_dot_dot_keeps_its_records_under_results(mdl, tmp_path):
+    """A label is a folder name under --results: `..` or `.` would put the record beside or
+    above it."""
+    path = tmp_path / "dsdot.py"
+    path.write_text(_LOADER.format(name="dsdot",
+                                   body="return Dataset(name='..', parts=[('a', b'x' * 99)])"))
+    results = tmp_path / "deep" / "r"
+    r = mdl("--plugin", str(path), "run", "dsdot", "-c", "zlib", "--results", str(results))
+    assert r.code == 0, r.err
+    files = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.json"))
+    assert len(files) == 1 and files[0].parts[:2] == ("deep", "r"), files

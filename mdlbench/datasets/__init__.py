@@ -6,13 +6,14 @@ modules are imported on demand: a lookup imports them one by one until the name 
 from __future__ import annotations
 
 import importlib
+import math
 import pkgutil
 from pathlib import Path
 from typing import Any
 
 from .. import limits, registry
 from .. import spec as specmod
-from ..errors import UsageError
+from ..errors import DataError, MdlbenchError, UsageError
 from .base import DATASETS, URL_PREFIX, Dataset, DatasetLoader, register_dataset
 from .files import load_path
 
@@ -58,7 +59,7 @@ def load(text: str, labels: str | None = None) -> Dataset:
         if labels is not None:
             raise UsageError(f"--labels applies to a user's CSV/NPZ file, not to {text!r}")
         limits.check_memory(ld.memory_bytes(), f"dataset {ld.spec}")
-        return ld.load()
+        return _loaded(ld)
     path = Path(text)
     if path.exists() or path.is_symlink():
         if labels is not None:
@@ -68,6 +69,34 @@ def load(text: str, labels: str | None = None) -> Dataset:
         return load_path(path)
     known = ", ".join(sorted(DATASETS))
     raise UsageError(f"unknown dataset or missing path: {text!r} (datasets: {known})")
+
+
+def _loaded(ld: DatasetLoader) -> Dataset:
+    """`ld.load()`, its result checked: a plugin's loader that fails (sys.exit included) or
+    returns what no coder can take is a DataError naming it; mdlbench's own failing is a bug."""
+    where = f"dataset {ld.spec} ({type(ld).__qualname__} from {registry.home(type(ld))})"
+    try:
+        ds = ld.load()
+    except (MdlbenchError, MemoryError, KeyboardInterrupt):
+        raise
+    except BaseException as e:
+        if registry.ours(registry.home(type(ld))):
+            raise
+        raise DataError(f"{where}: load() raised {type(e).__name__}: {e}") from None
+    if not isinstance(ds, Dataset) or not isinstance(ds.parts, list) or not all(
+            isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+            and isinstance(p[1], bytes) for p in ds.parts):
+        raise DataError(f"{where}: load() must return a Dataset whose parts are a list of "
+                        f"(name, bytes), not {ds!r:.80}")
+    if not ds.size:
+        raise DataError(f"input is empty: {where}")
+    if type(ds.alphabet) is not int or not 1 <= ds.alphabet:
+        raise DataError(f"{where}: alphabet {ds.alphabet!r} is not a whole number from 1")
+    for name in ("limit_bits", "entropy_bits"):
+        v = getattr(ds, name)
+        if v is not None and not (isinstance(v, int | float) and 0 <= v < math.inf):
+            raise DataError(f"{where}: {name} {v!r} is not a code length in bits")
+    return ds
 
 
 def fetch(text: str) -> dict[str, Any]:
