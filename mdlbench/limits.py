@@ -11,11 +11,16 @@ instead of an allocation traceback, a machine that swaps, or a decoder that runs
 - `check_memory(need, what)`: refuse when an estimate of the bytes a job needs (a dataset's
   generator, a coder's model: see their `memory_bytes` hooks) exceeds what is available.
 - `MAX_CELLS`: the largest grid a run starts (harness.grid counts it first).
+- `no_network()`: within, a coder fetches nothing (decoding a stream: its header, which anyone
+  can write, must not buy a download).
 """
 
 from __future__ import annotations
 
+import contextlib
 import resource
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from .errors import LimitError
@@ -105,3 +110,16 @@ def check_size(n: int, what: str, limit: int = MAX_INPUT_BYTES) -> None:
     if n > limit:
         raise LimitError(f"{what} is {size(n)} ({n:,} B), larger than the limit of "
                          f"{size(limit)}: refused before reading")
+
+
+NETWORK: ContextVar[bool] = ContextVar("network", default=True)
+"""Whether a coder may fetch what it lacks (a hub model); see `no_network`."""
+
+
+@contextlib.contextmanager
+def no_network() -> Iterator[None]:
+    token = NETWORK.set(False)
+    try:
+        yield
+    finally:
+        NETWORK.reset(token)

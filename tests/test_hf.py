@@ -276,3 +276,25 @@ def test_window_predictions_match_full_passes_token_by_token(tiny_lm):
             fed.append(token)
             if len(fed) > 40:
                 fed = fed[-30:]
+
+
+def test_a_stream_naming_a_hub_model_fetches_nothing(monkeypatch, tmp_path):
+    """A stream's header is anyone's writing: decoding one that names a hub id loads the model
+    from the local cache or refuses, and opens no connection (the hub client's own agent-list
+    request included)."""
+    import socket
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    tried = []
+
+    def connect(*args, **kwargs):
+        tried.append(args)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    hf._config.cache_clear()
+    blob = container.wrap("hf:model=someone/some-model", b"hello world", b"\0" * 40, b"")
+    with pytest.raises(UsageError, match="cannot load 'someone/some-model'"):
+        api.decode_bytes(blob)
+    assert tried == []

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ..coding import varint
 from ..coding.core import PROB_FLOOR, Decoder, Encoder
 from ..errors import CorruptStreamError, DataError, UsageError
@@ -376,24 +377,33 @@ def _transformers() -> Any:
 
 
 def _offline(model: str) -> bool:
-    return Path(model).is_dir() or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+    """Load from the local cache only: a folder, HF_HUB_OFFLINE, or a stream being decoded
+    (limits.no_network: its header may not buy a download)."""
+    return (Path(model).is_dir() or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+            or not limits.NETWORK.get())
 
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """No progress bars, warnings or retry messages from transformers and the hub client while
-    a model loads (their settings restored afterwards): an error becomes our one line."""
+    a model loads (their settings restored afterwards): an error becomes our one line. Under
+    limits.no_network the hub client is offline too (even local_files_only loads ask the hub
+    for its agent list)."""
+    from huggingface_hub import constants as hub_constants
     from huggingface_hub.utils import logging as hub_logging
 
     logging = _transformers().utils.logging
     level, hub_level = logging.get_verbosity(), hub_logging.get_verbosity()
     bars = logging.is_progress_bar_enabled()
+    offline = hub_constants.HF_HUB_OFFLINE
     logging.set_verbosity_error()
     hub_logging.set_verbosity(hub_logging.CRITICAL)
     logging.disable_progress_bar()
+    hub_constants.HF_HUB_OFFLINE = offline or not limits.NETWORK.get()
     try:
         yield
     finally:
+        hub_constants.HF_HUB_OFFLINE = offline
         logging.set_verbosity(level)
         hub_logging.set_verbosity(hub_level)
         if bars:
