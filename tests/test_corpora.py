@@ -369,3 +369,13 @@ def test_fetch_of_shipped_data_checks_what_was_asked(cache, mdl):
     p = mdl("fetch", "canterbury:file=nope")
     assert p.code == 2 and "no file 'nope'" in p.err and "Traceback" not in p.err
     assert not cache.exists()
+
+
+@pytest.mark.parametrize("last", ["%2e%2e", ".", "..", "%2E"])
+def test_a_url_without_a_file_name_of_its_own_is_saved_as_download(last):
+    """The last part of a URL's path names the saved file: `..` or `.` would name the folder
+    itself or its parent (the download was left beside the cache's folders, run after run)."""
+    from mdlbench.datasets.url import Url
+
+    remote = Url(url=f"https://example.org/d/{last}", sha256="0" * 64).remote()
+    assert remote.file == "download"

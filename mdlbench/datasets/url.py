@@ -95,7 +95,9 @@ class Url(DatasetLoader):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise UsageError(f"dataset url: {self.shown!r} is not an http:// or https:// "
                              "address")
-        name = _SAFE.sub("_", unquote(parts.path.rstrip("/").rpartition("/")[2])) or "download"
+        name = _SAFE.sub("_", unquote(parts.path.rstrip("/").rpartition("/")[2]))
+        if not name.strip("."):  # "", "." or "..": no file name of its own (nor a path)
+            name = "download"
         if self.config["unpack"] and not is_archive(name):
             raise UsageError(f"dataset url: unpack=true needs a .zip or .tar archive, not {name!r}")
         sha = self.config["sha256"]
