@@ -166,7 +166,14 @@ def board_caption(metric: str, datasets: Any, formulas: bool) -> str:
             metrics.caption(b, about=False) for b in beside))
     if formulas:
         parts.append(FORMULA_NOTE)
+    if len(list(datasets)) > 1:
+        parts.append(SPEEDS_NOTE)
     return ". ".join(parts)
+
+
+SPEEDS_NOTE = ("encode_MBps, decode_MBps: the mean over the row's datasets of each one's "
+               "speed (fastest repetition), not total bytes over total time")
+"""What a board's speed columns count where it spans several datasets."""
 
 
 def _means(df: pd.DataFrame, field: str, formulas: list[tuple[str, str, float]]
