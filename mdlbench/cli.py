@@ -296,10 +296,12 @@ def _print_table(table: Any, title: str) -> None:
               "file of --per-file runs; cells: everything measured, one row per cell; spread: "
               "RESULTS are repeated runs of the same cells, and how far their speeds moved.")
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "json", "html"]),
-              default="table", show_default=True)
+              default="table", show_default=True,
+              help="table: on the terminal (written with -o, it is Markdown).")
 @click.option("--metric", default="bpb", show_default=True,
-              help=f"{metrics.describe()}. Per label for labelled data. A figure a dataset or "
-              "coder does not define is left blank.")
+              help=f"The board's (and html's) figure: {metrics.describe()}. Per label for "
+              "labelled data. A figure a dataset or coder does not define is left blank. The "
+              "other views show all their figures.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write to this file (atomically). The html board defaults to results/leaderboard.html.")
 @click.option("--write", is_flag=True, help="Also write the Markdown leaderboard to results/LEADERBOARD.md.")
@@ -322,6 +324,10 @@ def compare(results: tuple[Path, ...], view: str, fmt: str, metric: str, output:
     from . import api
 
     results = results or (store.DEFAULT_DIR,)
+    given = click.get_current_context().get_parameter_source("metric")
+    if view != "board" and fmt != "html" and given is click.core.ParameterSource.COMMANDLINE:
+        raise UsageError(f"--metric chooses the board's figure; --view {view} shows all of "
+                         f"its figures (leave --metric out)")
     chosen = {"dataset": datasets, "compressor": compressors, "sort": sort}
     if fmt == "table" and output is None:
         table = api.table(results, view, metric, **chosen)

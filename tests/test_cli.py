@@ -217,3 +217,13 @@ def test_a_terminal_table_shows_control_characters_of_names_as_escapes():
     from mdlbench import cli
 
     assert cli._shown("\x1b[31mred\udcff.txt") == "\\x1b[31mred\\udcff.txt"
+
+
+def test_metric_with_a_view_that_shows_every_figure_is_a_usage_error(mdl, tmp_path):
+    """`--view parts --metric bpb` printed bytes as if --metric meant nothing: it says so."""
+    runs = tmp_path / "runs"
+    assert mdl("run", "iid:n=1000", "-c", "zlib", "--results", str(runs), "-q").code == 0
+    assert mdl("compare", str(runs), "--view", "cells").code == 0
+    p = mdl("compare", str(runs), "--view", "cells", "--metric", "bpb")
+    assert_usage_error(p, "--metric chooses the board's figure; --view cells shows all")
+    assert mdl("compare", str(runs), "--metric", "ratio").code == 0
