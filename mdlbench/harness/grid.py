@@ -95,8 +95,9 @@ def check_size(groups: Sequence[Group], max_cells: int | None = None) -> None:
                              f"{limit:,}: refused before any work; {lift}")
     n = size(groups)
     if n > limit:
-        raise LimitError(f"the grid has {n:,} cells (datasets × compressor specs × seeds), more "
-                         f"than the limit of {limit:,}: refused before any work; {lift}")
+        raise LimitError(f"the grid has {n:,} cells (datasets × compressor specs × seeds, as "
+                         f"written: a spec given twice counts twice), more than the limit of "
+                         f"{limit:,}: refused before any work; {lift}")
 
 
 def plan(groups: Sequence[Group], labels: str | None = None,
