@@ -344,22 +344,18 @@ def decode_bytes(blob: bytes) -> bytes:
     header, payload = container.unwrap(blob)
     pluginmod.activate()
     with limits.no_network():  # the header names the coder: it fetches nothing
-        return _decoded(header, payload, blob)
-
-
-def _decoded(header: container.Header, payload: bytes, blob: bytes) -> bytes:
-    try:
-        comp = create(header.spec)
-    except UsageError as e:  # the header check passed: a real stream, from another mdlbench
-        raise UsageError(f"stream names a compressor this mdlbench cannot build: {e}; a "
-                         f"plugin's compressor needs its plugin (--plugin)") from None
-    if comp.self_describing:
-        check_length(comp, header.length, len(payload), header.meta)
-        limits.check_memory(comp.memory_bytes(header.length),
-                            f"decoding {header.length:,} B with {comp.spec}")
-        return container.check(header, comp.decompress(blob))
-    check_length(comp, header.length, len(payload))
-    return container.check(header, comp.decompress_bounded(payload, header.length))
+        try:
+            comp = create(header.spec)
+        except UsageError as e:  # the header check passed: a real stream, from another mdlbench
+            raise UsageError(f"stream names a compressor this mdlbench cannot build: {e}; a "
+                             f"plugin's compressor needs its plugin (--plugin)") from None
+        if comp.self_describing:
+            check_length(comp, header.length, len(payload), header.meta)
+            limits.check_memory(comp.memory_bytes(header.length),
+                                f"decoding {header.length:,} B with {comp.spec}")
+            return container.check(header, comp.decompress(blob))
+        check_length(comp, header.length, len(payload))
+        return container.check(header, comp.decompress_bounded(payload, header.length))
 
 
 def catalogue() -> dict[str, list[dict[str, Any]]]:

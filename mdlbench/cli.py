@@ -252,8 +252,7 @@ _STYLE = {"failed": "red", "error": "red", "unverified": "yellow", "contended": 
 
 def _shown(text: str) -> str:
     """A name as the terminal shows it: text, not markup; a control character (an escape
-    sequence in a file name) or an undecodable byte as its backslash escape."""
-    text = text.encode("utf-8", "backslashreplace").decode()
+    sequence in a file name) or an undecodable byte (a lone surrogate) as its escape."""
     return escape("".join(c if c.isprintable() else ascii(c)[1:-1] for c in text))
 
 
